@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The project's two set-up commands for a fresh machine (see README.md):
+#   bash dev.sh main   install everything, then run the main job on the bundled project in layers/
+#   bash dev.sh test   install everything (system packages too), then run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+
+apt_install() {  # system packages: a real browser with Chinese glyphs, for the map tests
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+py_install() {  # the package (editable) with its extras
+  "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[$1]"
+}
+
+npm_install() {  # map assets (Leaflet and plugins) from the npm registry, pinned by the lock file
+  if [ -f package.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+case "${1:-}" in
+  main)
+    py_install test
+    npm_install
+    shift
+    "$PYTHON" -m county_gis.cli.main_job "$@"
+    ;;
+  test)
+    apt_install
+    py_install test
+    npm_install
+    shift
+    "$PYTHON" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh main|test [args...]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,53 @@
+"""county_gis: load, link, measure and map the project layers of 阜新蒙古族自治县.
+
+The public API is the handful of functions a notebook needs; everything else lives in
+its module (:mod:`county_gis.measure`, :mod:`county_gis.units`, :mod:`county_gis.errors`).
+
+Examples
+--------
+>>> import county_gis
+>>> from shapely.geometry import box
+>>> round(county_gis.geodesic_area(box(121.5, 42.0, 121.51, 42.01), crs="EPSG:4490",
+...                                unit="亩").iloc[0], 2)
+1383.43
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    ConfigError,
+    CountyGisError,
+    CountyGisWarning,
+    CRSError,
+    DataError,
+    GeometryError,
+    LayerReadError,
+    OutputExistsError,
+    UnitError,
+)
+from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
+from .units import AreaUnit, LengthUnit
+
+try:
+    __version__ = version("county_gis")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "AreaUnit",
+    "CRSError",
+    "ConfigError",
+    "CountyGisError",
+    "CountyGisWarning",
+    "DataError",
+    "GeometryError",
+    "LayerReadError",
+    "LengthUnit",
+    "Method",
+    "OutputExistsError",
+    "UnitError",
+    "__version__",
+    "geodesic_area",
+    "geodesic_length",
+    "geodesic_perimeter",
+]

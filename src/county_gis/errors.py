@@ -1,0 +1,131 @@
+"""Exceptions and warnings raised by county_gis.
+
+A small tree: every error derives from :class:`CountyGisError` *and* from the
+builtin that callers already catch (``ValueError``, ``OSError``,
+``FileExistsError``), like ``rasterio.errors``.  Errors about data name the
+place they come from as ``file:layer#fid (field)`` through :class:`Place`.
+
+Examples
+--------
+>>> from county_gis.errors import DataError, Place
+>>> err = DataError("面积 is not a number: '12,5'", Place("roads.shp", "roads", 3, "面积"))
+>>> str(err)
+"roads.shp:roads#3 (面积): 面积 is not a number: '12,5'"
+>>> isinstance(err, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CRSError",
+    "ConfigError",
+    "CountyGisError",
+    "CountyGisWarning",
+    "DataError",
+    "EncodingError",
+    "GeometryError",
+    "LayerReadError",
+    "MeasureWarning",
+    "OutputExistsError",
+    "Place",
+    "UnitError",
+]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value comes from: ``file:layer#fid (field)``.
+
+    Parameters
+    ----------
+    file : str
+        The file name (or path) as the user gave it.
+    layer : str, optional
+        The layer inside the file.
+    fid : int, optional
+        The feature id (the row number of the source for formats without ids).
+    field : str, optional
+        The attribute field, as named in the source.
+
+    Examples
+    --------
+    >>> str(Place("plots.gpkg", "造林", 12))
+    'plots.gpkg:造林#12'
+    >>> str(Place("plots.gpkg", field="面积(亩)"))
+    'plots.gpkg (面积(亩))'
+    """
+
+    file: str
+    layer: str | None = None
+    fid: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        text = str(self.file)
+        if self.layer is not None:
+            text += f":{self.layer}"
+        if self.fid is not None:
+            text += f"#{self.fid}"
+        if self.field is not None:
+            text += f" ({self.field})"
+        return text
+
+
+class CountyGisError(Exception):
+    """Base class of every error raised by county_gis."""
+
+
+class CountyGisWarning(UserWarning):
+    """Base class of every warning issued by county_gis."""
+
+
+class MeasureWarning(CountyGisWarning):
+    """Some features could not be measured (empty, null or of the wrong type)."""
+
+
+class UnitError(CountyGisError, ValueError):
+    """An unknown or unsuitable unit name."""
+
+
+class CRSError(CountyGisError, ValueError):
+    """A coordinate reference system is missing, unsupported or contradicted by the data."""
+
+
+class ConfigError(CountyGisError, ValueError):
+    """A project or targets file is invalid; the message lists every problem found."""
+
+
+class DataError(CountyGisError, ValueError):
+    """A value in a data source is wrong; the message starts with its :class:`Place`.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and how to fix it.
+    place : Place, optional
+        Where the value comes from.
+    """
+
+    def __init__(self, message: str, place: Place | None = None) -> None:
+        self.place = place
+        self.message = message
+        super().__init__(f"{place}: {message}" if place is not None else message)
+
+
+class GeometryError(DataError):
+    """A geometry is invalid, of the wrong type, or cannot be repaired as asked."""
+
+
+class EncodingError(DataError):
+    """Text in a source cannot be decoded with the declared or detected encoding."""
+
+
+class LayerReadError(CountyGisError, OSError):
+    """A layer cannot be opened or read (missing file, unknown format, bad archive)."""
+
+
+class OutputExistsError(CountyGisError, FileExistsError):
+    """An output file exists and ``overwrite`` was not given."""

@@ -1,0 +1,392 @@
+"""Measurement: geodesic area, length and perimeter, in 亩 / 公顷 / 公里 and friends.
+
+Every function takes a GeoSeries or GeoDataFrame in any CRS (or shapely geometries
+plus ``crs=``), brings the coordinates to CGCS2000 longitude/latitude (GRS80 ellipsoid)
+and returns a float :class:`pandas.Series` aligned to the input. A missing CRS is an
+error. Empty and null geometries, and geometries of the wrong kind (a line has no area,
+a polygon no road length), give NaN and are counted in one :class:`~county_gis.errors.MeasureWarning`.
+
+The default method is geodesic, with edges taken as geodesics, agreeing with
+GeographicLib (``pyproj.Geod``) to better than 1e-7 relative. ``method="gk"`` measures
+planar area and length in the CGCS2000 3-degree Gauss-Krüger zone of each feature
+(zone 40 west of 121.5 °E, zone 41 east of it), for comparison with legacy land-survey
+figures.
+
+Examples
+--------
+A 1 km × 1 km square near the county seat, in its Gauss-Krüger zone:
+
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> from county_gis.measure import geodesic_area
+>>> square = gpd.GeoSeries([box(500_000, 4_650_000, 501_000, 4_651_000)], crs="EPSG:4550")
+>>> round(geodesic_area(square, unit="亩").iloc[0], 1)  # ~1,500 亩; the zone's scale factor shows
+1497.2
+>>> round(geodesic_area(square, unit="亩", method="gk").iloc[0], 1)
+1500.0
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from . import _geodesic
+from ._crs import CGCS2000, gk_zone_crs, gk_zone_of_longitude, require_crs, to_lonlat
+from .errors import CRSError, MeasureWarning
+from .units import AreaUnit, LengthUnit
+
+__all__ = ["Method", "geodesic_area", "geodesic_length", "geodesic_perimeter"]
+
+#: Features are measured in chunks of about this many coordinates, to bound memory.
+CHUNK_COORDS = 1_000_000
+
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+_LINEAR = (
+    shapely.GeometryType.LINESTRING,
+    shapely.GeometryType.LINEARRING,
+    shapely.GeometryType.MULTILINESTRING,
+)
+
+
+class Method(enum.Enum):
+    """How to measure.
+
+    Attributes
+    ----------
+    GEODESIC
+        On the GRS80 ellipsoid, edges are geodesics (the default).
+    GAUSS_KRUGER
+        Planar, in the CGCS2000 3-degree Gauss-Krüger zone of each feature.
+    """
+
+    GEODESIC = "geodesic"
+    GAUSS_KRUGER = "gk"
+
+    @classmethod
+    def parse(cls, value: Method | str) -> Method:
+        """Return the method named by ``value`` (``"geodesic"`` or ``"gk"``).
+
+        Examples
+        --------
+        >>> Method.parse("gk")
+        <Method.GAUSS_KRUGER: 'gk'>
+        >>> Method.parse("mercator")
+        Traceback (most recent call last):
+        ...
+        ValueError: method was 'mercator' but is expected to be one of 'geodesic', 'gk'
+        """
+        if isinstance(value, cls):
+            return value
+        for method in cls:
+            if isinstance(value, str) and value.strip().lower() in {method.value, method.name.lower()}:
+                return method
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise ValueError(f"method was {value!r} but is expected to be one of {allowed}")
+
+
+def _geometries(data: Any, crs: Any) -> tuple[np.ndarray, pd.Index, CRS]:
+    """Geometry array, index and CRS of the input; the CRS must be known and unambiguous."""
+    if isinstance(data, gpd.GeoDataFrame):
+        data = data.geometry
+    if isinstance(data, gpd.GeoSeries):
+        own = data.crs
+        if own is not None and crs is not None and CRS.from_user_input(crs) != own:
+            raise CRSError(
+                f"crs={crs!r} contradicts the data's own CRS {own.name!r}; "
+                "drop crs= or reproject the data with to_crs() first"
+            )
+        return np.asarray(data.values, dtype=object), data.index, require_crs(own or crs)
+    if isinstance(data, shapely.Geometry):
+        data = [data]
+    if isinstance(data, str) or not isinstance(data, Sequence | np.ndarray | pd.Series):
+        raise TypeError(
+            f"expected a GeoSeries, GeoDataFrame or shapely geometries, got {type(data).__name__}"
+        )
+    geoms = np.asarray(list(data) if not isinstance(data, np.ndarray) else data, dtype=object)
+    index = data.index if isinstance(data, pd.Series) else pd.RangeIndex(len(geoms))
+    return geoms, index, require_crs(crs)
+
+
+def _select(
+    geoms: np.ndarray, allowed: tuple[shapely.GeometryType, ...], what: str, hint: str
+) -> np.ndarray:
+    """Mask of measurable geometries; warn once about the others (they become NaN)."""
+    type_ids = shapely.get_type_id(geoms)
+    empty = shapely.is_empty(geoms) & (type_ids >= 0)
+    ok = np.isin(type_ids, [int(t) for t in allowed]) & ~empty
+    if not ok.all():
+        reasons: Counter[str] = Counter()
+        reasons["null"] = int((type_ids < 0).sum())
+        reasons["empty"] = int(empty.sum())
+        for tid in np.unique(type_ids[~ok & ~empty & (type_ids >= 0)]):
+            name = shapely.GeometryType(int(tid)).name.title().replace("string", "String")
+            reasons[name] = int(((type_ids == tid) & ~empty).sum())
+        listed = ", ".join(f"{n} {k}" for k, n in reasons.items() if n)
+        warnings.warn(
+            f"{int((~ok).sum())} of {len(geoms)} features have no {what} and are NaN "
+            f"({listed}){hint}",
+            MeasureWarning,
+            stacklevel=3,
+        )
+    return ok
+
+
+def _chunks(geoms: np.ndarray) -> list[slice]:
+    """Slices of ``geoms`` holding about CHUNK_COORDS coordinates each."""
+    counts = shapely.get_num_coordinates(geoms)
+    bounds = np.searchsorted(np.cumsum(counts), np.arange(CHUNK_COORDS, counts.sum(), CHUNK_COORDS))
+    edges = np.unique(np.concatenate([[0], bounds + 1, [len(geoms)]]).clip(0, len(geoms)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _polygon_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten polygons: coordinates, ring offsets, +1/-1 per ring (shell/hole), feature per ring."""
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    n_holes = shapely.get_num_interior_rings(parts)
+    rings_per_part = n_holes + 1
+    first_ring = np.cumsum(rings_per_part) - rings_per_part
+    sign = -np.ones(int(rings_per_part.sum()))
+    sign[first_ring] = 1.0
+    rings = shapely.get_rings(parts)
+    ring_feature = np.repeat(part_feature, rings_per_part)
+    coords = shapely.get_coordinates(rings)
+    offsets = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
+    return coords, offsets, sign, ring_feature
+
+
+def _line_paths(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten lines: coordinates, path offsets, feature per path."""
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    coords = shapely.get_coordinates(parts)
+    offsets = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(parts))])
+    return coords, offsets, part_feature
+
+
+def _measure(
+    data: Any,
+    crs: Any,
+    method: Method | str,
+    allowed: tuple[shapely.GeometryType, ...],
+    what: str,
+    hint: str,
+    geodesic: Any,
+    planar: Any,
+) -> tuple[np.ndarray, pd.Index]:
+    """Shared driver: select, chunk, flatten, measure; NaN for what was not measurable."""
+    geoms, index, source_crs = _geometries(data, crs)
+    method = Method.parse(method)
+    ok = _select(geoms, allowed, what, hint)
+    out = np.full(len(geoms), np.nan)
+    selected = np.flatnonzero(ok)
+    for part in _chunks(geoms[selected]):
+        rows = selected[part]
+        if method is Method.GEODESIC:
+            out[rows] = geodesic(geoms[rows], source_crs)
+        else:
+            out[rows] = _gauss_kruger(geoms[rows], source_crs, planar)
+    return out, index
+
+
+def _geodesic_area(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    coords, offsets, sign, ring_feature = _polygon_rings(geoms)
+    lonlat = to_lonlat(coords, crs)
+    ring = np.abs(_geodesic.ring_signed_areas(lonlat[:, 0], lonlat[:, 1], offsets))
+    return np.bincount(ring_feature, weights=sign * ring, minlength=len(geoms))
+
+
+def _geodesic_line_length(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    coords, offsets, path_feature = _line_paths(geoms)
+    lonlat = to_lonlat(coords, crs)
+    paths = _geodesic.path_lengths(lonlat[:, 0], lonlat[:, 1], offsets)
+    return np.bincount(path_feature, weights=paths, minlength=len(geoms))
+
+
+def _geodesic_perimeter(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    coords, offsets, _, ring_feature = _polygon_rings(geoms)
+    lonlat = to_lonlat(coords, crs)
+    rings = _geodesic.path_lengths(lonlat[:, 0], lonlat[:, 1], offsets)
+    return np.bincount(ring_feature, weights=rings, minlength=len(geoms))
+
+
+def _gauss_kruger(geoms: np.ndarray, crs: CRS, planar: Any) -> np.ndarray:
+    """Planar measure in each feature's CGCS2000 3-degree Gauss-Krüger zone."""
+    lonlat = shapely.transform(geoms, lambda xy: to_lonlat(xy, crs))
+    bounds = shapely.bounds(lonlat)
+    zones = gk_zone_of_longitude((bounds[:, 0] + bounds[:, 2]) / 2.0)
+    out = np.empty(len(geoms))
+    for zone in np.unique(zones):  # one pass per zone (two for this county), not per feature
+        rows = zones == zone
+        to_zone = Transformer.from_crs(CGCS2000, gk_zone_crs(int(zone)), always_xy=True)
+        projected = shapely.transform(
+            lonlat[rows], lambda xy, t=to_zone: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+        )
+        out[rows] = planar(projected)
+    return out
+
+
+def _series(values: np.ndarray, index: pd.Index, name: str, unit: Any, method: Method) -> pd.Series:
+    series = pd.Series(unit.from_base(values), index=index, name=f"{name}_{unit.key}", dtype=float)
+    series.attrs.update(unit=unit, method=method, quantity=name)
+    return series
+
+
+def geodesic_area(
+    data: Any,
+    *,
+    crs: Any = None,
+    unit: AreaUnit | str = AreaUnit.SQUARE_METRE,
+    method: Method | str = Method.GEODESIC,
+) -> pd.Series:
+    """Area of each polygon on the GRS80 ellipsoid (or in its Gauss-Krüger zone).
+
+    Holes subtract, ring orientation does not matter, the parts of a multipolygon add.
+    Lines and points have no area: they give NaN, counted in a warning with empties and nulls.
+
+    Parameters
+    ----------
+    data : GeoSeries, GeoDataFrame, shapely geometry or sequence of them
+        What to measure, in any CRS.
+    crs : CRS-like, optional
+        The CRS of ``data`` when it carries none (shapely geometries). Required then:
+        a missing CRS is an error. Must agree with the data's own CRS if both are given.
+    unit : AreaUnit or str, default "m2"
+        平方米 / m2, 亩 / mu, 公顷 / ha, 万亩 / wan_mu, 平方公里 / km2.
+    method : {"geodesic", "gk"}, default "geodesic"
+        ``"gk"``: planar area in the feature's CGCS2000 3-degree Gauss-Krüger zone.
+
+    Returns
+    -------
+    pandas.Series
+        Float, aligned to the input, named ``area_<unit key>``; ``attrs`` holds the unit
+        and the method.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is missing, unknown or contradicts the data's own.
+    UnitError
+        If ``unit`` is not an area unit.
+
+    Warns
+    -----
+    MeasureWarning
+        If some features are empty, null or not polygons (they are NaN).
+
+    Examples
+    --------
+    One degree of longitude by one of latitude at the equator, from GeographicLib:
+
+    >>> from shapely.geometry import box
+    >>> round(geodesic_area([box(0, 0, 1, 1)], crs="EPSG:4490", unit="km2").iloc[0], 3)
+    12308.778
+    """
+    unit = AreaUnit.parse(unit)
+    values, index = _measure(
+        data, crs, method, _POLYGONAL, "area",
+        "; lines have no area, measure them with geodesic_length",
+        _geodesic_area, shapely.area,
+    )
+    return _series(values, index, "area", unit, Method.parse(method))
+
+
+def geodesic_length(
+    data: Any,
+    *,
+    crs: Any = None,
+    unit: LengthUnit | str = LengthUnit.METRE,
+    method: Method | str = Method.GEODESIC,
+) -> pd.Series:
+    """Length of each line (LineString, MultiLineString) on the GRS80 ellipsoid.
+
+    Polygons have no length here: their outline is never counted as road length
+    (use :func:`geodesic_perimeter`); they give NaN, counted in a warning.
+
+    Parameters
+    ----------
+    data : GeoSeries, GeoDataFrame, shapely geometry or sequence of them
+        What to measure, in any CRS.
+    crs : CRS-like, optional
+        The CRS of ``data`` when it carries none; required then.
+    unit : LengthUnit or str, default "m"
+        米 / m, 公里 / km.
+    method : {"geodesic", "gk"}, default "geodesic"
+        ``"gk"``: planar length in the feature's Gauss-Krüger zone.
+
+    Returns
+    -------
+    pandas.Series
+        Float, aligned to the input, named ``length_<unit key>``.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is missing, unknown or contradicts the data's own.
+    UnitError
+        If ``unit`` is not a length unit.
+
+    Examples
+    --------
+    One degree of latitude along the 121.5 °E meridian, from 41.5 °N to 42.5 °N:
+
+    >>> from shapely.geometry import LineString
+    >>> road = LineString([(121.5, 41.5), (121.5, 42.5)])
+    >>> round(geodesic_length(road, crs="EPSG:4490", unit="公里").iloc[0], 4)
+    111.0526
+    """
+    unit = LengthUnit.parse(unit)
+    values, index = _measure(
+        data, crs, method, _LINEAR, "length",
+        "; a polygon's outline is its perimeter: use geodesic_perimeter",
+        _geodesic_line_length, shapely.length,
+    )
+    return _series(values, index, "length", unit, Method.parse(method))
+
+
+def geodesic_perimeter(
+    data: Any,
+    *,
+    crs: Any = None,
+    unit: LengthUnit | str = LengthUnit.METRE,
+    method: Method | str = Method.GEODESIC,
+) -> pd.Series:
+    """Boundary length of each polygon (exterior and hole rings) on the GRS80 ellipsoid.
+
+    Parameters
+    ----------
+    data : GeoSeries, GeoDataFrame, shapely geometry or sequence of them
+        What to measure, in any CRS.
+    crs : CRS-like, optional
+        The CRS of ``data`` when it carries none; required then.
+    unit : LengthUnit or str, default "m"
+        米 / m, 公里 / km.
+    method : {"geodesic", "gk"}, default "geodesic"
+        ``"gk"``: planar perimeter in the feature's Gauss-Krüger zone.
+
+    Returns
+    -------
+    pandas.Series
+        Float, aligned to the input, named ``perimeter_<unit key>``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> round(geodesic_perimeter(box(121.5, 42.0, 121.51, 42.01), crs="EPSG:4490").iloc[0], 1)
+    3878.2
+    """
+    unit = LengthUnit.parse(unit)
+    values, index = _measure(
+        data, crs, method, _POLYGONAL, "perimeter",
+        "; lines have no perimeter, measure them with geodesic_length",
+        _geodesic_perimeter, shapely.length,
+    )
+    return _series(values, index, "perimeter", unit, Method.parse(method))
