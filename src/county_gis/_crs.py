@@ -16,6 +16,7 @@ __all__ = [
     "GRS80_F",
     "gk_zone_crs",
     "gk_zone_of_longitude",
+    "needs_transform",
     "require_crs",
     "to_lonlat",
 ]
@@ -26,9 +27,6 @@ CGCS2000 = CRS.from_epsg(4490)
 GRS80_A = 6378137.0
 GRS80_F = 1.0 / 298.257222101
 
-# Geographic CRSs whose coordinates are taken as CGCS2000 as they are: WGS 84 and CGCS2000
-# realise the same frame to well under a metre, and their ellipsoids differ by 1e-9 in area.
-_SAME_FRAME_ELLIPSOIDS = {"GRS 1980", "WGS 84"}
 
 
 def require_crs(crs: Any, *, what: str = "the geometries") -> CRS:
@@ -58,9 +56,16 @@ def _transformer(src_wkt: str) -> Transformer:
 def needs_transform(crs: CRS) -> bool:
     """Whether coordinates in ``crs`` must be transformed to be CGCS2000 longitude/latitude."""
     if crs.is_geographic and not crs.is_projected:
-        ellipsoid = crs.ellipsoid.name if crs.ellipsoid is not None else ""
+        # WGS 84 and CGCS2000 (GRS80) realise the same frame to well under a metre, and their
+        # ellipsoids differ by 1e-9 in area: their coordinates are taken as they are.
+        ell = crs.ellipsoid
+        same_ellipsoid = (
+            ell is not None
+            and ell.semi_major_metre == GRS80_A
+            and abs(ell.inverse_flattening - 1.0 / GRS80_F) < 1e-5
+        )
         unit = crs.axis_info[0].unit_name if crs.axis_info else "degree"
-        return ellipsoid not in _SAME_FRAME_ELLIPSOIDS or unit != "degree"
+        return not same_ellipsoid or unit != "degree"
     return True
 
 
@@ -72,7 +77,7 @@ def to_lonlat(coords: np.ndarray, crs: CRS) -> np.ndarray:
     """
     if not needs_transform(crs):
         return coords
-    lon, lat = _transformer(crs.to_wkt())(coords[:, 0], coords[:, 1])
+    lon, lat = _transformer(crs.to_wkt()).transform(coords[:, 0], coords[:, 1])
     out = np.column_stack([lon, lat])
     if not np.all(np.isfinite(out)):
         raise CRSError(

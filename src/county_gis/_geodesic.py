@@ -27,13 +27,15 @@ from pyproj import Geod
 
 from ._crs import GRS80_A, GRS80_F
 
-__all__ = ["LONG_EDGE_DEG", "path_lengths", "ring_signed_areas"]
+__all__ = ["LONG_EDGE_DEG", "LONG_EDGE_M", "path_lengths", "ring_signed_areas"]
 
 _E2 = GRS80_F * (2.0 - GRS80_F)
 _E = np.sqrt(_E2)
 #: Edges spanning more than this (degrees of latitude or longitude) are solved on the
 #: true geodesic: ~1.1 km north-south, ~0.8 km east-west at Fuxin.
 LONG_EDGE_DEG = 0.01
+#: Segments longer than this (m) are measured with GeographicLib's inverse solution.
+LONG_EDGE_M = 1000.0
 _GEOD = Geod(a=GRS80_A, f=GRS80_F)
 
 
@@ -46,18 +48,30 @@ def _q(sin_phi: np.ndarray) -> np.ndarray:
 _QP = float(_q(np.array([1.0]))[0])
 #: Radius² of the authalic sphere.
 _RQ2 = GRS80_A * GRS80_A * _QP / 2.0
+_HALF_RAD = np.pi / 360.0  # degrees -> half-angle radians
+
+
+def _sin_cos_deg(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sin and cos of angles in degrees through tan of the half angle.
+
+    numpy's float64 ``tan`` is vectorised (SIMD) where ``sin`` and ``cos`` are not: this is
+    ~3x faster and exact to a few ulp for |angle| < 180°.
+    """
+    u = np.tan(deg * _HALF_RAD)
+    u2 = u * u
+    inv = 1.0 / (1.0 + u2)
+    return 2.0 * u * inv, (1.0 - u2) * inv
 
 
 def _half_tan_authalic(lat_deg: np.ndarray) -> np.ndarray:
     """tan(β/2) for geodetic latitudes in degrees (β: authalic latitude)."""
-    sin_beta = _q(np.sin(np.radians(lat_deg))) / _QP
+    sin_beta = _q(_sin_cos_deg(lat_deg)[0]) * (1.0 / _QP)
     return sin_beta / (1.0 + np.sqrt(1.0 - sin_beta * sin_beta))
 
 
 def _trapezoids(dlon_deg: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     """Signed spherical trapezoid (steradians) between great-circle edges and the equator."""
-    dlam = np.radians(dlon_deg)
-    return 2.0 * np.arctan(np.tan(0.5 * dlam) * (t1 + t2) / (1.0 + t1 * t2))
+    return 2.0 * np.arctan(np.tan(dlon_deg * _HALF_RAD) * (t1 + t2) / (1.0 + t1 * t2))
 
 
 def _wrap180(dlon: np.ndarray) -> np.ndarray:
@@ -66,25 +80,26 @@ def _wrap180(dlon: np.ndarray) -> np.ndarray:
     return dlon
 
 
-def _edge_mask(offsets: np.ndarray, n_coords: int) -> np.ndarray:
-    """True for the n-1 consecutive coordinate pairs that are edges of the same ring/path."""
-    valid = np.ones(max(n_coords - 1, 0), dtype=bool)
+def _zero_joins(edge_values: np.ndarray, offsets: np.ndarray) -> None:
+    """Zero the pseudo-edges that join the last vertex of a ring/path to the next one's first."""
     cuts = offsets[1:-1] - 1
-    valid[cuts[(cuts >= 0) & (cuts < valid.size)]] = False
-    return valid
+    edge_values[cuts[(cuts >= 0) & (cuts < edge_values.size)]] = 0.0
 
 
-def _owner(offsets: np.ndarray) -> np.ndarray:
-    """For each coordinate, the index of the ring/path that holds it."""
-    return np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+def _sum_per_part(edge_values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Sum the edge values of each ring/path (edge i joins vertices i and i + 1)."""
+    padded = np.append(edge_values, 0.0)  # one slot per vertex; joins are zero already
+    sums = np.add.reduceat(padded, np.minimum(offsets[:-1], padded.size - 1))
+    sums[np.diff(offsets) < 2] = 0.0
+    return sums
 
 
 def _geodesic_subdivide(
     lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray, span: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Split long edges into pieces spanning at most LONG_EDGE_DEG, on the true geodesic.
 
-    Returns the pieces' start and end points (flattened) and, per piece, its edge index.
+    Returns the pieces as rows ``(lon1, lat1, lon2, lat2)`` and, per piece, its edge index.
     """
     pieces = np.ceil(span / LONG_EDGE_DEG).astype(np.int64)
     az, _, dist = _GEOD.inv(lon1, lat1, lon2, lat2)
@@ -103,7 +118,6 @@ def _geodesic_subdivide(
     return (
         np.column_stack([lon[start], lat[start], lon[nxt], lat[nxt]]),
         edge[start],
-        pieces,
     )
 
 
@@ -127,15 +141,15 @@ def ring_signed_areas(lon: np.ndarray, lat: np.ndarray, offsets: np.ndarray) -> 
         return np.zeros(n_rings)
     t = _half_tan_authalic(lat)
     dlon = _wrap180(lon[1:] - lon[:-1])
+    dlat = lat[1:] - lat[:-1]
+    _zero_joins(dlon, offsets)
+    _zero_joins(dlat, offsets)
     trap = _trapezoids(dlon, t[:-1], t[1:])
-    valid = _edge_mask(offsets, lon.size)
-    trap[~valid] = 0.0
-    span = np.maximum(np.abs(dlon), np.abs(lat[1:] - lat[:-1]))
-    long_edges = np.flatnonzero((span > LONG_EDGE_DEG) & valid)
+    long_edges = np.flatnonzero((np.abs(dlon) > LONG_EDGE_DEG) | (np.abs(dlat) > LONG_EDGE_DEG))
     if long_edges.size:
-        seg, owner, _ = _geodesic_subdivide(
-            lon[long_edges], lat[long_edges], lon[long_edges + 1], lat[long_edges + 1],
-            span[long_edges],
+        span = np.maximum(np.abs(dlon[long_edges]), np.abs(dlat[long_edges]))
+        seg, owner = _geodesic_subdivide(
+            lon[long_edges], lat[long_edges], lon[long_edges + 1], lat[long_edges + 1], span
         )
         sub = _trapezoids(
             _wrap180(seg[:, 2] - seg[:, 0]),
@@ -143,8 +157,7 @@ def ring_signed_areas(lon: np.ndarray, lat: np.ndarray, offsets: np.ndarray) -> 
             _half_tan_authalic(seg[:, 3]),
         )
         trap[long_edges] = np.bincount(owner, weights=sub, minlength=long_edges.size)
-    ring_of_edge = _owner(offsets)[:-1]
-    return -_RQ2 * np.bincount(ring_of_edge, weights=trap, minlength=n_rings)
+    return -_RQ2 * _sum_per_part(trap, offsets)
 
 
 def path_lengths(lon: np.ndarray, lat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -160,22 +173,18 @@ def path_lengths(lon: np.ndarray, lat: np.ndarray, offsets: np.ndarray) -> np.nd
     n_paths = offsets.size - 1
     if lon.size < 2:
         return np.zeros(n_paths)
-    phi = np.radians(lat)
-    dphi = phi[1:] - phi[:-1]
-    dlon = _wrap180(lon[1:] - lon[:-1])
-    phim = 0.5 * (phi[1:] + phi[:-1])
-    s = np.sin(phim)
-    w = 1.0 - _E2 * s * s
-    n_radius = GRS80_A / np.sqrt(w)
-    m_radius = n_radius * ((1.0 - _E2) / w)
-    seg = np.hypot(m_radius * dphi, n_radius * np.cos(phim) * np.radians(dlon))
-    valid = _edge_mask(offsets, lon.size)
-    seg[~valid] = 0.0
-    span = np.maximum(np.abs(dlon), np.abs(lat[1:] - lat[:-1]))
-    long_edges = np.flatnonzero((span > LONG_EDGE_DEG) & valid)
+    dphi = np.radians(lat[1:] - lat[:-1])
+    dlam = np.radians(_wrap180(lon[1:] - lon[:-1]))
+    sin_m, cos_m = _sin_cos_deg(0.5 * (lat[1:] + lat[:-1]))
+    w = 1.0 - _E2 * sin_m * sin_m
+    # N = a / sqrt(w), M = N (1 - e²) / w: seg = N sqrt((M/N dφ)² + (cos φ dλ)²)
+    north = ((1.0 - _E2) / w) * dphi
+    east = cos_m * dlam
+    seg = (GRS80_A / np.sqrt(w)) * np.sqrt(north * north + east * east)
+    _zero_joins(seg, offsets)
+    long_edges = np.flatnonzero(seg > LONG_EDGE_M)
     if long_edges.size:
         seg[long_edges] = _GEOD.inv(
             lon[long_edges], lat[long_edges], lon[long_edges + 1], lat[long_edges + 1]
         )[2]
-    path_of_edge = _owner(offsets)[:-1]
-    return np.bincount(path_of_edge, weights=seg, minlength=n_paths)
+    return _sum_per_part(seg, offsets)

@@ -1,0 +1,347 @@
+"""Measurement: hand-checkable numbers, agreement with GeographicLib, and the edge cases."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry.polygon import orient
+
+from county_gis import (
+    AreaUnit,
+    CRSError,
+    LengthUnit,
+    UnitError,
+    geodesic_area,
+    geodesic_length,
+    geodesic_perimeter,
+)
+from county_gis.errors import MeasureWarning
+from county_gis.measure import Method, measure_table
+
+GEOD = Geod(ellps="GRS80")
+SEAT = (121.745, 42.059)  # the county seat, 阜新镇 / 城区街道
+
+
+def geod_area(geom: shapely.Geometry) -> float:
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+def star(lon: float, lat: float, radius_m: float, n: int, rng: np.random.Generator) -> Polygon:
+    """A star-shaped plot of n vertices around (lon, lat), radius jittered by up to 25 %."""
+    angles = 2 * np.pi * (np.arange(n) + rng.uniform(0, 0.8, n)) / n
+    r = radius_m * rng.uniform(0.75, 1.0, n)
+    lons, lats, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), np.degrees(angles), r)
+    return Polygon(np.column_stack([lons, lats]))
+
+
+# --- hand-checkable numbers -------------------------------------------------------------
+
+
+def test_county_area_is_the_published_6215_km2(county):
+    # 6,215.00 km² geodesic (SOURCES.md, pyproj Geod); clockwise rings and a hole.
+    area = geodesic_area(county, unit="平方公里")
+    assert area.iloc[0] == pytest.approx(6215.0, abs=0.05)
+    assert area.name == "area_km2"
+    assert area.attrs["unit"] is AreaUnit.SQUARE_KILOMETRE
+
+
+def test_county_perimeter_counts_the_hole(county):
+    # exterior 461.36 km + hole 176.12 km (SOURCES.md)
+    assert geodesic_perimeter(county, unit="km").iloc[0] == pytest.approx(637.48, abs=0.01)
+
+
+def test_one_mu_is_666_67_square_metres():
+    assert AreaUnit.MU.to_base(1.0) == pytest.approx(666.67, abs=0.005)
+    assert AreaUnit.HECTARE.to_base(1.0) == AreaUnit.MU.to_base(15.0)
+    assert AreaUnit.WAN_MU.to_base(1.0) == pytest.approx(AreaUnit.MU.to_base(10_000))
+    assert AreaUnit.SQUARE_KILOMETRE.from_base(1e6) == 1.0
+
+
+def test_one_degree_of_latitude_near_42n():
+    # Length of one degree of latitude centred on φ (standard series for the ellipsoid):
+    # 111,132.954 − 559.822 cos 2φ + 1.175 cos 4φ m; at 42° that is 111,073.29 m.
+    phi = math.radians(42.0)
+    expected = 111_132.954 - 559.822 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+    meridian = LineString([(121.5, 41.5), (121.5, 42.5)])
+    measured = geodesic_length(meridian, crs="EPSG:4490").iloc[0]
+    assert measured == pytest.approx(expected, abs=0.5)
+    assert measured == pytest.approx(111_073.29, abs=0.5)
+
+
+def test_one_km_square_laid_out_with_geodesic_offsets():
+    a = SEAT
+    b = GEOD.fwd(*a, 0.0, 1000.0)[:2]  # 1 km north
+    d = GEOD.fwd(*a, 90.0, 1000.0)[:2]  # 1 km east
+    c = GEOD.fwd(*d, 0.0, 1000.0)[:2]  # then 1 km north
+    square = Polygon([a, d, c, b])
+    area = geodesic_area(square, crs="EPSG:4490").iloc[0]
+    # meridians converge: the top edge is shorter by tan φ · 1 km / R ≈ 1.4e-4 of 1 km
+    assert area == pytest.approx(1e6, rel=1e-4)
+    assert geodesic_area(square, crs="EPSG:4490", unit="亩").iloc[0] == pytest.approx(1500, abs=0.2)
+    assert area == pytest.approx(geod_area(square), rel=1e-9)
+    assert geodesic_perimeter(square, crs="EPSG:4490").iloc[0] == pytest.approx(4000, abs=0.2)
+
+
+def test_web_mercator_would_overstate_area_by_81_percent():
+    plot = box(121.7, 42.0, 121.71, 42.01)
+    mercator = gpd.GeoSeries([plot], crs="EPSG:4490").to_crs("EPSG:3857").area.iloc[0]
+    ratio = mercator / geodesic_area(plot, crs="EPSG:4490").iloc[0]
+    assert ratio == pytest.approx(1 / math.cos(math.radians(42.005)) ** 2, rel=5e-3)
+    assert ratio == pytest.approx(1.81, abs=0.01)
+
+
+# --- agreement with GeographicLib on each class of the issue ----------------------------
+
+
+def test_mine_sites_up_to_5_km2_agree_with_geographiclib():
+    rng = np.random.default_rng(7)
+    sites = [star(121.3 + 0.1 * i, 42.3, r, n, rng)
+             for i, (r, n) in enumerate([(1420, 24), (900, 60), (400, 12), (200, 200)])]
+    ours = geodesic_area(sites, crs="EPSG:4490").to_numpy()
+    ref = np.array([geod_area(g) for g in sites])
+    assert ref.max() > 4e6  # the biggest is ~5 km²
+    np.testing.assert_allclose(ours, ref, rtol=1e-7)
+
+
+def test_county_boundary_agrees_with_geographiclib(county):
+    geom = county.geometry.iloc[0]
+    assert geodesic_area(county).iloc[0] == pytest.approx(geod_area(geom), rel=1e-7)
+
+
+@pytest.mark.parametrize("edge_km", [20, 50, 80])
+def test_polygons_with_edges_tens_of_km_long_follow_the_geodesics(edge_km):
+    # edges are geodesics: the authalic-sphere great circle alone would be off by ~1e-6 at 80 km
+    corners = [SEAT]
+    for azimuth in (20.0, 110.0, 200.0):
+        corners.append(GEOD.fwd(*corners[-1], azimuth, edge_km * 1000.0)[:2])
+    quad = Polygon(corners)
+    assert geodesic_area(quad, crs="EPSG:4490").iloc[0] == pytest.approx(geod_area(quad), rel=1e-8)
+    assert geodesic_perimeter(quad, crs="EPSG:4490").iloc[0] == pytest.approx(
+        GEOD.geometry_area_perimeter(quad)[1], rel=1e-9
+    )
+
+
+def test_roads_up_to_2000_vertices_agree_with_geographiclib():
+    rng = np.random.default_rng(11)
+    roads = []
+    for n, step in [(2000, 15.0), (300, 100.0), (50, 10.0), (12, 2500.0)]:
+        heading = rng.uniform(0, 360) + np.cumsum(rng.normal(0, 8, n - 1))
+        lon, lat = [SEAT[0]], [SEAT[1]]
+        for h in heading:
+            x, y, _ = GEOD.fwd(lon[-1], lat[-1], h, step)
+            lon.append(x)
+            lat.append(y)
+        roads.append(LineString(np.column_stack([lon, lat])))
+    ours = geodesic_length(roads, crs="EPSG:4490", unit="km").to_numpy()
+    ref = np.array([GEOD.geometry_length(r) for r in roads]) / 1000
+    assert 29.0 < ref[0] < 30.0 and 0.4 < ref[2] < 0.5  # 0.5–30 km roads
+    np.testing.assert_allclose(ours, ref, rtol=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lon=st.floats(121.05, 122.4),
+    lat=st.floats(41.8, 42.55),
+    hectares=st.floats(0.1, 500.0),
+    n=st.integers(20, 200),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_plots_agree_with_geographiclib(lon, lat, hectares, n, seed):
+    rng = np.random.default_rng(seed)
+    plot = star(lon, lat, math.sqrt(hectares * 1e4 / math.pi) / 0.875, n, rng)
+    ours = geodesic_area(plot, crs="EPSG:4490").iloc[0]
+    ref, perimeter = GEOD.geometry_area_perimeter(plot)
+    # GeographicLib sums per-edge areas measured from the equator; its own round-off is about
+    # 2e-6 m² per vertex here (see README, performance), which bounds the comparison for the
+    # smallest plots. An equal-area projection centred on the plot gives a second reference.
+    assert ours == pytest.approx(abs(ref), rel=1e-7, abs=2e-6 * n)
+    laea = f"+proj=laea +lat_0={lat} +lon_0={lon} +ellps=GRS80"
+    projected = gpd.GeoSeries([plot], crs="EPSG:4490").to_crs(laea).area.iloc[0]
+    assert ours == pytest.approx(projected, rel=1e-9)
+    assert geodesic_perimeter(plot, crs="EPSG:4490").iloc[0] == pytest.approx(perimeter, rel=1e-8)
+
+
+# --- structure: holes, orientation, parts, types ----------------------------------------
+
+
+def test_holes_subtract_orientation_does_not_matter_parts_add():
+    outer = box(121.60, 42.10, 121.64, 42.13)
+    inner = box(121.61, 42.11, 121.62, 42.12)
+    other = box(121.70, 42.20, 121.71, 42.21)
+    a_outer, a_inner, a_other = geodesic_area([outer, inner, other], crs="EPSG:4490")
+    holed = Polygon(outer.exterior.coords, [inner.exterior.coords])
+    shapes = [
+        holed,
+        orient(holed, sign=1.0),
+        orient(holed, sign=-1.0),
+        Polygon(outer.exterior.coords[::-1], [inner.exterior.coords[::-1]]),
+        MultiPolygon([holed, other]),
+    ]
+    got = geodesic_area(shapes, crs="EPSG:4490").to_numpy()
+    np.testing.assert_allclose(got[:4], a_outer - a_inner, rtol=1e-12)
+    assert got[4] == pytest.approx(a_outer - a_inner + a_other, rel=1e-12)
+    # pyproj's Geod needs the rings oriented (shell counter-clockwise, holes clockwise)
+    assert got[4] == pytest.approx(geod_area(MultiPolygon([orient(holed), other])), rel=1e-7)
+
+
+def test_lines_have_no_area_and_polygons_no_length():
+    road = LineString([(121.6, 42.1), (121.61, 42.1)])
+    plot = box(121.6, 42.1, 121.61, 42.11)
+    with pytest.warns(MeasureWarning, match=r"1 of 2 features have no area and are NaN \(LineString: 1\); lines have no area, measure them with geodesic_length"):
+        area = geodesic_area([plot, road], crs="EPSG:4490")
+    assert area.iloc[0] > 0 and math.isnan(area.iloc[1])
+    with pytest.warns(MeasureWarning, match=r"1 of 2 features have no length and are NaN \(Polygon: 1\); a polygon's outline is its perimeter: use geodesic_perimeter"):
+        length = geodesic_length([plot, road], crs="EPSG:4490")
+    assert math.isnan(length.iloc[0])
+    assert length.iloc[1] == pytest.approx(GEOD.geometry_length(road), rel=1e-9)
+
+
+def test_multilinestrings_add_their_parts():
+    a = LineString([(121.6, 42.1), (121.61, 42.1)])
+    b = LineString([(121.7, 42.2), (121.7, 42.21), (121.71, 42.21)])
+    lengths = geodesic_length([a, b, MultiLineString([a, b])], crs="EPSG:4490").to_numpy()
+    assert lengths[2] == pytest.approx(lengths[0] + lengths[1], rel=1e-12)
+
+
+def test_empty_and_null_geometries_are_nan_and_counted():
+    plot = box(121.6, 42.1, 121.61, 42.11)
+    data = gpd.GeoSeries([plot, None, Polygon(), Point(121.6, 42.1)], crs="EPSG:4490")
+    with pytest.warns(MeasureWarning, match=r"3 of 4 features have no area and are NaN \(null: 1, empty: 1, Point: 1\); lines have no area"):
+        area = geodesic_area(data)
+    assert area.iloc[0] > 0
+    assert area.iloc[1:].isna().all()
+
+
+def test_output_is_aligned_to_the_input_index():
+    data = gpd.GeoSeries(
+        [box(121.6, 42.1, 121.61, 42.11), box(121.6, 42.1, 121.62, 42.11)],
+        index=["甲-7", "乙-3"], crs="EPSG:4490",
+    )
+    area = geodesic_area(data, unit="mu")
+    assert list(area.index) == ["甲-7", "乙-3"]
+    assert area["乙-3"] == pytest.approx(2 * area["甲-7"], rel=1e-3)
+
+
+def test_projected_input_gives_the_same_geodesic_area():
+    plot = box(121.40, 42.10, 121.43, 42.12)  # west of 121.5 °E: zone 40
+    lonlat = gpd.GeoSeries([plot], crs="EPSG:4490")
+    for epsg in (4549, 4528, 4550, 3857):
+        projected = lonlat.to_crs(epsg=epsg)
+        assert geodesic_area(projected).iloc[0] == pytest.approx(
+            geodesic_area(lonlat).iloc[0], rel=1e-9
+        ), epsg
+
+
+def test_gauss_kruger_method_uses_each_features_zone():
+    west = box(121.40, 42.10, 121.43, 42.12)  # zone 40 (CM 120 °E)
+    east = box(121.60, 42.10, 121.63, 42.12)  # zone 41 (CM 123 °E)
+    data = gpd.GeoSeries([west, east], crs="EPSG:4490")
+    gk = geodesic_area(data, method="gk").to_numpy()
+    assert gk[0] == pytest.approx(data.iloc[[0]].to_crs(epsg=4549).area.iloc[0], rel=1e-12)
+    assert gk[1] == pytest.approx(data.iloc[[1]].to_crs(epsg=4550).area.iloc[0], rel=1e-12)
+    # Gauss-Krüger scale k ≈ 1 + x²/2R² at x km from the central meridian: area grows by k².
+    # The west plot is ~1.415° (117 km) east of 120 °E, the east one ~1.385° (114 km) west of
+    # 123 °E: k² ≈ 1 + (117/6380)² ≈ 1.00034.
+    geodesic = geodesic_area(data).to_numpy()
+    x_km = np.array([1.415, 1.385]) * 111.32 * math.cos(math.radians(42.11))
+    np.testing.assert_allclose(gk / geodesic, 1 + (x_km / 6380.0) ** 2, atol=2e-6)
+
+
+def test_gauss_kruger_square_at_the_central_meridian_is_exact():
+    square = gpd.GeoSeries([box(500_000, 4_650_000, 501_000, 4_651_000)], crs="EPSG:4550")
+    assert geodesic_area(square, method="gk").iloc[0] == pytest.approx(1e6, rel=1e-9)
+    assert geodesic_length(square.boundary, method="gk").iloc[0] == pytest.approx(4000, rel=1e-9)
+
+
+def test_measure_table_has_one_column_per_quantity_with_units():
+    data = gpd.GeoDataFrame(
+        geometry=[box(121.6, 42.1, 121.61, 42.11), LineString([(121.5, 41.5), (121.5, 42.5)])],
+        crs="EPSG:4490",
+    )
+    table = measure_table(data, area_unit="公顷", length_unit="米")
+    assert list(table.columns) == ["geometry_type", "area_ha", "length_m", "perimeter_m"]
+    assert table["length_m"].iloc[1] == pytest.approx(111_073.29, abs=0.5)
+    assert math.isnan(table["area_ha"].iloc[1]) and math.isnan(table["length_m"].iloc[0])
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def test_missing_crs_is_an_error_not_a_default():
+    with pytest.raises(CRSError, match=r"have no CRS; declare it .*EPSG:4490"):
+        geodesic_area([box(121.6, 42.1, 121.61, 42.11)])
+    with pytest.raises(CRSError, match="have no CRS"):
+        geodesic_length(gpd.GeoSeries([LineString([(0, 0), (1, 1)])]))
+
+
+def test_conflicting_crs_is_an_error():
+    data = gpd.GeoSeries([box(121.6, 42.1, 121.61, 42.11)], crs="EPSG:4490")
+    with pytest.raises(CRSError, match=r"crs='EPSG:4549' contradicts the data's own CRS 'China Geodetic"):
+        geodesic_area(data, crs="EPSG:4549")
+    assert geodesic_area(data, crs="EPSG:4490").iloc[0] > 0  # agreeing is fine
+
+
+def test_unknown_crs_is_an_error():
+    with pytest.raises(CRSError, match="cannot understand the CRS 'EPSG:999999'"):
+        geodesic_area([box(0, 0, 1, 1)], crs="EPSG:999999")
+
+
+def test_unknown_unit_lists_the_valid_ones():
+    with pytest.raises(UnitError, match=r"unknown area unit 'acre'; valid: m2 \(平方米\), mu \(亩\), ha \(公顷\), wan_mu \(万亩\), km2 \(平方公里\)"):
+        geodesic_area([box(0, 0, 1, 1)], crs="EPSG:4490", unit="acre")
+    with pytest.raises(UnitError, match=r"unknown length unit '亩'; valid: m \(米\), km \(公里\)"):
+        geodesic_length([LineString([(0, 0), (1, 1)])], crs="EPSG:4490", unit="亩")
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [("亩", AreaUnit.MU), ("MU", AreaUnit.MU), ("公顷", AreaUnit.HECTARE), ("hectare", AreaUnit.HECTARE),
+     ("km²", AreaUnit.SQUARE_KILOMETRE), ("平方千米", AreaUnit.SQUARE_KILOMETRE),
+     ("万亩", AreaUnit.WAN_MU), ("square metre", AreaUnit.SQUARE_METRE)],
+)
+def test_area_units_in_chinese_and_english(name, unit):
+    assert AreaUnit.parse(name) is unit
+
+
+def test_length_units_in_chinese_and_english():
+    assert LengthUnit.parse("千米") is LengthUnit.KILOMETRE
+    assert LengthUnit.parse("metres") is LengthUnit.METRE
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method was 'mercator' but is expected to be one of 'geodesic', 'gk'"):
+        geodesic_area([box(0, 0, 1, 1)], crs="EPSG:4490", method="mercator")
+    assert Method.parse("GK") is Method.GAUSS_KRUGER
+
+
+def test_wrong_input_type_is_refused():
+    with pytest.raises(TypeError, match="expected a GeoSeries, GeoDataFrame or shapely geometries, got str"):
+        geodesic_area("POLYGON ((0 0, 1 0, 1 1, 0 0))", crs="EPSG:4490")
+
+
+def test_large_layers_are_measured_in_chunks_with_the_same_result(monkeypatch):
+    import county_gis.measure as measure_module
+
+    rng = np.random.default_rng(3)
+    plots = [star(121.2 + 0.01 * i, 42.2, 300, 40, rng) for i in range(50)]
+    whole = geodesic_area(plots, crs="EPSG:4490").to_numpy()
+    monkeypatch.setattr(measure_module, "CHUNK_COORDS", 100)  # ~2 plots per chunk
+    chunked = geodesic_area(plots, crs="EPSG:4490").to_numpy()
+    np.testing.assert_array_equal(whole, chunked)
+
+
+def test_no_warning_for_clean_input():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = geodesic_area(pd.Series([box(121.6, 42.1, 121.61, 42.11)]), crs="EPSG:4490")
+    assert result.iloc[0] > 0
