@@ -162,12 +162,15 @@ def run(kind: str, data: gpd.GeoSeries, repeat: int) -> None:
     ok_alb = t_ours < t_alb
     ok_err = err_ours <= 1e-7
     ok_mem = peak <= 3 * coord_bytes
-    print(f"  speed-up vs geod loop: {t_loop / t_ours:6.1f}x  (goal >= 25x: {'met' if ok_loop else 'MISSED'})")
-    print(f"  speed-up vs albers:    {t_alb / t_ours:6.2f}x  (goal > 1x: {'met' if ok_alb else 'MISSED'})")
-    print(f"  max rel error:         {err_ours:.2e}  (goal <= 1e-7: {'met' if ok_err else 'MISSED'})")
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print(f"  speed-up vs geod loop: {t_loop / t_ours:6.1f}x  (goal >= 25x: {verdict(ok_loop)})")
+    print(f"  speed-up vs albers:    {t_alb / t_ours:6.2f}x  (goal > 1x: {verdict(ok_alb)})")
+    print(f"  max rel error vs geod: {err_ours:.2e}  (goal <= 1e-7: {verdict(ok_err)})")
     print(
         f"  peak memory (tracemalloc): {peak / 2**20:.1f} MiB = {peak / coord_bytes:.2f}x the "
-        f"coordinate array ({coord_bytes / 2**20:.1f} MiB)  (goal <= 3x: {'met' if ok_mem else 'MISSED'})"
+        f"coordinate array ({coord_bytes / 2**20:.1f} MiB)  (goal <= 3x: {verdict(ok_mem)})"
     )
 
 

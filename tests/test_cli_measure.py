@@ -75,7 +75,7 @@ def test_measure_writes_csv_atomically_and_refuses_to_overwrite(plots_gpkg, tmp_
 
 
 def test_measure_gauss_kruger_method(plots_gpkg):
-    path, layer = plots_gpkg
+    path, _ = plots_gpkg
     result = CliRunner().invoke(main, ["measure", str(path), "--method", "gk", "--unit", "m2"])
     assert result.exit_code == 0, result.output
     assert "— gk" in result.output

@@ -14,7 +14,7 @@ Examples
 >>> Status.parse("maybe")
 Traceback (most recent call last):
 ...
-ValueError: status was 'maybe' but is expected to be one of planned (计划), under_construction (在建), completed (完工) or an alias of them
+ValueError: status was 'maybe' but is expected to be one of planned (计划), ...
 """
 
 from __future__ import annotations

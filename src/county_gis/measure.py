@@ -4,7 +4,8 @@ Every function takes a GeoSeries or GeoDataFrame in any CRS (or shapely geometri
 plus ``crs=``), brings the coordinates to CGCS2000 longitude/latitude (GRS80 ellipsoid)
 and returns a float :class:`pandas.Series` aligned to the input. A missing CRS is an
 error. Empty and null geometries, and geometries of the wrong kind (a line has no area,
-a polygon no road length), give NaN and are counted in one :class:`~county_gis.errors.MeasureWarning`.
+a polygon no road length), give NaN and are counted in one
+:class:`~county_gis.errors.MeasureWarning`.
 
 The default method is geodesic, with edges taken as geodesics, agreeing with
 GeographicLib (``pyproj.Geod``) to better than 1e-7 relative. ``method="gk"`` measures
@@ -31,6 +32,7 @@ projection's scale grows away from the central meridian:
 from __future__ import annotations
 
 import enum
+import itertools
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -91,8 +93,9 @@ class Method(enum.Enum):
         """
         if isinstance(value, cls):
             return value
+        wanted = value.strip().lower() if isinstance(value, str) else None
         for method in cls:
-            if isinstance(value, str) and value.strip().lower() in {method.value, method.name.lower()}:
+            if wanted in {method.value, method.name.lower()}:
                 return method
         allowed = ", ".join(repr(m.value) for m in cls)
         raise ValueError(f"method was {value!r} but is expected to be one of {allowed}")
@@ -151,7 +154,7 @@ def _chunks(geoms: np.ndarray) -> list[slice]:
     counts = shapely.get_num_coordinates(geoms)
     bounds = np.searchsorted(np.cumsum(counts), np.arange(CHUNK_COORDS, counts.sum(), CHUNK_COORDS))
     edges = np.unique(np.concatenate([[0], bounds + 1, [len(geoms)]]).clip(0, len(geoms)))
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def _offsets(geoms: np.ndarray) -> np.ndarray:
@@ -168,14 +171,16 @@ def _polygon_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         shapely.get_num_interior_rings(geoms) == 0
     )
     if plain.all():
-        return shapely.get_coordinates(geoms), _offsets(geoms), np.ones(len(geoms)), np.arange(len(geoms))
+        n = len(geoms)
+        return shapely.get_coordinates(geoms), _offsets(geoms), np.ones(n), np.arange(n)
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     rings_per_part = shapely.get_num_interior_rings(parts) + 1
     first_ring = np.cumsum(rings_per_part) - rings_per_part
     sign = -np.ones(int(rings_per_part.sum()))
     sign[first_ring] = 1.0
     rings = shapely.get_rings(parts)
-    return shapely.get_coordinates(rings), _offsets(rings), sign, np.repeat(part_feature, rings_per_part)
+    ring_feature = np.repeat(part_feature, rings_per_part)
+    return shapely.get_coordinates(rings), _offsets(rings), sign, ring_feature
 
 
 def _line_paths(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -394,7 +399,8 @@ def geodesic_perimeter(
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> round(float(geodesic_perimeter(box(121.5, 42.0, 121.51, 42.01), crs="EPSG:4490").iloc[0]), 1)
+    >>> plot = box(121.5, 42.0, 121.51, 42.01)
+    >>> round(float(geodesic_perimeter(plot, crs="EPSG:4490").iloc[0]), 1)
     3878.4
     """
     unit = LengthUnit.parse(unit)

@@ -116,7 +116,9 @@ class LengthUnit(_Unit):
     """
 
     METRE = ("m", "米", 1.0, ("metre", "meter", "metres", "meters"))
-    KILOMETRE = ("km", "公里", 1000.0, ("千米", "kilometre", "kilometer", "kilometres", "kilometers"))
+    KILOMETRE = (
+        "km", "公里", 1000.0, ("千米", "kilometre", "kilometer", "kilometres", "kilometers")
+    )
 
     @classmethod
     def _kind(cls) -> str:

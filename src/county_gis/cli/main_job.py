@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+import click
+
 from . import main
 
 
@@ -19,8 +21,9 @@ def run(argv: list[str] | None = None) -> int:
     args = ["measure", str(path), "--layer", "county_boundary", "--unit", "平方公里"]
     try:
         main.main(args=args + list(argv or []), prog_name="county-gis", standalone_mode=False)
-    except SystemExit as exc:  # click's --help and the like
-        return int(exc.code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
     return 0
 
 
