@@ -75,10 +75,15 @@ def measure(path: str, layer: str | None, unit: str, method: str, out: str | Non
 
     area_unit, length_unit = _units(unit)
     data = read_layer(path, layer=layer)
+    if "source_fid" in data.columns:  # report the source's own feature ids
+        data = data.set_index("source_fid", drop=False)
     table = measure_table(data, area_unit=area_unit, length_unit=length_unit, method=method)
     labels = data["name"] if "name" in data.columns else pd.Series([""] * len(data))
     title = f"{click.format_filename(path)}" + (f":{layer}" if layer else "")
-    Console().print(render_table(table, labels.fillna(""), title))
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: do not squeeze the table into 80 columns
+        console = Console(width=160)
+    console.print(render_table(table, labels.fillna(""), title))
     left_out = table.iloc[:, 1:].isna().all(axis=1)
     if left_out.any():
         click.echo(f"left out: {int(left_out.sum())} features with no area or length "
