@@ -7,9 +7,9 @@ Examples
 --------
 >>> import county_gis
 >>> from shapely.geometry import box
->>> round(county_gis.geodesic_area(box(121.5, 42.0, 121.51, 42.01), crs="EPSG:4490",
-...                                unit="亩").iloc[0], 2)
-1383.43
+>>> plot = box(121.5, 42.0, 121.51, 42.01)  # 0.01° × 0.01° near the county seat
+>>> round(float(county_gis.geodesic_area(plot, crs="EPSG:4490", unit="亩").iloc[0]), 2)
+1380.27
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -25,7 +25,10 @@ from .errors import (
     OutputExistsError,
     UnitError,
 )
+from .io import LoadReport, list_layers, read_layer, read_layers, write_layer
 from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
+from .raster import greening_summary, vegetation_change, zonal_stats
+from .render import make_map, render_overview, save_map
 from .units import AreaUnit, LengthUnit
 
 try:
@@ -43,6 +46,7 @@ __all__ = [
     "GeometryError",
     "LayerReadError",
     "LengthUnit",
+    "LoadReport",
     "Method",
     "OutputExistsError",
     "UnitError",
@@ -50,4 +54,14 @@ __all__ = [
     "geodesic_area",
     "geodesic_length",
     "geodesic_perimeter",
+    "greening_summary",
+    "list_layers",
+    "make_map",
+    "read_layer",
+    "read_layers",
+    "render_overview",
+    "save_map",
+    "vegetation_change",
+    "write_layer",
+    "zonal_stats",
 ]

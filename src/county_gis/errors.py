@@ -20,12 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AssetError",
     "CRSError",
     "ConfigError",
     "CountyGisError",
     "CountyGisWarning",
     "DataError",
     "EncodingError",
+    "ExternalURLError",
     "GeometryError",
     "LayerReadError",
     "MeasureWarning",
@@ -129,3 +131,11 @@ class LayerReadError(CountyGisError, OSError):
 
 class OutputExistsError(CountyGisError, FileExistsError):
     """An output file exists and ``overwrite`` was not given."""
+
+
+class AssetError(CountyGisError, FileNotFoundError):
+    """A JavaScript / CSS asset a map needs is not installed (run ``npm ci``)."""
+
+
+class ExternalURLError(CountyGisError, ValueError):
+    """A page meant to be self-contained still refers to an external URL."""

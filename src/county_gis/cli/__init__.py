@@ -17,7 +17,11 @@ __all__ = ["main"]
 
 #: command name -> "module:attribute"; add one line per command module.
 _COMMANDS = {
+    "inspect": "county_gis.cli.inspect:inspect",
     "measure": "county_gis.cli.measure:measure",
+    "zonal": "county_gis.cli.zonal:zonal",
+    "greening": "county_gis.cli.greening:greening",
+    "map": "county_gis.cli.map:map_command",
 }
 
 

@@ -1,0 +1,88 @@
+"""``county-gis inspect``: the layers of a source, their CRS and encoding decisions, problems."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ._options import handle_errors
+
+__all__ = ["inspect"]
+
+_STYLE = {"assumption": "yellow", "repair": "cyan", "problem": "red", "info": "dim"}
+
+
+def _place(note: dict) -> str:
+    parts = []
+    if note.get("fid") is not None:
+        parts.append(f"#{note['fid']}")
+    if note.get("field"):
+        parts.append(f"({note['field']})")
+    return " ".join(parts) or "layer"
+
+
+def render(summaries: list[dict], title: str) -> list[Table]:
+    """Rich tables: one overview row per layer, then one table of notes per layer."""
+    overview = Table(title=title)
+    for header in ("图层 layer", "几何 geometry", "要素 features", "坐标系 CRS", "编码 encoding",
+                   "问题 problems"):
+        overview.add_column(header)
+    details = []
+    for s in summaries:
+        if s["error"]:
+            overview.add_row(s["layer"], s["declared_geometry_type"], "—",
+                             f"[red]{s['error']}[/red]", "—", "—")
+            continue
+        counts: dict[str, int] = {}
+        for note in s["notes"]:
+            counts[note["severity"]] = counts.get(note["severity"], 0) + 1
+        overview.add_row(
+            s["layer"], ", ".join(s["geometry_types"]) or "—", str(s["feature_count"]),
+            f"{s['crs_decision']}\n[dim]{s['crs_evidence']}[/dim]",
+            f"{s['encoding']}\n[dim]{s['encoding_evidence']}[/dim]",
+            ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none",
+        )
+        if s["notes"] or s["warnings"]:
+            table = Table(title=f"{s['layer']}: notes", title_justify="left")
+            for header in ("where", "severity", "code", "message"):
+                table.add_column(header)
+            for note in s["notes"]:
+                style = _STYLE.get(note["severity"], "")
+                table.add_row(_place(note), f"[{style}]{note['severity']}[/{style}]",
+                              note["code"], note["message"])
+            for text in s["warnings"]:
+                table.add_row("layer", "[yellow]warning[/yellow]", "warning", text)
+            details.append(table)
+    return [overview, *details]
+
+
+@click.command("inspect")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
+              show_default=True, help="Read engine.")
+@click.option("--encoding", default=None, help="Declare the text encoding (else detected).")
+@click.option("--crs", default=None, help="Declare the CRS, e.g. EPSG:4549 (else the file's "
+              "or inferred).")
+@click.option("--source-crs", type=click.Choice(["gcj02", "bd09"]), default=None,
+              help="Coordinates picked on Amap (gcj02) or Baidu (bd09).")
+@click.option("--strict", is_flag=True, help="Treat every assumption as an error.")
+@handle_errors
+def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: str | None,
+            source_crs: str | None, strict: bool) -> None:
+    """List the layers of PATH with geometry type, feature count, CRS and encoding decisions
+    (with their evidence) and every problem found."""
+    from ..io._inspect import inspect_source
+
+    summaries = inspect_source(path, engine=engine, encoding=encoding, crs=crs,
+                               source_crs=source_crs, strict=strict)
+    if as_json:
+        click.echo(json.dumps({"source": path, "layers": summaries}, ensure_ascii=False,
+                              indent=2, default=str))
+        return
+    console = Console(width=max(Console().width, 140))
+    for table in render(summaries, click.format_filename(path)):
+        console.print(table)

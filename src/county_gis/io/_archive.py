@@ -1,0 +1,124 @@
+"""Reading ``.zip`` and ``.kmz`` archives with limits.
+
+Members are extracted by streaming, counting the bytes actually inflated (the sizes in the
+central directory can lie), so a zip bomb is stopped after at most :data:`MAX_TOTAL_BYTES`
+whatever it claims. Member names that would leave the extraction folder (absolute paths,
+``..``, drive letters, symlinks) are refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from ..errors import LayerReadError
+from ._report import LoadReport, Severity
+
+__all__ = ["MAX_MEMBERS", "MAX_RATIO", "MAX_TOTAL_BYTES", "extract_limited"]
+
+log = logging.getLogger(__name__)
+
+#: Most members an archive may hold.
+MAX_MEMBERS = 1000
+#: Most bytes all members may inflate to (actually read, not as declared).
+MAX_TOTAL_BYTES = 2 * 1024**3
+#: Largest inflated / compressed ratio of a member above 1 MB (zip bombs reach 1000+).
+MAX_RATIO = 200
+_CHUNK = 1 << 20
+_READABLE = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".fgb", ".csv", ".xlsx",
+             ".parquet")
+
+
+def _safe_name(name: str, archive: Path) -> PurePosixPath:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise LayerReadError(
+            f"{archive}: member {name!r} would be written outside the extraction folder; "
+            "refused (a path-traversal archive). Re-pack it with relative paths"
+        )
+    return path
+
+
+def extract_limited(
+    archive: Path,
+    folder: Path,
+    *,
+    report: LoadReport | None,
+    max_members: int = MAX_MEMBERS,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_ratio: float = MAX_RATIO,
+) -> Path:
+    """Extract ``archive`` into ``folder`` within the limits; return the data file to read.
+
+    Raises
+    ------
+    LayerReadError
+        If the archive is not a zip, breaks a limit, holds a member leaving the folder,
+        or holds no data file (or several, which must be read one by one).
+    """
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LayerReadError(f"{archive}: not a readable zip archive: {exc}") from exc
+    with zf:
+        members = zf.infolist()
+        if len(members) > max_members:
+            raise LayerReadError(
+                f"{archive}: {len(members)} members, more than the limit of {max_members}; "
+                "refused (possible zip bomb). Extract it yourself if it is genuine"
+            )
+        total = 0
+        for info in members:
+            name = _safe_name(info.filename, archive)
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise LayerReadError(f"{archive}: member {info.filename!r} is a symbolic "
+                                     "link; refused")
+            if info.is_dir():
+                continue
+            target = folder.joinpath(*name.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with zf.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    total += len(chunk)
+                    if total > max_total_bytes:
+                        raise LayerReadError(
+                            f"{archive}: members inflate to more than {max_total_bytes:,} "
+                            "bytes; refused (zip bomb or too large)"
+                        )
+                    if written > _CHUNK and written > max_ratio * max(info.compress_size, 1):
+                        raise LayerReadError(
+                            f"{archive}: member {info.filename!r} inflates more than "
+                            f"{max_ratio:g} times its compressed size "
+                            f"({info.compress_size:,} bytes); refused (zip bomb)"
+                        )
+                    dst.write(chunk)
+        if archive.suffix.lower() == ".kmz":
+            candidates = sorted(folder.rglob("*.kml"), key=lambda p: (p.name != "doc.kml",
+                                                                      len(p.parts)))
+            if not candidates:
+                raise LayerReadError(f"{archive}: the KMZ holds no .kml document")
+            chosen = candidates[0]
+        else:
+            found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in _READABLE
+                           and not any(part.startswith("__MACOSX") for part in p.parts))
+            if not found:
+                raise LayerReadError(
+                    f"{archive}: holds no data file (looked for {', '.join(_READABLE)})"
+                )
+            if len(found) > 1:
+                names = ", ".join(str(p.relative_to(folder)) for p in found)
+                raise LayerReadError(
+                    f"{archive}: holds several data files ({names}); extract it and read them "
+                    "one by one"
+                )
+            chosen = found[0]
+    if report is not None:
+        report.add("source.archive",
+                   f"read {chosen.relative_to(folder)} from the archive ({len(members)} "
+                   f"members, {total:,} bytes inflated)", severity=Severity.INFO)
+    return chosen

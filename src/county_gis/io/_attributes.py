@@ -1,0 +1,412 @@
+"""Attributes on load: source field names -> canonical columns, values with units, statuses.
+
+Both tables are data files: ``data/field_aliases.toml`` (项目名称 -> ``name``, 面积(亩) ->
+``stated_area_mu`` ...) and ``data/value_units.toml`` (亩, 公顷, 公里, 千瓦 ... and the vague
+markers 约 / 左右 / 余). Values are parsed once per distinct text, so a 100,000-row layer with a few
+hundred distinct cells costs a few hundred parses.
+
+Examples
+--------
+>>> parse_quantity("12.5亩", "area", "mu", "mu")
+ParsedValue(value=12.5, code=None, detail=None)
+>>> parse_quantity("3.2公里", "length", "km", "km").value
+3.2
+>>> parse_quantity("约5公顷", "area", "mu", "mu")
+ParsedValue(value=nan, code='value.vague', detail='vague value: 约 (about 75 亩); not used')
+>>> parse_quantity("********", "area", "mu", "mu").code
+'value.overflow'
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ..kinds import LayerKind, Status, normalise_name
+from ..units import AreaUnit, LengthUnit
+from ._report import LoadReport, Severity
+
+__all__ = ["CANONICAL_COLUMNS", "FieldSpec", "canonicalise", "field_specs", "parse_quantity"]
+
+log = logging.getLogger(__name__)
+
+#: Canonical columns in their order in a loaded layer (present when the source has them;
+#: ``kind`` and ``status`` always).
+CANONICAL_COLUMNS = (
+    "project_id", "name", "kind", "status", "township", "target", "year", "work_type",
+    "capacity_kw", "floor_area_m2", "stated_area_mu", "stated_length_km",
+)
+_TYPES = {"str", "int", "status", "kind", "area", "length", "power"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one source field name maps to a canonical column."""
+
+    column: str
+    type: str
+    unit: str | None = None
+    source_unit: str | None = None
+    unitless: bool = False
+
+
+def _key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", str(name))
+    return normalise_name(text.replace("（", "(").replace("）", ")"))
+
+
+def _read_toml(name: str) -> dict[str, Any]:
+    text = resources.files("county_gis").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def field_specs() -> dict[str, FieldSpec]:
+    """Normalised source field name -> :class:`FieldSpec`, from ``data/field_aliases.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If the data file is inconsistent (unknown type, an alias declared twice).
+    """
+    data = _read_toml("field_aliases.toml")
+    problems = []
+    specs: dict[str, FieldSpec] = {}
+    for entry, spec in data.get("fields", {}).items():
+        column = spec.get("column", entry)
+        kind = spec.get("type")
+        if kind not in _TYPES:
+            problems.append(f"[fields.{entry}] type {kind!r} not in {sorted(_TYPES)}")
+        if column not in CANONICAL_COLUMNS:
+            problems.append(f"[fields.{entry}] column {column!r} is not canonical")
+        for aliases, unitless in ((spec.get("aliases", []), False),
+                                  (spec.get("unitless_aliases", []), True)):
+            for alias in aliases:
+                key = _key(alias)
+                new = FieldSpec(column, kind, spec.get("unit"), spec.get("source_unit"),
+                                unitless)
+                if key in specs and specs[key] != new:
+                    problems.append(f"alias {alias!r} declared twice, differently")
+                specs[key] = new
+    if problems:
+        raise ConfigError("field_aliases.toml: " + "; ".join(problems))
+    return specs
+
+
+@cache
+def _units() -> dict[str, Any]:
+    data = _read_toml("value_units.toml")
+    for quantity in ("area", "length", "power"):
+        for word, key in data[quantity].items():
+            if quantity == "area":
+                AreaUnit.parse(key)
+            elif quantity == "length":
+                LengthUnit.parse(key)
+            elif key not in data["power_factors"]:
+                raise ConfigError(f"value_units.toml: power unit {key!r} has no factor")
+            _ = word
+    return data
+
+
+def _factor(quantity: str, unit: str) -> float:
+    if quantity == "area":
+        return AreaUnit.parse(unit).factor
+    if quantity == "length":
+        return LengthUnit.parse(unit).factor
+    return float(_units()["power_factors"][unit])
+
+
+def _label(quantity: str, unit: str) -> str:
+    if quantity == "area":
+        return AreaUnit.parse(unit).label
+    if quantity == "length":
+        return LengthUnit.parse(unit).label
+    return unit
+
+
+class ParsedValue(NamedTuple):
+    """A parsed cell: the value (NaN when unusable), a report code and its detail."""
+
+    value: float
+    code: str | None
+    detail: str | None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(?:[.,]\d+)*)$")
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d+$")
+
+
+def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> ParsedValue:
+    """Parse a cell of a ``quantity`` field into ``unit``; a bare number is in ``source_unit``.
+
+    Returns NaN with a code for overflow (``********``), vague values (约 / 左右 ...),
+    unknown units and unreadable text; decimal commas and thousands separators are read
+    and flagged.
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ParsedValue(math.nan, None, None)
+    if isinstance(text, int | float | np.integer | np.floating):
+        if source_unit == unit:
+            return ParsedValue(float(text), None, None)
+        return ParsedValue(float(text) * _factor(quantity, source_unit) / _factor(quantity, unit),
+                           None, None)
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    if not raw:
+        return ParsedValue(math.nan, None, None)
+    if set(raw) == {"*"}:
+        return ParsedValue(math.nan, "value.overflow",
+                           f"numeric overflow {raw!r} (the number did not fit the field width)")
+    units = _units()
+    vague = units["vague"]
+    body = raw.replace(" ", "")
+    markers = []
+    for prefix in sorted(vague["prefixes"], key=len, reverse=True):
+        if body.startswith(prefix):
+            markers.append(prefix)
+            body = body[len(prefix):]
+            break
+    words = {w.lower(): k for w, k in units[quantity].items()}
+    found_unit = None
+    for suffix in sorted(vague["suffixes"], key=len, reverse=True):
+        if body.endswith(suffix):
+            markers.append(suffix)
+            body = body[: -len(suffix)]
+            break
+    match = re.match(r"^([+-]?\d[\d.,]*)(.*)$", body)
+    if match is None:
+        return ParsedValue(math.nan, "value.unreadable", f"not a number: {raw!r}")
+    number, tail = match.group(1), match.group(2)
+    for suffix in sorted(vague["suffixes"], key=len, reverse=True):
+        if tail.startswith(suffix):
+            markers.append(suffix)
+            tail = tail[len(suffix):]
+            break
+    if tail:
+        found_unit = words.get(tail.lower())
+        if found_unit is None:
+            allowed = ", ".join(units[quantity])
+            return ParsedValue(math.nan, "value.unknown_unit",
+                               f"unknown {quantity} unit {tail!r} in {raw!r}; known: {allowed}")
+    code, detail = None, None
+    if "," in number:
+        if _THOUSANDS.match(number):
+            code = "value.thousands_separator"
+            detail = f"{raw!r} read with ',' as thousands separator"
+            number = number.replace(",", "")
+        elif _DECIMAL_COMMA.match(number):
+            code, detail = "value.decimal_comma", f"decimal comma in {raw!r} read as '.'"
+            number = number.replace(",", ".")
+        else:
+            return ParsedValue(math.nan, "value.unreadable", f"not a number: {raw!r}")
+    try:
+        value = float(number)
+    except ValueError:
+        return ParsedValue(math.nan, "value.unreadable", f"not a number: {raw!r}")
+    given = found_unit or source_unit
+    if given != unit:
+        value = value * _factor(quantity, given) / _factor(quantity, unit)
+    if markers:
+        return ParsedValue(math.nan, "value.vague",
+                           f"vague value: {'/'.join(markers)} (about {value:g} "
+                           f"{_label(quantity, unit)}); not used")
+    return ParsedValue(value, code, detail)
+
+
+def _parse_int(text: Any) -> ParsedValue:
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ParsedValue(math.nan, None, None)
+    raw = unicodedata.normalize("NFKC", str(text)).strip().removesuffix("年")
+    if not raw:
+        return ParsedValue(math.nan, None, None)
+    try:
+        return ParsedValue(float(int(float(raw))), None, None)
+    except ValueError:
+        return ParsedValue(math.nan, "value.unreadable", f"not a year: {text!r}")
+
+
+_SEVERITY = {
+    "value.overflow": Severity.PROBLEM,
+    "value.vague": Severity.PROBLEM,
+    "value.unreadable": Severity.PROBLEM,
+    "value.unknown_unit": Severity.PROBLEM,
+    "value.decimal_comma": Severity.ASSUMPTION,
+    "value.thousands_separator": Severity.ASSUMPTION,
+}
+
+
+def _map_unique(
+    series: pd.Series, parse: Any, fids: np.ndarray, report: LoadReport, field: str
+) -> np.ndarray:
+    """Parse each distinct value once; report codes per feature."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    parsed = [parse(u) for u in uniques]
+    values = np.array([p.value for p in parsed] + [math.nan], dtype=float)[codes]
+    flagged = [i for i, p in enumerate(parsed) if p.code is not None]
+    if flagged:
+        for u in flagged:
+            p = parsed[u]
+            for row in np.flatnonzero(codes == u):
+                report.add(p.code, p.detail, severity=_SEVERITY[p.code],
+                           fid=int(fids[row]), field=field)
+    return values
+
+
+def canonicalise(
+    frame: pd.DataFrame,
+    fids: np.ndarray,
+    report: LoadReport,
+    *,
+    kind: LayerKind | None,
+    numeric_problems: dict[tuple[int, str], str] | None = None,
+) -> pd.DataFrame:
+    """Rename aliased fields to canonical columns and normalise their values.
+
+    Fields without an alias are kept as they are. ``kind`` and ``status`` columns always exist
+    (``None`` where unknown). ``numeric_problems`` maps (row, field) to an overflow found in the
+    raw DBF by the encoding scan, so such cells are reported even when GDAL read them as null.
+    """
+    specs = field_specs()
+    out: dict[str, Any] = {}
+    used: dict[str, str] = {}
+    passthrough: dict[str, Any] = {}
+    for name in frame.columns:
+        spec = specs.get(_key(name))
+        if spec is None:
+            passthrough[name] = frame[name]
+            continue
+        if spec.column in used:
+            report.add("field.duplicate_alias",
+                       f"field {name!r} also maps to {spec.column!r} (already taken from "
+                       f"{used[spec.column]!r}); kept under its own name",
+                       severity=Severity.PROBLEM, field=str(name))
+            passthrough[name] = frame[name]
+            continue
+        used[spec.column] = str(name)
+        if str(name) != spec.column:
+            note = f"field {name!r} -> {spec.column}"
+            if spec.unitless:
+                report.add("field.unit_assumed",
+                           f"{note}: the field names no unit, taken as "
+                           f"{_label(spec.type, spec.source_unit or '')}",
+                           severity=Severity.ASSUMPTION, field=str(name))
+            else:
+                report.add("field.mapped", note, severity=Severity.INFO, field=str(name))
+        out[spec.column] = _convert(frame[name], spec, fids, report, str(name))
+    if numeric_problems:
+        by_field = {source: column for column, source in used.items()}
+        for (row, field), detail in sorted(numeric_problems.items()):
+            report.add("value.overflow", detail, severity=Severity.PROBLEM,
+                       fid=int(fids[row]), field=field)
+            for table, name in ((out, by_field.get(field)), (passthrough, field)):
+                if name in table:
+                    column = table[name].copy()
+                    column.iloc[row] = None
+                    table[name] = column
+    result = pd.DataFrame(index=frame.index)
+    for column in CANONICAL_COLUMNS:
+        if column == "kind":
+            result["kind"] = _kind_column(out.get("kind"), kind, fids, report,
+                                          used.get("kind"), len(frame))
+        elif column == "status":
+            result["status"] = out.get("status", pd.Series([None] * len(frame),
+                                                           index=frame.index, dtype=object))
+        elif column in out:
+            result[column] = out[column]
+    for name, values in passthrough.items():
+        result[name if name not in result.columns else f"{name}_source"] = values
+    if "project_id" in result.columns:
+        _report_duplicate_ids(result["project_id"], fids, report, used["project_id"])
+    return result
+
+
+def _convert(
+    series: pd.Series, spec: FieldSpec, fids: np.ndarray, report: LoadReport, field: str
+) -> Any:
+    if spec.type in ("area", "length", "power"):
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            factor = (_factor(spec.type, spec.source_unit or "")
+                      / _factor(spec.type, spec.unit or ""))
+            return series.astype(float) * factor
+
+        def parse(value: Any) -> ParsedValue:
+            return parse_quantity(value, spec.type, spec.unit or "", spec.source_unit or "")
+
+        return pd.Series(_map_unique(series, parse, fids, report, field), index=series.index)
+    if spec.type == "int":
+        if pd.api.types.is_integer_dtype(series.dtype):
+            return series.astype("Int64")
+        values = _map_unique(series, _parse_int, fids, report, field)
+        return pd.Series(values, index=series.index).astype("Int64")
+    if spec.type == "status":
+        return _parse_enum(series, Status, fids, report, field)
+    if spec.type == "kind":
+        return _parse_enum(series, LayerKind, fids, report, field)
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+            series.dtype):
+        return series.str.strip()
+    text = series.astype("str").str.strip()
+    return text.where(series.notna(), None)
+
+
+def _parse_enum(
+    series: pd.Series, enum_cls: Any, fids: np.ndarray, report: LoadReport, field: str
+) -> pd.Series:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped: list[str | None] = []
+    for u, text in enumerate(uniques):
+        if str(text).strip() == "":
+            mapped.append(None)
+            continue
+        try:
+            mapped.append(enum_cls.parse(str(text).strip()).value)
+        except ValueError as exc:
+            mapped.append(None)
+            for row in np.flatnonzero(codes == u):
+                report.add(f"value.unknown_{enum_cls._what()}", f"{exc}; left empty",
+                           severity=Severity.PROBLEM, fid=int(fids[row]), field=field)
+    table = np.array([*mapped, None], dtype=object)
+    return pd.Series(table[codes], index=series.index, dtype=object)
+
+
+def _kind_column(
+    source: pd.Series | None, kind: LayerKind | None, fids: np.ndarray, report: LoadReport,
+    field: str | None, n: int,
+) -> pd.Series:
+    if kind is None:
+        return source if source is not None else pd.Series([None] * n, dtype=object)
+    if source is not None:
+        differs = source.notna() & (source != kind.value)
+        for row in np.flatnonzero(differs.to_numpy()):
+            report.add("value.kind_conflict",
+                       f"source says kind {source.iloc[row]!r} but the layer is read as "
+                       f"kind={kind.value!r}; kind={kind.value!r} used",
+                       severity=Severity.PROBLEM, fid=int(fids[row]), field=field)
+    return pd.Series([kind.value] * n, dtype=object)
+
+
+def _report_duplicate_ids(ids: pd.Series, fids: np.ndarray, report: LoadReport, field: str) -> None:
+    present = ids.notna() & (ids.astype(str).str.strip() != "")
+    dup = present & ids.duplicated(keep=False)
+    if not dup.any():
+        return
+    groups: dict[str, list[int]] = {}
+    for row in np.flatnonzero(dup.to_numpy()):
+        groups.setdefault(str(ids.iloc[row]), []).append(int(fids[row]))
+    for value, rows in groups.items():
+        for fid in rows:
+            others = ", ".join(f"#{f}" for f in rows if f != fid)
+            report.add("value.duplicate_id",
+                       f"project id {value!r} also used by {others}",
+                       severity=Severity.PROBLEM, fid=fid, field=field)

@@ -1,0 +1,221 @@
+"""``read_layer``: one layer from any supported source into the canonical CGCS2000 schema."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from .._crs import CGCS2000
+from ..errors import LayerReadError
+from ..kinds import LayerKind
+from ._attributes import canonicalise
+from ._crs_infer import decide_crs, to_cgcs2000
+from ._engines import Engine, RawLayer, read_raw
+from ._formats import Format, detect_format, list_layers, opened_source
+from ._geometry import Repair, check_geometries, drop_z, measure_closed_rings, parse_wkb
+from ._offsets import OffsetDatum
+from ._report import LoadReport, Severity
+
+__all__ = ["read_layer", "read_layers"]
+
+log = logging.getLogger(__name__)
+
+
+def read_layer(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    kind: LayerKind | str | None = None,
+    encoding: str | None = None,
+    crs: Any = None,
+    source_crs: OffsetDatum | str | None = None,
+    engine: Engine | str = Engine.PYOGRIO,
+    repair: Repair | str | list[str] | None = Repair.CLOSE_RINGS,
+    strict: bool = False,
+) -> gpd.GeoDataFrame:
+    """Read one layer into CGCS2000 lon/lat (EPSG:4490) with canonical columns and a load report.
+
+    Parameters
+    ----------
+    path : path-like
+        Shapefile (``.shp`` or a ``.zip`` holding one), GeoPackage, GeoJSON, KML / KMZ,
+        CSV / XLSX with coordinate columns, FlatGeobuf or GeoParquet.
+    layer : str, optional
+        The layer (GeoPackage layer, KML folder path, XLSX sheet). Required when the source has
+        several layers; :func:`read_layers` reads them all.
+    kind : LayerKind or str, optional
+        What the layer holds; sets the ``kind`` column and checks the geometry types
+        (a polygon in a road layer is refused, never measured as road length).
+    encoding : str, optional
+        Text encoding of the attributes; detected from the bytes when not given.
+    crs : CRS-like, optional
+        The CRS of the coordinates, overriding the file's; needed only when the file has none
+        and the coordinates give no strong evidence.
+    source_crs : {"gcj02", "bd09"}, optional
+        The coordinates were picked on Amap (GCJ-02) or Baidu (BD-09): converted to CGCS2000.
+    engine : {"pyogrio", "fiona"}, default "pyogrio"
+        The read engine; both give the same result.
+    repair : Repair or str or list of str, default "close_rings"
+        Repairs allowed (``none``, ``close_rings``, ``make_valid``, ``all``); each repair is
+        reported with the area before and after.
+    strict : bool, default False
+        Turn every assumption (inferred CRS, detected encoding, unit taken for granted) into
+        an error.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4490, with the canonical columns (``project_id, name, kind, status, township,
+        target, year, work_type, capacity_kw, floor_area_m2, stated_area_mu,
+        stated_length_km`` where the source has them; ``kind`` and ``status`` always), the
+        source's other fields, ``source_fid``, and ``attrs["load_report"]``
+        (a :class:`LoadReport`).
+
+    Raises
+    ------
+    LayerReadError
+        The source cannot be opened, has several layers and none was chosen, or its parts
+        disagree (``.shp`` / ``.shx`` / ``.dbf`` record counts).
+    CRSError
+        The CRS is missing without strong evidence, or contradicts the coordinates.
+    GeometryError
+        Geometries cannot be built or do not fit ``kind``.
+    EncodingError
+        Under ``strict``, or when the declared encoding cannot decode the text.
+
+    Examples
+    --------
+    >>> import county_gis
+    >>> from county_gis._paths import bundled_layers_dir
+    >>> county = county_gis.read_layer(bundled_layers_dir() / "fumeng.gpkg",
+    ...                                layer="county_boundary")
+    >>> county.crs.to_epsg(), len(county)
+    (4490, 1)
+    >>> county.attrs["load_report"].crs_decision
+    'EPSG:4490 (China Geodetic Coordinate System 2000)'
+    """
+    engine = Engine.parse(engine)
+    repair = Repair.parse(repair)
+    kind = LayerKind.parse(kind) if kind is not None else None
+    offset = OffsetDatum.parse(source_crs) if source_crs is not None else None
+    report = LoadReport(source=str(path), layer=layer, engine=engine.value, strict=strict)
+    with opened_source(Path(path), report) as source:
+        fmt = detect_format(source)
+        if fmt.table:
+            from ._tables import read_table
+
+            report.engine = "county_gis"  # tables and KML are parsed here, whatever the engine
+            raw = read_table(source, fmt, layer=layer, encoding=encoding, report=report)
+        else:
+            if layer is None:
+                layers = list_layers(source, fmt=fmt)
+                if len(layers) > 1:
+                    names = ", ".join(repr(name) for name in layers)
+                    raise LayerReadError(
+                        f"{path} has {len(layers)} layers ({names}); pass layer=... or read "
+                        "them all with read_layers()"
+                    )
+                layer = next(iter(layers)) if layers else None
+                report.layer = layer
+            raw = _read_vector(source, fmt, layer=layer, encoding=encoding, engine=engine,
+                               report=report)
+        return _finish(raw, report, kind=kind, crs=crs, offset=offset, repair=repair)
+
+
+def _read_vector(
+    source: Path, fmt: Format, *, layer: str | None, encoding: str | None, engine: Engine,
+    report: LoadReport,
+) -> RawLayer:
+    numeric_problems: dict[tuple[int, str], str] = {}
+    if fmt is Format.SHAPEFILE:
+        from ._shapefile import check_shapefile
+
+        check = check_shapefile(source, encoding=encoding, report=report)
+        encoding, numeric_problems = check.encoding, check.overflows
+        if check.needs_copy:
+            with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+                copy = check.working_copy(source, Path(tmp))
+                raw = read_raw(copy, layer=layer, encoding=encoding, engine=engine)
+            raw.numeric_problems = numeric_problems
+            return raw
+    elif fmt is Format.GEOPARQUET:
+        from ._parquet import read_geoparquet
+
+        report.engine = "pyarrow"  # GDAL here has no Parquet driver
+        return read_geoparquet(source, report=report)
+    elif fmt is Format.GEOJSON:
+        from ._tables import geojson_as_utf8
+
+        with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+            utf8 = geojson_as_utf8(source, Path(tmp), encoding=encoding, report=report)
+            raw = read_raw(utf8, layer=layer if utf8 == source else None, encoding=None,
+                           engine=engine)
+        raw.numeric_problems = numeric_problems
+        return raw
+    elif encoding is not None:
+        report.add("encoding.ignored", f"encoding={encoding!r} ignored: {fmt.value} text is "
+                   "UTF-8 by specification", severity=Severity.INFO)
+        encoding = None
+    raw = read_raw(source, layer=layer, encoding=encoding, engine=engine)
+    raw.numeric_problems = numeric_problems
+    if report.encoding is None:
+        report.encoding = "UTF-8"
+        report.encoding_evidence = f"{raw.driver} text is UTF-8 by specification"
+    return raw
+
+
+def _finish(
+    raw: RawLayer, report: LoadReport, *, kind: LayerKind | None, crs: Any,
+    offset: OffsetDatum | None, repair: Repair,
+) -> gpd.GeoDataFrame:
+    report.driver = raw.driver
+    for message in raw.gdal_messages:
+        if "closed ring" not in message:  # unclosed rings are reported per feature below
+            report.add("gdal.message", f"GDAL: {message}", severity=Severity.INFO)
+    fids = raw.fids
+    geoms = raw.parsed if raw.parsed is not None else parse_wkb(raw.wkb, fids, report,
+                                                                repair=repair)
+    geoms = drop_z(geoms, report)
+    decision = decide_crs(geoms, raw.crs_wkt, crs, report)
+    geoms = to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
+    measure_closed_rings(geoms, fids, report)
+    geoms = check_geometries(geoms, fids, report, kind=kind, repair=repair)
+    attributes = canonicalise(raw.attributes, fids, report, kind=kind,
+                              numeric_problems=raw.numeric_problems)
+    attributes["source_fid"] = fids
+    gdf = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geoms, index=attributes.index),
+                           crs=CGCS2000)
+    report.feature_count = len(gdf)
+    gdf.attrs["load_report"] = report
+    log.info("read %s", report.summary())
+    return gdf
+
+
+def read_layers(
+    path: str | os.PathLike[str], **kwargs: Any
+) -> dict[str, gpd.GeoDataFrame]:
+    """Read every layer of ``path`` (GeoPackage layers, KML folders, XLSX sheets).
+
+    Each layer keeps its own CRS decision (all are returned in EPSG:4490 with their own load
+    report). Attribute-only tables (no geometry column) are skipped. Keyword arguments are those
+    of :func:`read_layer` except ``layer``.
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        In the source's layer order.
+    """
+    if "layer" in kwargs:
+        raise TypeError("read_layers reads every layer; use read_layer(path, layer=...) for one")
+    layers = list_layers(path)
+    for name, geometry_type in layers.items():
+        if geometry_type in ("None", ""):
+            log.info("%s: layer %r has no geometry column; skipped", path, name)
+    return {name: read_layer(path, layer=name, **kwargs)
+            for name, geometry_type in layers.items() if geometry_type not in ("None", "")}
+

@@ -1,0 +1,264 @@
+"""Tables with coordinate columns (CSV / XLSX), and the text encoding of CSV and GeoJSON.
+
+* CSV: the encoding is decided from the bytes (UTF-8 with or without BOM, else GB18030, with
+  undecodable lines reported); GeoJSON that is not UTF-8 is transcoded to a UTF-8 copy the same
+  way. The coordinate columns are found through the ``[coordinates]`` aliases of
+  ``data/field_aliases.toml`` (经度/纬度, 东经/北纬, lon/lat, X/Y). Degrees may be decimal or
+  度分秒 (``121°30'15"``, ``121度30分15秒``, ``东经121°30′``).
+* XLSX: one layer per sheet.
+
+KML lives in :mod:`._kml`, GeoParquet in :mod:`._parquet`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EncodingError, LayerReadError
+from ._attributes import _key, _read_toml
+from ._engines import RawLayer
+from ._formats import Format
+from ._report import LoadReport, Severity
+
+__all__ = ["geojson_as_utf8", "parse_degrees", "read_table", "table_layers"]
+
+log = logging.getLogger(__name__)
+
+_DMS = re.compile(
+    r"^(?P<hemi1>[NSEW东西南北]|东经|北纬|西经|南纬)?\s*"
+    r"(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|:|\s)\s*"
+    r"(?:(?P<min>\d+(?:\.\d+)?)\s*(?:'|′|分|:|\s)\s*)?"
+    r"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:\"|″|''|′′|秒)?\s*)?"
+    r"(?P<hemi2>[NSEW东西南北])?$"
+)
+
+
+def parse_degrees(text: Any) -> float:
+    """Degrees from a decimal number or a 度分秒 text; NaN when empty or unreadable.
+
+    Examples
+    --------
+    >>> parse_degrees("121°30'36\\"")
+    121.51
+    >>> parse_degrees("东经121度30分36秒")
+    121.51
+    >>> parse_degrees("42.1")
+    42.1
+    >>> math.isnan(parse_degrees("north"))
+    True
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return math.nan
+    if isinstance(text, int | float | np.integer | np.floating):
+        return float(text)
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    if not raw:
+        return math.nan
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    match = _DMS.match(raw)
+    if match is None:
+        return math.nan
+    value = float(match["deg"]) + float(match["min"] or 0) / 60 + float(match["sec"] or 0) / 3600
+    hemi = (match["hemi1"] or "") + (match["hemi2"] or "")
+    if any(h in hemi for h in ("S", "W", "西", "南")):
+        value = -value
+    return round(value, 12)
+
+
+@cache
+def _coordinate_aliases() -> dict[str, str]:
+    data = _read_toml("field_aliases.toml").get("coordinates", {})
+    return {_key(alias): role for role, aliases in data.items() for alias in aliases}
+
+
+def _decode_csv(path: Path, encoding: str | None, report: LoadReport) -> str:
+    data = path.read_bytes()
+    if encoding is not None:
+        report.encoding, report.encoding_evidence = encoding, "declared encoding="
+        return _decode_lines(data, encoding, report)
+    if data.startswith(b"\xef\xbb\xbf"):
+        report.encoding, report.encoding_evidence = "UTF-8", "UTF-8 byte order mark"
+        return data[3:].decode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        report.encoding = "UTF-8"
+        report.encoding_evidence = ("all text is ASCII" if data.isascii()
+                                    else "every byte sequence is valid UTF-8")
+        return text
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        evidence = "neither UTF-8 nor GB18030 decodes every line; GB18030 with problems listed"
+        report.add("encoding.detected", f"encoding GB18030 assumed: {evidence}",
+                   severity=Severity.ASSUMPTION, error=EncodingError)
+        report.encoding, report.encoding_evidence = "GB18030", evidence
+        return _decode_lines(data, "gb18030", report)
+    evidence = "not UTF-8; every byte decodes as GB18030 (the superset of GBK / GB2312)"
+    report.add("encoding.detected", f"encoding GB18030 detected: {evidence}",
+               severity=Severity.ASSUMPTION, error=EncodingError)
+    report.encoding, report.encoding_evidence = "GB18030", evidence
+    return text
+
+
+def _decode_lines(data: bytes, codec: str, report: LoadReport) -> str:
+    lines = []
+    for number, line in enumerate(data.split(b"\n")):
+        try:
+            lines.append(line.decode(codec))
+        except UnicodeDecodeError as exc:
+            bad = line[exc.start:exc.end]
+            report.add("encoding.undecodable",
+                       f"line {number + 1}: bytes {bad.hex(' ')} cannot be decoded as {codec}; "
+                       "replaced with U+FFFD", severity=Severity.PROBLEM,
+                       fid=number - 1 if number else None)
+            lines.append(line.decode(codec, errors="replace"))
+    return "\n".join(lines)
+
+
+def geojson_as_utf8(
+    path: Path, folder: Path, *, encoding: str | None, report: LoadReport
+) -> Path:
+    """``path`` if it is UTF-8 (as GeoJSON must be), else a UTF-8 copy of it in ``folder``.
+
+    GDAL reads GeoJSON as UTF-8 only; a GBK export (common from older Chinese tools) would
+    fail or turn to mojibake. The bytes decide, as for CSV; the decision is reported.
+    """
+    data = path.read_bytes()
+    if encoding is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            report.encoding = "UTF-8"
+            report.encoding_evidence = ("all text is ASCII" if data.isascii()
+                                        else "every byte sequence is valid UTF-8")
+            return path
+    text = _decode_csv(path, encoding, report)
+    copy = folder / path.name
+    copy.write_text(text, encoding="utf-8")
+    report.add("encoding.transcoded", f"GeoJSON text is {report.encoding}, not UTF-8 as the "
+               "format requires: read from a UTF-8 copy", severity=Severity.INFO)
+    return copy
+
+
+def table_layers(path: Path, fmt: Format) -> dict[str, str]:
+    """Layers of a table source: XLSX sheets, KML folder paths, or the CSV itself."""
+    if fmt is Format.XLSX:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True)
+        try:
+            return {name: "Point" for name in workbook.sheetnames}
+        finally:
+            workbook.close()
+    if fmt is Format.KML:
+        from ._kml import kml_layers
+
+        return kml_layers(path)
+    return {path.stem: "Point"}
+
+
+def read_table(
+    path: Path, fmt: Format, *, layer: str | None, encoding: str | None, report: LoadReport
+) -> RawLayer:
+    """Read a CSV / XLSX with coordinate columns, or a KML, as a :class:`RawLayer`."""
+    if fmt is Format.KML:
+        from ._kml import read_kml
+
+        return read_kml(path, layer=layer, report=report)
+    if fmt is Format.CSV:
+        text = _decode_csv(path, encoding, report)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+        driver = "CSV"
+        report.layer = report.layer or path.stem
+    else:
+        sheets = table_layers(path, fmt)
+        if layer is None:
+            if len(sheets) > 1:
+                raise LayerReadError(
+                    f"{path} has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); pass "
+                    "layer=<sheet> or read them all with read_layers()"
+                )
+            layer = next(iter(sheets))
+            report.layer = layer
+        frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
+        frame = frame.where(frame.notna(), "")
+        driver = "XLSX"
+        report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    return _points_from_columns(frame, path, report, driver)
+
+
+def _points_from_columns(
+    frame: pd.DataFrame, path: Path, report: LoadReport, driver: str
+) -> RawLayer:
+    aliases = _coordinate_aliases()
+    roles: dict[str, str] = {}
+    for column in frame.columns:
+        role = aliases.get(_key(column))
+        if role is not None and role not in roles:
+            roles[role] = column
+    if {"lon", "lat"} <= set(roles):
+        xcol, ycol, what = roles["lon"], roles["lat"], "degrees"
+    elif {"x", "y"} <= set(roles):
+        xcol, ycol, what = roles["x"], roles["y"], "metres"
+    else:
+        found = ", ".join(map(str, frame.columns))
+        raise LayerReadError(
+            f"{path}: no coordinate columns found among {found}; name them 经度/纬度, "
+            "东经/北纬, lon/lat or X/Y (see [coordinates] in data/field_aliases.toml)"
+        )
+    parse = parse_degrees if what == "degrees" else _parse_metres
+    xs = _parse_column(frame[xcol], parse, report, str(xcol))
+    ys = _parse_column(frame[ycol], parse, report, str(ycol))
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    import shapely
+
+    points = shapely.points(np.where(ok, xs, 0.0), np.where(ok, ys, 0.0))
+    wkb = np.asarray(shapely.to_wkb(points), dtype=object)
+    wkb[~ok] = None
+    report.add("table.coordinates", f"coordinates from columns {xcol!r} (x) and {ycol!r} (y), "
+               f"in {what}", severity=Severity.INFO)
+    attributes = frame.drop(columns=[xcol, ycol]).reset_index(drop=True)
+    return RawLayer(attributes=attributes, wkb=wkb,
+                    fids=np.arange(len(frame), dtype=np.int64), crs_wkt=None, driver=driver,
+                    geometry_type="Point")
+
+
+def _parse_metres(text: Any) -> float:
+    if text is None:
+        return math.nan
+    try:
+        return float(unicodedata.normalize("NFKC", str(text)).strip().replace(",", ""))
+    except ValueError:
+        return math.nan
+
+
+def _parse_column(series: pd.Series, parse: Any, report: LoadReport, field: str) -> np.ndarray:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = np.array([parse(u) for u in uniques] + [math.nan], dtype=float)
+    out = values[codes]
+    for u, text in enumerate(uniques):
+        if str(text).strip() and not math.isfinite(values[u]):
+            for row in np.flatnonzero(codes == u):
+                report.add("table.bad_coordinate", f"cannot read a coordinate from {text!r}; "
+                           "no geometry", severity=Severity.PROBLEM, fid=int(row), field=field)
+    return out

@@ -1,0 +1,252 @@
+"""Did the regreened and afforested plots turn green? NDVI before / after per plot.
+
+:func:`vegetation_change` takes the coverage-weighted mean NDVI of every plot on a "before"
+and an "after" raster (:func:`~county_gis.raster.zonal.zonal_stats`, so plots smaller than a
+pixel get a value), their difference, a :class:`Verdict` and the plot's geodesic area in 亩.
+:func:`greening_summary` adds it up per target: of the area reported *completed*, how much
+is green from above.
+
+Examples
+--------
+Two 1 km plots on a 250 m grid: the west one greened by 0.2, the east one lost 0.1.
+
+>>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+>>> from rasterio.transform import Affine
+>>> from shapely.geometry import box
+>>> folder = tempfile.mkdtemp()
+>>> def ndvi(name, west, east):
+...     data = np.where(np.arange(8) < 4, west, east) * np.ones((4, 8))
+...     path = os.path.join(folder, name)
+...     with rasterio.open(path, "w", driver="GTiff", width=8, height=4, count=1,
+...                        dtype="float32", crs="EPSG:4550",
+...                        transform=Affine(250, 0, 500000, 0, -250, 4650000)) as dst:
+...         dst.write(data.astype("float32"), 1)
+...     return path
+>>> before, after = ndvi("before.tif", 0.2, 0.5), ndvi("after.tif", 0.4, 0.4)
+>>> plots = gpd.GeoSeries([box(500000, 4649000, 501000, 4650000),
+...                        box(501000, 4649000, 502000, 4650000)], crs="EPSG:4550")
+>>> table = vegetation_change(plots, before, after)
+>>> table[["ndvi_change", "verdict", "area_mu"]].round(3)
+   ndvi_change   verdict  area_mu
+0          0.2   greened   1500.0
+1         -0.1  degraded   1500.0
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..kinds import LayerKind, Status
+from ..measure import geodesic_area
+from ._io import RasterLike
+from ._project import project_features, project_ndvi
+from .zonal import Stat, zonal_stats
+
+__all__ = ["DEFAULT_THRESHOLD", "GREENING_KINDS", "Verdict", "greening_summary",
+           "vegetation_change"]
+
+logger = logging.getLogger(__name__)
+
+#: Default NDVI change that counts as a change (Landsat / Sentinel-2 composites vary by
+#: about ±0.03 from year to year over unchanged land).
+DEFAULT_THRESHOLD = 0.05
+
+#: The layer kinds that should look green once completed.
+GREENING_KINDS: tuple[LayerKind, ...] = (LayerKind.MINE_RESTORATION, LayerKind.AFFORESTATION)
+
+
+class Verdict(enum.Enum):
+    """What NDVI says about a plot.
+
+    Examples
+    --------
+    >>> Verdict.GREENED.label
+    '变绿'
+    >>> Verdict.classify(np.array([0.08, 0.01, -0.2, np.nan]), 0.05).tolist()
+    ['greened', 'unchanged', 'degraded', 'no_data']
+    """
+
+    GREENED = "greened"
+    UNCHANGED = "unchanged"
+    DEGRADED = "degraded"
+    NO_DATA = "no_data"
+
+    @property
+    def label(self) -> str:
+        """Chinese label."""
+        return {"greened": "变绿", "unchanged": "无明显变化", "degraded": "退化",
+                "no_data": "无数据"}[self.value]
+
+    @classmethod
+    def classify(cls, change: np.ndarray, threshold: float) -> np.ndarray:
+        """Verdict values for NDVI changes: ``≥ threshold`` greened, ``≤ −threshold`` degraded."""
+        change = np.asarray(change, dtype=float)
+        out = np.full(change.shape, cls.UNCHANGED.value, dtype=object)
+        out[change >= threshold] = cls.GREENED.value
+        out[change <= -threshold] = cls.DEGRADED.value
+        out[np.isnan(change)] = cls.NO_DATA.value
+        return out
+
+
+def _check_threshold(threshold: float) -> float:
+    if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
+            or not math.isfinite(threshold) or not 0 < threshold < 2):
+        raise ValueError(
+            f"threshold was {threshold!r} but is expected to be an NDVI change between 0 and 2 "
+            f"(exclusive), e.g. {DEFAULT_THRESHOLD}"
+        )
+    return float(threshold)
+
+
+def vegetation_change(
+    layer: gpd.GeoDataFrame | gpd.GeoSeries,
+    before: RasterLike,
+    after: RasterLike,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    band: int = 1,
+) -> pd.DataFrame:
+    """NDVI before and after, its change and a verdict, per plot.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Polygons with a CRS (reprojected to each raster's CRS).
+    before, after : path or rasterio dataset
+        NDVI rasters (any grids and CRSs; they need not match each other).
+    threshold : float, default 0.05
+        A mean NDVI change of at least ``+threshold`` is *greened*, of at most ``−threshold``
+        *degraded*, anything between *unchanged*; a plot without a value on either raster
+        is *no_data*.
+    band : int, default 1
+        The band of both rasters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``layer``: ``ndvi_before``, ``ndvi_after``, ``ndvi_change``, ``verdict``
+        (a :class:`Verdict` value), ``verdict_label`` (Chinese), ``area_mu`` (geodesic, 亩)
+        and ``coverage_fraction`` (the smaller of the two rasters' coverage fractions).
+
+    Raises
+    ------
+    ValueError
+        If ``threshold`` is not a number in (0, 2).
+    CRSError, DataError, LayerReadError
+        As :func:`~county_gis.raster.zonal.zonal_stats`.
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    threshold = _check_threshold(threshold)
+    first = zonal_stats(layer, before, stats=[Stat.MEAN], band=band)
+    second = zonal_stats(layer, after, stats=[Stat.MEAN], band=band)
+    change = second["mean"] - first["mean"]
+    verdict = Verdict.classify(change.to_numpy(), threshold)
+    table = pd.DataFrame(
+        {
+            "ndvi_before": first["mean"],
+            "ndvi_after": second["mean"],
+            "ndvi_change": change,
+            "verdict": verdict,
+            "verdict_label": [Verdict(v).label for v in verdict],
+            "area_mu": geodesic_area(layer, unit="mu").to_numpy(),
+            "coverage_fraction": np.fmin(first["coverage_fraction"],
+                                         second["coverage_fraction"]),
+        },
+        index=first.index,
+    )
+    logger.info("vegetation_change: %s", table["verdict"].value_counts().to_dict())
+    return table
+
+
+def greening_summary(
+    project: Any = None,
+    before: RasterLike | None = None,
+    after: RasterLike | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    kinds: Iterable[LayerKind | str] = GREENING_KINDS,
+    status: Status | str = Status.COMPLETED,
+) -> pd.DataFrame:
+    """How much of the completed regreening / afforestation area is green from above.
+
+    Parameters
+    ----------
+    project : Project, path, mapping of GeoDataFrames, or GeoDataFrame, optional
+        Features in the canonical schema (``kind``, ``status``; ``target`` when linked).
+        A path (or None: the bundled project) is loaded with
+        :func:`county_gis.load_project` when available, else its ``fumeng.gpkg`` is read.
+    before, after : path or rasterio dataset, optional
+        NDVI rasters; by default the project's ``ndvi_before`` / ``ndvi_after`` rasters
+        (project.toml ``[rasters]``) or ``rasters/ndvi_2022.tif`` / ``ndvi_2023.tif`` in
+        its folder.
+    threshold : float, default 0.05
+        As :func:`vegetation_change`.
+    kinds : iterable of LayerKind or str, default mine_restoration, afforestation
+        The kinds to check.
+    status : Status or str, default completed
+        Only features with this status are checked (what the progress table calls done).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target (the ``target`` column; the kind where it is empty), indexed by
+        it: ``kind``, ``features``, ``checked_mu`` (area of the features checked, 亩, summed
+        per feature, not overlap-aware), ``greened_mu``, ``unchanged_mu``, ``degraded_mu``,
+        ``no_data_mu`` and ``green_share`` (greened / checked, 0–1).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from county_gis.raster.change import greening_summary
+    >>> empty = gpd.GeoDataFrame({"kind": [], "status": []}, geometry=[], crs="EPSG:4490")
+    >>> greening_summary(empty, "before.tif", "after.tif").empty  # nothing to check, no reads
+    True
+    """
+    wanted_kinds = [LayerKind.parse(k).value for k in kinds]
+    wanted_status = Status.parse(status).value
+    features = project_features(project)
+    missing = [c for c in ("kind", "status") if c not in features.columns]
+    if missing:
+        raise ValueError(
+            f"the project features lack the column(s) {', '.join(missing)}; load them with "
+            "county_gis.read_layer(..., kind=...) so they follow the canonical schema"
+        )
+    kind = features["kind"].map(lambda v: LayerKind.parse(v).value if pd.notna(v) else None)
+    stat = features["status"].map(lambda v: Status.parse(v).value if pd.notna(v) else None)
+    chosen = features[kind.isin(wanted_kinds).to_numpy() & (stat == wanted_status).to_numpy()]
+    columns = ["kind", "features", "checked_mu", "greened_mu", "unchanged_mu", "degraded_mu",
+               "no_data_mu", "green_share"]
+    if chosen.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="target"))
+    if before is None or after is None:
+        default_before, default_after = project_ndvi(project)
+        before = default_before if before is None else before
+        after = default_after if after is None else after
+    table = vegetation_change(chosen, before, after, threshold=threshold)
+    table["kind"] = kind.loc[chosen.index].to_numpy()
+    target = (chosen["target"] if "target" in chosen.columns
+              else pd.Series(None, index=chosen.index, dtype=object))
+    table["target"] = target.where(target.notna() & (target.astype(str) != ""),
+                                   table["kind"]).to_numpy()
+    areas = table.pivot_table(index="target", columns="verdict", values="area_mu",
+                              aggfunc="sum", fill_value=0.0)
+    out = pd.DataFrame(index=areas.index)
+    out["kind"] = table.groupby("target")["kind"].first()
+    out["features"] = table.groupby("target").size()
+    out["checked_mu"] = table.groupby("target")["area_mu"].sum()
+    for verdict in Verdict:
+        out[f"{verdict.value}_mu"] = areas.get(verdict.value, 0.0)
+    out["green_share"] = out["greened_mu"] / out["checked_mu"]
+    return out[columns]

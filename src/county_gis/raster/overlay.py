@@ -1,0 +1,233 @@
+"""A raster as a coloured, downsampled PNG for a map image overlay (no tile server needed).
+
+:func:`raster_to_png_overlay` warps a band to Web Mercator — the grid Leaflet stretches an
+``ImageOverlay`` on, so the image lines up at every latitude (display only; nothing is
+measured in Web Mercator) — downsamples it to at most ``max_pixels`` pixels (default
+512 × 512 = 262,144, about 50–250 KB of PNG), colours it with a :class:`Colormap` and
+returns the PNG bytes, the Leaflet bounds and the colour stops for a legend colour bar.
+Nodata is transparent. The PNG is written with ``zlib`` (no imaging library needed) and is
+deterministic, so the HTML embedding it as a ``data:`` URI is too.
+
+Examples
+--------
+>>> import numpy as np, rasterio, tempfile, os
+>>> from rasterio.transform import Affine
+>>> path = os.path.join(tempfile.mkdtemp(), "ndvi.tif")
+>>> with rasterio.open(path, "w", driver="GTiff", width=40, height=30, count=1,
+...                    dtype="float32", crs="EPSG:4490", nodata=float("nan"),
+...                    transform=Affine(0.01, 0, 121.5, 0, -0.01, 42.3)) as dst:
+...     dst.write(np.linspace(-0.1, 0.8, 1200, dtype="float32").reshape(30, 40), 1)
+>>> png, bounds, stops = raster_to_png_overlay(path, colormap="ndvi")
+>>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+True
+>>> [[round(v, 3) for v in corner] for corner in bounds]
+[[42.0, 121.5], [42.3, 121.9]]
+>>> stops[0], stops[-1]
+((-0.2, '#a50026'), (0.9, '#00441b'))
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import math
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+from pyproj import Transformer
+from rasterio.enums import Resampling
+from rasterio.transform import Affine
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import calculate_default_transform, transform_bounds
+
+from ._io import RasterLike, check_band, open_raster, quiet_affine, raster_crs
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "Colormap",
+    "overlay_dict",
+    "png_data_uri",
+    "raster_to_png_overlay",
+]
+
+#: Largest overlay image, in pixels (512 × 512).
+DEFAULT_MAX_PIXELS = 512 * 512
+
+_RAMPS: dict[str, tuple[tuple[float, str], ...]] = {
+    # value, colour: NDVI from bare (red-brown) over sparse grass (yellow) to forest (green)
+    "ndvi": ((-0.2, "#a50026"), (0.0, "#d73027"), (0.1, "#f46d43"), (0.2, "#fee08b"),
+             (0.3, "#d9ef8b"), (0.4, "#a6d96a"), (0.5, "#66bd63"), (0.6, "#1a9850"),
+             (0.9, "#00441b")),
+    # fractions 0..1 of the data range
+    "terrain": ((0.0, "#1a9850"), (0.25, "#a6d96a"), (0.5, "#fee08b"), (0.75, "#b8860b"),
+                (1.0, "#8b4513")),
+    "change": ((0.0, "#b2182b"), (0.25, "#ef8a62"), (0.5, "#f7f7f7"), (0.75, "#7fbf7b"),
+               (1.0, "#1b7837")),
+    "greys": ((0.0, "#000000"), (1.0, "#ffffff")),
+}
+
+
+class Colormap(enum.Enum):
+    """Colour ramps for overlays.
+
+    ``NDVI`` has fixed values (−0.2 … 0.9); the others stretch over ``vmin`` … ``vmax``
+    (default: the 2nd and 98th percentiles of the data; ``CHANGE`` is symmetric about 0).
+    """
+
+    NDVI = "ndvi"
+    TERRAIN = "terrain"
+    CHANGE = "change"
+    GREYS = "greys"
+
+    @classmethod
+    def parse(cls, value: Colormap | str) -> Colormap:
+        """Return the colormap named by ``value``.
+
+        Examples
+        --------
+        >>> Colormap.parse("viridis")
+        Traceback (most recent call last):
+        ...
+        ValueError: colormap was 'viridis' but is expected to be one of ndvi, terrain, ...
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            for cmap in cls:
+                if value.strip().lower() == cmap.value:
+                    return cmap
+        allowed = ", ".join(c.value for c in cls)
+        raise ValueError(f"colormap was {value!r} but is expected to be one of {allowed}")
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    """Encode an ``(h, w, 4)`` uint8 array as a PNG (filter 0, zlib level 9)."""
+    height, width = rgba.shape[:2]
+    raw = np.zeros((height, width * 4 + 1), dtype=np.uint8)
+    raw[:, 1:] = rgba.reshape(height, width * 4)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
+
+
+def png_data_uri(png: bytes) -> str:
+    """``data:image/png;base64,...`` for an ``ImageOverlay`` embedded in a self-contained page.
+
+    >>> png_data_uri(b"abc")
+    'data:image/png;base64,YWJj'
+    """
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _stops(cmap: Colormap, values: np.ndarray, vmin: float | None,
+           vmax: float | None) -> list[tuple[float, str]]:
+    ramp = _RAMPS[cmap.value]
+    if cmap is Colormap.NDVI and vmin is None and vmax is None:
+        return [(float(v), c) for v, c in ramp]
+    finite = values[np.isfinite(values)]
+    if cmap is Colormap.CHANGE:
+        edge = float(np.percentile(np.abs(finite), 98)) if finite.size else 1.0
+        lo, hi = -edge, edge
+    else:
+        lo = float(np.percentile(finite, 2)) if finite.size else 0.0
+        hi = float(np.percentile(finite, 98)) if finite.size else 1.0
+    lo = lo if vmin is None else float(vmin)
+    hi = hi if vmax is None else float(vmax)
+    if not hi > lo:
+        hi = lo + 1.0
+    first, last = ramp[0][0], ramp[-1][0]
+    return [(lo + (v - first) / (last - first) * (hi - lo), c) for v, c in ramp]
+
+
+def raster_to_png_overlay(
+    raster: RasterLike,
+    *,
+    band: int = 1,
+    colormap: Colormap | str = Colormap.NDVI,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[bytes, list[list[float]], list[tuple[float, str]]]:
+    """Colour one band, downsampled, as a PNG for ``folium.raster_layers.ImageOverlay``.
+
+    Parameters
+    ----------
+    raster : path or rasterio dataset
+        Any CRS; warped to Web Mercator for display.
+    band : int, default 1
+    colormap : Colormap or str, default ndvi
+    vmin, vmax : float, optional
+        Value range of the ramp (see :class:`Colormap`).
+    max_pixels : int, default 262,144
+        Upper bound of width × height of the image; the raster is averaged down to fit.
+
+    Returns
+    -------
+    png : bytes
+        RGBA PNG; nodata and NaN transparent.
+    bounds : list
+        ``[[south, west], [north, east]]`` in degrees (WGS 84 / CGCS2000), as Leaflet wants.
+    stops : list of (float, str)
+        Value and ``#rrggbb`` colour of each ramp stop, for a legend colour bar
+        (e.g. ``branca.colormap.LinearColormap(colors, index=values)``).
+
+    Raises
+    ------
+    ValueError
+        If ``max_pixels`` is not a positive integer or ``colormap`` is unknown.
+    CRSError, DataError, LayerReadError
+    """
+    cmap = Colormap.parse(colormap)
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ValueError(f"max_pixels was {max_pixels!r} but is expected to be a positive "
+                         f"integer, e.g. {DEFAULT_MAX_PIXELS}")
+    with open_raster(raster) as src:
+        check_band(src, band)
+        source = raster_crs(src)
+        with quiet_affine():
+            _, width, height = calculate_default_transform(
+                source.to_wkt(), "EPSG:3857", src.width, src.height, *src.bounds)
+            left, bottom, right, top = transform_bounds(source.to_wkt(), "EPSG:3857",
+                                                        *src.bounds, densify_pts=21)
+        # the native size, shrunk to fit max_pixels; the grid spans the bounds exactly
+        factor = max(1.0, math.sqrt(width * height / max_pixels))
+        out_w = max(1, int(width / factor))
+        out_h = max(1, int(height / factor))
+        while out_w * out_h > max_pixels:  # rounding can leave it one row too many
+            out_h -= 1
+        out_transform = Affine((right - left) / out_w, 0, left, 0, (bottom - top) / out_h, top)
+        nodata = src.nodata if src.nodata is not None else None
+        with quiet_affine(), WarpedVRT(src, crs="EPSG:3857", transform=out_transform,
+                                       width=out_w, height=out_h, resampling=Resampling.average,
+                                       nodata=nodata) as vrt:
+            data = vrt.read(band, masked=True)
+    values = np.ma.filled(data.astype("float64"), np.nan)
+    stops = _stops(cmap, values, vmin, vmax)
+    positions = np.array([v for v, _ in stops])
+    colours = np.array([_rgb(c) for _, c in stops], dtype=float)
+    clipped = np.clip(np.nan_to_num(values, nan=positions[0]), positions[0], positions[-1])
+    rgba = np.zeros((*values.shape, 4), dtype=np.uint8)
+    for channel in range(3):
+        rgba[..., channel] = np.round(np.interp(clipped, positions, colours[:, channel]))
+    rgba[..., 3] = np.where(np.isfinite(values), 255, 0)
+    to_lonlat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    west, south = to_lonlat.transform(left, bottom)
+    east, north = to_lonlat.transform(right, top)
+    return _png(rgba), [[south, west], [north, east]], stops
+
+
+def overlay_dict(raster: RasterLike, **options: Any) -> dict[str, Any]:
+    """The overlay as a JSON-ready dict: ``url`` (data: URI), ``bounds`` and ``stops``."""
+    png, bounds, stops = raster_to_png_overlay(raster, **options)
+    return {"url": png_data_uri(png), "bounds": bounds, "stops": [list(s) for s in stops]}

@@ -1,0 +1,336 @@
+"""Building the project map: :func:`make_map` and :func:`render_overview`.
+
+Examples
+--------
+>>> from county_gis.render._build import Language
+>>> Language.parse("中文")
+<Language.ZH: 'zh'>
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Self
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from .._crs import CGCS2000
+from ..errors import ConfigError
+from ..kinds import LayerKind, Status, normalise_name
+from ..units import AreaUnit, LengthUnit
+from ._basemaps import Basemap, basemap_spec
+from ._elements import (
+    Fullscreen,
+    Legend,
+    MeasureControl,
+    ProgressPanel,
+    ProjectLayers,
+    ScaleBar,
+    SearchControl,
+)
+from ._layers import DEFAULT_FIELDS, KIND_COLOURS, prepare_layer, prepare_outline
+from ._save import SavedMap, save_map
+
+__all__ = ["Language", "make_map", "render_overview"]
+
+logger = logging.getLogger(__name__)
+
+
+class Language(enum.Enum):
+    """Language of the map's own texts (attribute values are shown as they are)."""
+
+    ZH = "zh"
+    EN = "en"
+
+    @classmethod
+    def parse(cls, value: Self | str) -> Self:
+        """Return the language named ``value`` (``zh``/``中文``, ``en``/``English``)."""
+        if isinstance(value, cls):
+            return value
+        names = {"zh": cls.ZH, "中文": cls.ZH, "chinese": cls.ZH, "zhcn": cls.ZH,
+                 "en": cls.EN, "english": cls.EN, "英文": cls.EN}
+        try:
+            return names[normalise_name(str(value))]
+        except KeyError:
+            raise ConfigError(
+                f"language was {value!r} but is expected to be one of zh (中文), en (English)"
+            ) from None
+
+
+_TEXTS: dict[Language, dict[str, str]] = {
+    Language.ZH: {
+        "boundary": "县界", "townships": "乡镇", "approximate": "位置近似",
+        "legend": "图例", "kinds": "项目类型", "statuses": "建设状态",
+        "progress": "目标完成进度", "completed": "已完工", "collapse": "收起 / 展开",
+        "search": "搜索项目名称", "none": "无匹配项目",
+        "line": "测距离", "area": "测面积", "finish": "完成", "clear": "清除",
+        "hint": "在地图上单击添加测量点", "length": "长度", "area_result": "面积",
+        "perimeter": "周长", "fullscreen": "全屏", "exit_fullscreen": "退出全屏",
+    },
+    Language.EN: {
+        "boundary": "County boundary", "townships": "Townships", "approximate": "approximate",
+        "legend": "Legend", "kinds": "Project kinds", "statuses": "Status",
+        "progress": "Progress against targets", "completed": "completed",
+        "collapse": "collapse / expand", "search": "Search project name", "none": "No match",
+        "line": "Distance", "area": "Area", "finish": "Finish", "clear": "Clear",
+        "hint": "Click on the map to add points", "length": "Length", "area_result": "Area",
+        "perimeter": "perimeter", "fullscreen": "Full screen",
+        "exit_fullscreen": "Exit full screen",
+    },
+}
+_EN_FIELDS = {
+    "name": "Name", "project_id": "Project id", "kind": "Kind", "status": "Status",
+    "township": "Township", "year": "Year", "work_type": "Work", "target": "Target",
+    "capacity_kw": "Capacity (kW)", "floor_area_m2": "Floor area (m²)",
+}
+
+
+def _unit_label(unit: Any) -> str:
+    for parser in (AreaUnit.parse, LengthUnit.parse):
+        try:
+            return parser(str(unit)).label
+        except ValueError:
+            continue
+    return "" if unit is None or (isinstance(unit, float) and math.isnan(unit)) else str(unit)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]:
+    needed = {"title", "target_value", "completed"}
+    missing = needed - set(table.columns)
+    if missing:
+        raise ConfigError(
+            f"the progress table lacks the column(s) {', '.join(sorted(missing))}; it needs "
+            "title, unit, target_value, planned, under_construction, completed, pct_completed "
+            "(as county_gis progress() returns)"
+        )
+    rows = []
+    for record in table.to_dict("records"):
+        target = _number(record.get("target_value"))
+        completed = _number(record.get("completed"))
+        pct = _number(record.get("pct_completed"))
+        if pct is None and target and completed is not None:
+            pct = 100.0 * completed / target
+        notes = record.get("notes")
+        rows.append({
+            "title": str(record.get("title")),
+            "unit": _unit_label(record.get("unit")),
+            "target": target,
+            "planned": _number(record.get("planned")),
+            "under_construction": _number(record.get("under_construction")),
+            "completed": completed,
+            "pct": pct,
+            "notes": None if notes is None or (isinstance(notes, float) and math.isnan(notes))
+            else str(notes) or None,
+        })
+    return {
+        "title": texts["progress"],
+        "completedText": texts["completed"],
+        "collapseText": texts["collapse"],
+        "statusLabels": {s.value: s.label for s in Status},
+        "rows": rows,
+    }
+
+
+def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
+    for candidate in (key, *(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ())):
+        try:
+            return LayerKind.parse(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def make_map(
+    project: Any,
+    *,
+    basemap: Basemap | str | None = Basemap.NONE,
+    language: Language | str = Language.ZH,
+    tianditu_key: str | None = None,
+    local_tiles: str | os.PathLike[str] | None = None,
+    kinds: list[LayerKind | str] | None = None,
+    fields: Mapping[str, str] | None = None,
+    progress_table: pd.DataFrame | None = None,
+    show_progress: bool = True,
+    simplify_m: float = 0.5,
+    lazy_above: int = 20_000,
+    detail_zoom: int = 13,
+) -> folium.Map:
+    """The interactive map of a project: boundaries, a layer per kind, legend, progress.
+
+    Parameters
+    ----------
+    project : Project
+        A loaded project (:func:`county_gis.load_project`): ``boundary``, ``townships``
+        and ``layers`` (kind → GeoDataFrame in the canonical schema) are drawn.
+    basemap : Basemap or str, default "none"
+        ``none`` (neutral background, offline), ``tianditu_vec`` / ``tianditu_img``
+        (天地图, needs a key), ``osm``, ``imagery``, ``local`` (``local_tiles``) or
+        ``amap`` (高德; every overlay is shifted to GCJ-02).
+    language : Language or str, default "zh"
+        Language of the map's own texts.
+    tianditu_key : str, optional
+        天地图 key; default the ``TIANDITU_KEY`` environment variable. It is written
+        into the page (天地图 keys are browser keys).
+    local_tiles : path-like, optional
+        Tile folder relative to the HTML file (``tiles`` → ``tiles/{z}/{x}/{y}.png``).
+    kinds : list of LayerKind or str, optional
+        Only these kinds (default: every layer of the project).
+    fields : mapping, optional
+        Column → label shown in popups (default :data:`DEFAULT_FIELDS`; measured 亩 /
+        公里 are always added). Only the shown columns are embedded.
+    progress_table : DataFrame, optional
+        The table of :func:`county_gis.analysis.progress.progress`; computed from the
+        project when not given.
+    show_progress : bool, default True
+        Add the progress panel (when the project has targets or a table is given).
+    simplify_m : float, default 0.5
+        Display simplification tolerance in metres.
+    lazy_above : int, default 20000
+        Layers with more features are drawn bucket by bucket: aggregated below
+        ``detail_zoom``, the features of the buckets in view above it.
+    detail_zoom : int, default 13
+        Zoom from which lazy layers show their features.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map` (self-contained by default).
+
+    Raises
+    ------
+    ConfigError
+        Unknown basemap, language or kind; 天地图 without a key.
+
+    Examples
+    --------
+    >>> from county_gis.render._demo import demo_project
+    >>> m = make_map(demo_project(), progress_table=None, show_progress=False)
+    >>> type(m).__name__
+    'Map'
+    """
+    lang = Language.parse(language)
+    texts = _TEXTS[lang]
+    spec = basemap_spec(basemap, tianditu_key=tianditu_key, local_tiles=local_tiles)
+    gcj02 = bool(spec["gcj02"])
+    try:
+        wanted = None if kinds is None else {LayerKind.parse(k) for k in kinds}
+    except ValueError as exc:
+        raise ConfigError(f"kinds: {exc}") from None
+    if fields is None and lang is Language.EN:
+        fields = {k: _EN_FIELDS[k] for k in DEFAULT_FIELDS}
+
+    boundary = getattr(project, "boundary", None)
+    townships = getattr(project, "townships", None)
+    layers_in: Mapping[str, gpd.GeoDataFrame] = getattr(project, "layers", {}) or {}
+
+    layers = []
+    legend_kinds = []
+    for key, gdf in layers_in.items():
+        kind = _kind_of(key, gdf)
+        if wanted is not None and kind not in wanted:
+            continue
+        label = kind.label if kind is not None and lang is Language.ZH else (
+            kind.value if kind is not None else str(key))
+        colour = KIND_COLOURS.get(kind, "#555555") if kind is not None else "#555555"
+        data = prepare_layer(gdf, name=label, fields=fields, simplify_m=simplify_m, gcj02=gcj02)
+        data["colour"] = colour
+        layers.append(data)
+        dims = {g["dim"] for g in data["groups"]}
+        legend_kinds.append({"label": label, "colour": colour, "dim": max(dims) if dims else 2})
+
+    reference = boundary if boundary is not None and len(boundary) else None
+    if reference is None and townships is not None and len(townships):
+        reference = townships
+    if reference is not None:
+        minx, miny, maxx, maxy = reference.to_crs(CGCS2000).total_bounds
+    elif layers_in:
+        bounds = [g.to_crs(CGCS2000).total_bounds for g in layers_in.values() if len(g)]
+        minx = min(b[0] for b in bounds)
+        miny = min(b[1] for b in bounds)
+        maxx = max(b[2] for b in bounds)
+        maxy = max(b[3] for b in bounds)
+    else:
+        raise ConfigError("the project has no boundary, townships or layers: nothing to map")
+
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9, tiles=None,
+                   prefer_canvas=True, zoom_snap=0.25)
+    # Per instance: folium's class-level lists (Leaflet, jQuery, Bootstrap ... from CDNs)
+    # are shared by every map of the process and stay untouched.
+    m.default_js = []
+    m.default_css = []
+
+    outline_fields = {"name": texts["townships"], "approximate": texts["approximate"]}
+    page: dict[str, Any] = {
+        "basemap": spec,
+        "boundary": None if boundary is None or not len(boundary) else prepare_outline(
+            boundary, name=texts["boundary"], fields={"name": texts["boundary"]},
+            simplify_m=simplify_m, gcj02=gcj02),
+        "townships": None if townships is None or not len(townships) else prepare_outline(
+            townships, name=texts["townships"], fields=outline_fields, simplify_m=simplify_m,
+            gcj02=gcj02),
+        "layers": layers,
+        "bounds": [round(float(v), 6) for v in (minx, miny, maxx, maxy)],
+        "lazyAbove": int(lazy_above),
+        "detailZoom": int(detail_zoom),
+        "texts": {"approximate": texts["approximate"]},
+    }
+    ProjectLayers(page).add_to(m)
+    Legend({
+        "title": texts["legend"], "kindsTitle": texts["kinds"], "statusTitle": texts["statuses"],
+        "kinds": legend_kinds,
+        "statuses": [{"key": s.value, "label": s.label if lang is Language.ZH else s.value}
+                     for s in Status],
+    }).add_to(m)
+    if show_progress and (progress_table is not None or getattr(project, "targets", None)):
+        if progress_table is None:
+            from ..analysis.progress import progress
+
+            progress_table = progress(project)
+        ProgressPanel(_progress_rows(progress_table, texts)).add_to(m)
+    SearchControl(
+        {"placeholder": texts["search"], "noneText": texts["none"], "limit": 12}
+    ).add_to(m)
+    Fullscreen({"position": "topleft", "title": texts["fullscreen"],
+                "titleCancel": texts["exit_fullscreen"], "forceSeparateButton": True}).add_to(m)
+    MeasureControl({
+        "lineText": texts["line"], "areaButtonText": texts["area"], "finishText": texts["finish"],
+        "clearText": texts["clear"], "hintText": texts["hint"], "lengthText": texts["length"],
+        "areaText": texts["area_result"], "perimeterText": texts["perimeter"],
+    }).add_to(m)
+    ScaleBar().add_to(m)
+    return m
+
+
+def render_overview(
+    project: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    basemap: Basemap | str | None = Basemap.NONE,
+    progress_table: pd.DataFrame | None = None,
+    file_name: str = "overview.html",
+) -> SavedMap:
+    """Render the overview map of every kind with the progress panel into ``out_dir``.
+
+    Returns
+    -------
+    SavedMap
+        ``.path`` is the HTML file (``out_dir/overview.html``).
+    """
+    m = make_map(project, basemap=basemap, progress_table=progress_table)
+    return save_map(m, Path(out_dir) / file_name, overwrite=overwrite)

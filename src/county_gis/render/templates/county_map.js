@@ -1,0 +1,654 @@
+/* county_gis map runtime (part of county_gis, MIT licence).
+ *
+ * Builds the layers, legend, progress panel, search box and measure tool of a county_gis
+ * map from JSON data blocks (<script type="application/json">). Every value from the data
+ * reaches the page through textContent, never innerHTML; the one Leaflet API that takes
+ * HTML (layer names in L.control.layers) gets the value escaped by CountyGis.esc.
+ *
+ * Geometry arrives as integer deltas of coordinates scaled by `scale`, in one flat array
+ * with GeoArrow-style offsets (rings -> parts -> features).
+ *
+ * Measure tool: geodesic length and area on the GRS80 ellipsoid (CGCS2000), computed with
+ * GeographicLib (geographiclib-geodesic, Karney 2013), the method pyproj.Geod uses.
+ */
+(function () {
+  "use strict";
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var MU_PER_M2 = 15 / 10000;
+  var CG = (window.CountyGis = { layers: [], stats: {} });
+
+  CG.timing = { runtimeLoaded: performance.now() };
+  CG.data = function (id) {
+    var t0 = performance.now();
+    var value = JSON.parse(document.getElementById(id).textContent);
+    CG.timing.parse = (CG.timing.parse || 0) + performance.now() - t0;
+    return value;
+  };
+
+  CG.esc = function (value) {
+    var div = document.createElement("div");
+    div.textContent = value === null || value === undefined ? "" : String(value);
+    return div.innerHTML;
+  };
+
+  function el(tag, className, text, parent) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (typeof value === "number") {
+      return value.toLocaleString("zh-CN", { maximumFractionDigits: digits === undefined ? 2 : digits });
+    }
+    return String(value);
+  }
+
+  /* ---- geometry ------------------------------------------------------------------ */
+
+  /* zigzag varints (LEB128) in base64 -> numbers; values stay below 2^53 */
+  function varints(text) {
+    var bin = atob(text), n = bin.length, out = new Float64Array(n), count = 0;
+    var value = 0, scale = 1;
+    for (var i = 0; i < n; i++) {
+      var b = bin.charCodeAt(i);
+      value += (b & 127) * scale;
+      if (b & 128) {
+        scale *= 128;
+      } else {
+        out[count++] = value % 2 === 1 ? -(value + 1) / 2 : value / 2;
+        value = 0;
+        scale = 1;
+      }
+    }
+    return out.subarray(0, count);
+  }
+  CG.varints = varints;
+
+  /* Coordinates are decoded up front into typed arrays; the LatLng arrays of a feature are
+     built only when the feature is drawn (large lazy layers never build most of them). */
+  function decode(group) {
+    var c = varints(group.coords), scale = group.scale, n = c.length / 2;
+    var xs = new Float64Array(n), ys = new Float64Array(n), x = 0, y = 0;
+    for (var i = 0; i < n; i++) {
+      x += c[2 * i];
+      y += c[2 * i + 1];
+      xs[i] = x / scale;
+      ys[i] = y / scale;
+    }
+    return { dim: group.dim, xs: xs, ys: ys, geoms: group.geoms, parts: group.parts,
+             rings: group.rings };
+  }
+
+  function shapeOf(dec, g) {
+    var xs = dec.xs, ys = dec.ys, LatLng = L.LatLng, geoms = dec.geoms, shape = [], p, r;
+    function path(a, b) {
+      // LatLng objects up front: Leaflet keeps them as they are instead of converting arrays
+      var out = new Array(b - a);
+      for (var k = a; k < b; k++) out[k - a] = new LatLng(ys[k], xs[k]);
+      return out;
+    }
+    if (dec.dim === 0) return path(geoms[g], geoms[g + 1]);
+    if (dec.dim === 1) {
+      for (p = geoms[g]; p < geoms[g + 1]; p++) shape.push(path(dec.parts[p], dec.parts[p + 1]));
+      return shape;
+    }
+    for (p = geoms[g]; p < geoms[g + 1]; p++) {
+      var rings = [];
+      for (r = dec.parts[p]; r < dec.parts[p + 1]; r++) {
+        rings.push(path(dec.rings[r], dec.rings[r + 1]));
+      }
+      shape.push(rings);
+    }
+    return shape;
+  }
+
+  function decodeLayer(data) {
+    var geometry = new Array(data.count);
+    data.groups.forEach(function (group) {
+      var dec = decode(group);
+      for (var k = 0; k < group.index.length; k++) {
+        geometry[group.index[k]] = { dim: group.dim, dec: dec, g: k };
+      }
+    });
+    return geometry;
+  }
+
+  /* ---- styles -------------------------------------------------------------------- */
+
+  var STATUS_STYLE = {
+    planned: { fillOpacity: 0.06, dashArray: "5 4", lineDash: "2 6", lineWeight: 2.5, pointFill: 0.0 },
+    under_construction: { fillOpacity: 0.3, dashArray: null, lineDash: "9 5", lineWeight: 3.5, pointFill: 0.45 },
+    completed: { fillOpacity: 0.7, dashArray: null, lineDash: null, lineWeight: 4.5, pointFill: 1.0 }
+  };
+  CG.STATUS_STYLE = STATUS_STYLE;
+
+  function featureStyle(dim, colour, status, renderer) {
+    var s = STATUS_STYLE[status] || STATUS_STYLE.planned;
+    if (dim === 2) {
+      return { renderer: renderer, color: colour, weight: 1.5, opacity: 0.95, fillColor: colour,
+               fillOpacity: s.fillOpacity, dashArray: s.dashArray };
+    }
+    if (dim === 1) {
+      return { renderer: renderer, color: colour, weight: s.lineWeight, opacity: 0.95,
+               dashArray: s.lineDash };
+    }
+    return { renderer: renderer, radius: 6, color: colour, weight: 2, fillColor: colour,
+             fillOpacity: s.pointFill === 0 ? 1 : s.pointFill,
+             fill: true, opacity: 1 };
+  }
+
+  function makeShape(geom, style) {
+    var shape = shapeOf(geom.dec, geom.g);
+    if (geom.dim === 2) return L.polygon(shape, style);
+    if (geom.dim === 1) return L.polyline(shape, style);
+    if (shape.length === 1) return L.circleMarker(shape[0], style);
+    return L.featureGroup(shape.map(function (pt) { return L.circleMarker(pt, style); }));
+  }
+
+  /* ---- popups and tooltips --------------------------------------------------------- */
+
+  function popupContent(data, i) {
+    var box = el("div", "cg-popup");
+    el("div", "cg-popup-title", data.name, box);
+    var table = el("table", "cg-popup-table", null, box);
+    data.fields.forEach(function (field) {
+      var value = data.columns[field[0]] ? data.columns[field[0]][i] : null;
+      if (value === null || value === undefined || value === "") return;
+      var row = el("tr", null, null, table);
+      el("th", null, field[1], row);
+      el("td", null, field[0] === "year" ? String(value) : fmt(value, field[0] === "length_km" ? 3 : 2), row);
+    });
+    return box;
+  }
+
+  function tooltipContent(data, i) {
+    var names = data.columns.name;
+    var text = names && names[i] !== null && names[i] !== undefined ? names[i] : data.name;
+    var status = data.columns.status ? data.columns.status[i] : null;
+    var box = el("div", "cg-tooltip");
+    el("span", null, text, box);
+    if (status) el("span", "cg-tooltip-status", " · " + status, box);
+    return box;
+  }
+
+  /* ---- project layers -------------------------------------------------------------- */
+
+  CG.projectLayer = function (map, data, options) {
+    var renderer = options.renderer;
+    var t0 = performance.now();
+    var geometry = decodeLayer(data);
+    CG.timing.decode = (CG.timing.decode || 0) + performance.now() - t0;
+    var group = L.featureGroup();
+    var entry = { data: data, group: group, geometry: geometry, built: {}, features: {},
+                  options: options, drawn: 0 };
+    entry.index = CG.layers.length;
+    CG.layers.push(entry);
+    var lazy = data.count > options.lazyAbove;
+    entry.lazy = lazy;
+
+    function buildFeature(i) {
+      if (entry.features[i]) return entry.features[i];
+      var geom = geometry[i];
+      if (!geom) return null;
+      var layer = makeShape(geom, featureStyle(geom.dim, options.colour, data.status[i], renderer));
+      if (geom.dim === 0 && data.status[i] === "planned") layer.setStyle({ fillColor: "#ffffff" });
+      layer._cgIndex = i;
+      entry.features[i] = layer;
+      return layer;
+    }
+    entry.buildFeature = buildFeature;
+
+    function buildBucket(b) {
+      if (entry.built[b]) return entry.built[b];
+      var bucketGroup = L.featureGroup();
+      for (var i = data.buckets.start[b]; i < data.buckets.end[b]; i++) {
+        var layer = buildFeature(i);
+        if (layer) bucketGroup.addLayer(layer);
+      }
+      entry.built[b] = bucketGroup;
+      return bucketGroup;
+    }
+    entry.bucketOf = function (i) {
+      for (var b = 0; b < data.buckets.start.length; b++) {
+        if (i >= data.buckets.start[b] && i < data.buckets.end[b]) return b;
+      }
+      return -1;
+    };
+    entry.buildBucket = buildBucket;
+
+    group.on("click", function (e) {
+      if (CG.measuring) return;
+      var source = e.propagatedFrom || e.layer;
+      while (source && source._cgIndex === undefined && source._eventParents) {
+        source = source._eventParents[Object.keys(source._eventParents)[0]];
+      }
+      if (!source || source._cgIndex === undefined) return;
+      group.closeTooltip();
+      CG.openPopup(map, entry, source._cgIndex, e.latlng);
+    });
+    group.bindTooltip(function (layer) {
+      var i = layer._cgIndex;
+      if (i === undefined && layer.getLayers) i = layer.getLayers()[0]._cgIndex;
+      return i === undefined ? "" : tooltipContent(data, i);
+    }, { sticky: true, direction: "top", className: "cg-tooltip-box" });
+
+    if (!lazy) {
+      for (var b = 0; b < data.buckets.start.length; b++) group.addLayer(buildBucket(b));
+      entry.drawn = data.count;
+    } else {
+      var aggregate = L.layerGroup();
+      entry.aggregate = aggregate;
+      var area = data.columns.area_mu;
+      for (var k = 0; k < data.buckets.start.length; k++) {
+        var bb = data.buckets.bbox[k], total = 0;
+        if (area) for (var j = data.buckets.start[k]; j < data.buckets.end[k]; j++) total += area[j] || 0;
+        var marker = L.circleMarker([(bb[1] + bb[3]) / 2, (bb[0] + bb[2]) / 2], {
+          renderer: renderer, radius: Math.min(22, 4 + Math.sqrt(data.buckets.n[k])),
+          color: options.colour, weight: 1, fillColor: options.colour, fillOpacity: 0.45
+        });
+        marker.bindTooltip(data.name + " · " + data.buckets.n[k] + " 个" +
+          (area ? " · " + fmt(total, 0) + " 亩" : "") + " (放大查看详情)");
+        marker.on("click", (function (box) {
+          return function () { map.fitBounds([[box[1], box[0]], [box[3], box[2]]]); };
+        })(bb));
+        aggregate.addLayer(marker);
+      }
+      var refresh = function () {
+        if (!map.hasLayer(group)) return;
+        var detail = map.getZoom() >= options.detailZoom;
+        var view = map.getBounds().pad(0.25), drawn = 0;
+        if (!detail) {
+          group.eachLayer(function (l) { if (l !== aggregate) group.removeLayer(l); });
+          if (!group.hasLayer(aggregate)) group.addLayer(aggregate);
+          entry.drawn = 0;
+          return;
+        }
+        if (group.hasLayer(aggregate)) group.removeLayer(aggregate);
+        for (var b = 0; b < data.buckets.start.length; b++) {
+          var bb = data.buckets.bbox[b];
+          var inView = view.intersects([[bb[1], bb[0]], [bb[3], bb[2]]]);
+          if (inView) {
+            var bg = buildBucket(b);
+            if (!group.hasLayer(bg)) group.addLayer(bg);
+            drawn += data.buckets.n[b];
+          } else if (entry.built[b] && group.hasLayer(entry.built[b])) {
+            group.removeLayer(entry.built[b]);
+          }
+        }
+        entry.drawn = drawn;
+      };
+      entry.refresh = refresh;
+      map.on("moveend", refresh);
+      group.on("add", refresh);
+    }
+    return group;
+  };
+
+  CG.openPopup = function (map, entry, i, latlng) {
+    var layer = entry.buildFeature(i);
+    if (!latlng) {
+      latlng = layer.getBounds ? layer.getBounds().getCenter() : layer.getLatLng();
+    }
+    L.popup({ maxHeight: 260, maxWidth: 360, minWidth: 200, className: "cg-popup-box",
+              autoPanPaddingTopLeft: [60, 60] })
+      .setLatLng(latlng)
+      .setContent(popupContent(entry.data, i))
+      .openOn(map);
+  };
+
+  CG.count = function () {
+    var out = {};
+    CG.layers.forEach(function (entry) {
+      var n = 0;
+      if (entry.group._map) {
+        entry.group.eachLayer(function walk(l) {
+          if (l._cgIndex !== undefined) n += 1;
+          else if (l.eachLayer && l !== entry.aggregate) l.eachLayer(walk);
+        });
+      }
+      out[entry.data.name] = n;
+    });
+    return out;
+  };
+
+  /* ---- reference layers ------------------------------------------------------------ */
+
+  CG.outlineLayer = function (map, data, style, options) {
+    var geometry = decodeLayer(data);
+    var group = L.featureGroup();
+    var labelKey = options.label;
+    geometry.forEach(function (geom, i) {
+      if (!geom) return;
+      var layer = makeShape(geom, L.extend({ renderer: options.renderer, interactive: !!labelKey }, style));
+      if (labelKey && data.columns[labelKey]) {
+        var label = data.columns[labelKey][i];
+        var note = options.note && data.columns[options.note] && data.columns[options.note][i];
+        layer.bindTooltip(function () {
+          var box = el("div", "cg-tooltip");
+          el("span", null, label, box);
+          if (note) el("span", "cg-tooltip-status", " · " + options.noteText, box);
+          return box;
+        }, { sticky: true, className: "cg-tooltip-box" });
+      }
+      group.addLayer(layer);
+    });
+    return group;
+  };
+
+  /* ---- base layers, scale, layer control -------------------------------------------- */
+
+  CG.basemap = function (map, spec) {
+    map.getContainer().style.background = spec.background;
+    if (!spec.layers.length) return null;
+    var tiles = spec.layers.map(function (t) {
+      return L.tileLayer(t.url, { subdomains: t.subdomains, attribution: CG.esc(t.attribution),
+                                  maxZoom: t.maxZoom });
+    });
+    var group = L.layerGroup(tiles).addTo(map);
+    return group;
+  };
+
+  CG.layerControl = function (map, base, overlays) {
+    var baseLayers = {}, over = {};
+    if (base.layer) baseLayers[CG.esc(base.name)] = base.layer;
+    overlays.forEach(function (o) {
+      var label = "<span class=\"cg-swatch\" style=\"background:" + CG.esc(o.colour) + "\"></span>" +
+        CG.esc(o.name) + (o.count !== undefined ? " <span class=\"cg-count\">(" + o.count + ")</span>" : "");
+      over[label] = o.layer;
+    });
+    return L.control.layers(baseLayers, over, { collapsed: false, position: "topright" }).addTo(map);
+  };
+
+  CG.scale = function (map) {
+    return L.control.scale({ imperial: false, position: "bottomleft", maxWidth: 160 }).addTo(map);
+  };
+
+  /* ---- the whole project map ------------------------------------------------------- */
+
+  CG.projectMap = function (map, d) {
+    CG.timing.start = performance.now();
+    var renderer = L.canvas({ tolerance: 4, padding: 0.3 });
+    CG.renderer = renderer;
+    CG.map = map;
+    if (d.bounds) {  // before any layer is added: projecting everything twice costs seconds
+      var bb = d.bounds;
+      map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]], { animate: false, padding: [10, 10] });
+    }
+    var base = CG.basemap(map, d.basemap);
+    var overlays = [];
+    if (d.townships) {
+      var t = CG.outlineLayer(map, d.townships,
+        { color: "#7a7a7a", weight: 1, dashArray: "3 3", fill: true, fillOpacity: 0 },
+        { renderer: renderer, label: "name", note: "approximate", noteText: d.texts.approximate });
+      t.addTo(map);
+      overlays.push({ name: d.townships.name, layer: t, colour: "#7a7a7a", count: d.townships.count });
+    }
+    if (d.boundary) {
+      var b = CG.outlineLayer(map, d.boundary, { color: "#303030", weight: 2.5, fill: false },
+        { renderer: renderer });
+      b.addTo(map);
+      overlays.push({ name: d.boundary.name, layer: b, colour: "#303030" });
+    }
+    d.layers.forEach(function (layer) {
+      var t0 = performance.now();
+      var g = CG.projectLayer(map, layer, { renderer: renderer, colour: layer.colour,
+        lazyAbove: d.lazyAbove, detailZoom: d.detailZoom });
+      var t1 = performance.now();
+      g.addTo(map);
+      CG.timing.build = (CG.timing.build || 0) + t1 - t0;
+      CG.timing.add = (CG.timing.add || 0) + performance.now() - t1;
+      overlays.push({ name: layer.name, layer: g, colour: layer.colour, count: layer.count });
+    });
+    CG.control = CG.layerControl(map, { name: d.basemap.label, layer: base }, overlays);
+    CG.timing.end = performance.now();
+    return overlays;
+  };
+
+  /* ---- legend ------------------------------------------------------------------------ */
+
+  function swatch(dim, colour, status) {
+    var svg = document.createElementNS(SVGNS, "svg");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "14");
+    var s = STATUS_STYLE[status] || STATUS_STYLE.completed, shape;
+    if (dim === 1) {
+      shape = document.createElementNS(SVGNS, "line");
+      shape.setAttribute("x1", "2"); shape.setAttribute("y1", "7");
+      shape.setAttribute("x2", "26"); shape.setAttribute("y2", "7");
+      shape.setAttribute("stroke-width", String(Math.min(s.lineWeight, 4)));
+      if (s.lineDash) shape.setAttribute("stroke-dasharray", s.lineDash);
+    } else if (dim === 0) {
+      shape = document.createElementNS(SVGNS, "circle");
+      shape.setAttribute("cx", "14"); shape.setAttribute("cy", "7"); shape.setAttribute("r", "5");
+      shape.setAttribute("stroke-width", "2");
+      shape.setAttribute("fill", s.pointFill === 0 ? "#ffffff" : colour);
+      shape.setAttribute("fill-opacity", String(s.pointFill === 0 ? 1 : s.pointFill));
+    } else {
+      shape = document.createElementNS(SVGNS, "rect");
+      shape.setAttribute("x", "2"); shape.setAttribute("y", "1");
+      shape.setAttribute("width", "24"); shape.setAttribute("height", "12");
+      shape.setAttribute("stroke-width", "1.5");
+      shape.setAttribute("fill", colour);
+      shape.setAttribute("fill-opacity", String(s.fillOpacity));
+      if (s.dashArray) shape.setAttribute("stroke-dasharray", s.dashArray);
+    }
+    shape.setAttribute("stroke", colour);
+    if (dim !== 0 && dim !== 2) shape.setAttribute("fill", "none");
+    svg.appendChild(shape);
+    return svg;
+  }
+
+  CG.legend = function (map, data) {
+    var control = L.control({ position: data.position || "bottomright" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("div", "cg-panel cg-legend");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      el("div", "cg-panel-title", data.title, box);
+      el("div", "cg-legend-heading", data.kindsTitle, box);
+      data.kinds.forEach(function (k) {
+        var row = el("div", "cg-legend-row", null, box);
+        row.appendChild(swatch(k.dim, k.colour, "completed"));
+        el("span", null, k.label, row);
+      });
+      el("div", "cg-legend-heading", data.statusTitle, box);
+      data.statuses.forEach(function (s) {
+        var row = el("div", "cg-legend-row", null, box);
+        var pair = el("span", "cg-legend-swatches", null, row);
+        pair.appendChild(swatch(2, "#555555", s.key));
+        pair.appendChild(swatch(1, "#555555", s.key));
+        el("span", null, s.label, row);
+      });
+      return box;
+    };
+    return control.addTo(map);
+  };
+
+  /* ---- progress panel ---------------------------------------------------------------- */
+
+  CG.progress = function (map, data) {
+    var control = L.control({ position: data.position || "bottomleft" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("div", "cg-panel cg-progress");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var head = el("div", "cg-panel-title", null, box);
+      el("span", null, data.title, head);
+      var toggle = el("button", "cg-toggle", "−", head);
+      toggle.type = "button";
+      toggle.title = data.collapseText;
+      var list = el("div", "cg-progress-list", null, box);
+      toggle.addEventListener("click", function () {
+        var hidden = list.style.display === "none";
+        list.style.display = hidden ? "" : "none";
+        toggle.textContent = hidden ? "−" : "+";
+      });
+      data.rows.forEach(function (r) {
+        var item = el("div", "cg-progress-item", null, list);
+        el("div", "cg-progress-name", r.title, item);
+        var bar = el("div", "cg-bar", null, item);
+        var target = r.target > 0 ? r.target : 0;
+        [["completed", "cg-bar-done"], ["under_construction", "cg-bar-building"],
+         ["planned", "cg-bar-planned"]].reduce(function (left, pair) {
+          var v = r[pair[0]] || 0;
+          var w = target ? Math.max(0, Math.min(100 - left, (100 * v) / target)) : 0;
+          var seg = el("div", "cg-bar-seg " + pair[1], null, bar);
+          seg.style.left = left + "%";
+          seg.style.width = w + "%";
+          return left + w;
+        }, 0);
+        var pct = r.pct === null || r.pct === undefined ? "—" : fmt(r.pct, 1) + "%";
+        el("div", "cg-progress-text",
+           data.completedText + " " + fmt(r.completed) + " / " + fmt(r.target) + " " + (r.unit || "") +
+           " (" + pct + ")", item);
+        if (r.notes) el("div", "cg-progress-note", r.notes, item);
+      });
+      var key = el("div", "cg-progress-key", null, box);
+      [["cg-bar-done", data.statusLabels.completed], ["cg-bar-building", data.statusLabels.under_construction],
+       ["cg-bar-planned", data.statusLabels.planned]].forEach(function (pair) {
+        var s = el("span", "cg-key-item", null, key);
+        el("span", "cg-key-swatch " + pair[0], null, s);
+        el("span", null, pair[1], s);
+      });
+      return box;
+    };
+    return control.addTo(map);
+  };
+
+  /* ---- search ------------------------------------------------------------------------ */
+
+  CG.search = function (map, options) {
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("div", "cg-panel cg-search");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var input = el("input", "cg-search-input", null, box);
+      input.type = "search";
+      input.placeholder = options.placeholder;
+      input.setAttribute("aria-label", options.placeholder);
+      var results = el("ul", "cg-search-results", null, box);
+      input.addEventListener("input", function () {
+        while (results.firstChild) results.removeChild(results.firstChild);
+        var q = input.value.trim().toLowerCase();
+        if (!q) return;
+        var hits = 0;
+        CG.layers.some(function (entry) {
+          var names = entry.data.columns.name || [];
+          for (var i = 0; i < names.length && hits < options.limit; i++) {
+            if (names[i] !== null && String(names[i]).toLowerCase().indexOf(q) >= 0) {
+              hits += 1;
+              var li = el("li", "cg-search-hit", null, results);
+              el("span", null, names[i], li);
+              el("span", "cg-search-layer", " · " + entry.data.name, li);
+              li.addEventListener("click", (function (e, k) {
+                return function () { CG.focus(map, e, k); };
+              })(entry, i));
+            }
+          }
+          return hits >= options.limit;
+        });
+        if (!hits) el("li", "cg-search-none", options.noneText, results);
+      });
+      return box;
+    };
+    return control.addTo(map);
+  };
+
+  CG.focus = function (map, entry, i) {
+    if (!map.hasLayer(entry.group)) map.addLayer(entry.group);
+    var layer = entry.buildFeature(i);
+    var bounds = layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]);
+    map.fitBounds(bounds, { maxZoom: Math.max(entry.options.detailZoom, 15) });
+    CG.openPopup(map, entry, i, bounds.getCenter());
+  };
+
+  /* ---- measure tool (geodesic, GRS80, GeographicLib) ---------------------------------- */
+
+  CG.measure = function (map, options) {
+    var geod = new geodesic.Geodesic.Geodesic(6378137, 1 / 298.257222101);
+    var control = L.control({ position: "topleft" });
+    var mode = null, points = [], sketch = null, vertices = L.layerGroup();
+    var output;
+    function compute() {
+      if (!points.length) return { length: 0, area: 0 };
+      var poly = geod.Polygon(mode === "line");
+      points.forEach(function (p) { poly.AddPoint(p.lat, p.lng); });
+      var r = poly.Compute(false, true);
+      return { length: r.perimeter, area: Math.abs(r.area || 0) };
+    }
+    CG.measureResult = function () {
+      var r = compute();
+      return { mode: mode, points: points.length, km: r.length / 1000, mu: r.area * MU_PER_M2 };
+    };
+    function show() {
+      var r = compute();
+      if (mode === "line") {
+        output.textContent = options.lengthText + " " + fmt(r.length / 1000, 3) + " 公里";
+      } else if (mode === "area") {
+        output.textContent = options.areaText + " " + fmt(r.area * MU_PER_M2, 2) + " 亩 · " +
+          options.perimeterText + " " + fmt(r.length / 1000, 3) + " 公里";
+      }
+    }
+    function redraw() {
+      if (sketch) map.removeLayer(sketch);
+      var style = { color: "#222222", weight: 2, dashArray: "4 4", fillOpacity: 0.1, interactive: false };
+      sketch = mode === "area" && points.length > 2 ? L.polygon(points, style) : L.polyline(points, style);
+      sketch.addTo(map);
+    }
+    function onClick(e) {
+      points.push(e.latlng);
+      vertices.addLayer(L.circleMarker(e.latlng, { radius: 3, color: "#222222", interactive: false }));
+      redraw();
+      show();
+    }
+    function start(which) {
+      stop(false);
+      mode = which;
+      CG.measuring = true;
+      map.getContainer().classList.add("cg-measuring");
+      map.doubleClickZoom.disable();
+      map.on("click", onClick);
+      output.textContent = options.hintText;
+    }
+    function stop(clear) {
+      map.off("click", onClick);
+      map.doubleClickZoom.enable();
+      map.getContainer().classList.remove("cg-measuring");
+      CG.measuring = false;
+      if (clear) {
+        if (sketch) map.removeLayer(sketch);
+        sketch = null;
+        vertices.clearLayers();
+        points = [];
+        mode = null;
+        output.textContent = "";
+      }
+    }
+    control.onAdd = function () {
+      var box = L.DomUtil.create("div", "cg-panel cg-measure");
+      L.DomEvent.disableClickPropagation(box);
+      var buttons = el("div", "cg-measure-buttons", null, box);
+      [["line", options.lineText], ["area", options.areaButtonText]].forEach(function (pair) {
+        var b = el("button", "cg-button", pair[1], buttons);
+        b.type = "button";
+        b.setAttribute("data-mode", pair[0]);
+        b.addEventListener("click", function () { start(pair[0]); });
+      });
+      var done = el("button", "cg-button", options.finishText, buttons);
+      done.type = "button";
+      done.addEventListener("click", function () { stop(false); });
+      var clear = el("button", "cg-button", options.clearText, buttons);
+      clear.type = "button";
+      clear.addEventListener("click", function () { stop(true); });
+      output = el("div", "cg-measure-output", "", box);
+      vertices.addTo(map);
+      return box;
+    };
+    return control.addTo(map);
+  };
+})();

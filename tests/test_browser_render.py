@@ -1,0 +1,182 @@
+"""Maps in a real browser: Debian's Chromium through playwright, network blocked."""
+
+from __future__ import annotations
+
+import pytest
+from pyproj import Geod
+
+from county_gis.render import make_map, save_map
+from render_fixtures import (
+    ARTIFACTS,
+    HOSTILE,
+    HOSTILE_NAME,
+    browser_page,
+    make_progress,
+    make_project,
+)
+
+pytestmark = pytest.mark.browser
+
+PLOTS = "造林、抚育、草原补播"
+ROADS = "农村公路新改建、维修改造"
+SCHOOLS = "校舍维修改造"
+
+
+@pytest.fixture(scope="module")
+def map_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("maps") / "overview.html"
+    save_map(make_map(make_project(), progress_table=make_progress()), path)
+    return path
+
+
+def _click_lonlat(page, lon: float, lat: float) -> None:
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = CountyGis.map.latLngToContainerPoint([lat, lon]);"
+        " const r = CountyGis.map.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
+    page.mouse.click(x, y)
+
+
+def _hover(page, lon: float, lat: float) -> None:
+    """Move the mouse onto a place; Leaflet's canvas drops hover events within 32 ms."""
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = CountyGis.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }", [lat, lon])
+    page.mouse.move(x, y, steps=5)
+    page.wait_for_timeout(80)
+    page.mouse.move(x + 1, y)
+
+
+def test_map_loads_offline_and_draws_every_feature(map_file):
+    with browser_page(map_file) as page:
+        assert page.evaluate("CountyGis.count()") == {PLOTS: 3, ROADS: 2, SCHOOLS: 1}
+        assert page.evaluate("typeof L.Control.FullScreen") == "function"
+        assert page.evaluate("CountyGis.layers.every(e => Object.values(e.features).every("
+                             "f => (f.options.renderer || f.getLayers()[0].options.renderer)"
+                             " instanceof L.Canvas))")
+        assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+        assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("km", "m"))
+        legend = page.locator(".cg-legend")
+        assert legend.is_visible()
+        assert {PLOTS, ROADS, SCHOOLS, "计划", "在建", "完工"} <= set(
+            legend.inner_text().split("\n"))
+        panel = page.locator(".cg-progress")
+        assert panel.is_visible()
+        assert "已完工 6.6 / 200 公里 (3.3%)" in panel.inner_text()
+        assert panel.locator(".cg-bar").count() == 2
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_overview.png"))
+        assert page.blocked == []
+        assert page.console_errors == []
+        assert page.evaluate("window.__pwned") is None
+
+
+def test_click_opens_a_popup_with_the_escaped_value(map_file):
+    with browser_page(map_file) as page:
+        _click_lonlat(page, 121.625, 42.025)  # plot A1, whose name is hostile
+        popup = page.locator(".leaflet-popup-content .cg-popup")
+        popup.wait_for()
+        assert popup.locator(".cg-popup-table td").first.inner_text() == HOSTILE_NAME
+        assert popup.locator("img, script, b").count() == 0
+        text = popup.inner_text()
+        assert HOSTILE["quotes"] in text and HOSTILE["jinja_comment"] in text
+        assert "1,379.84" in text  # measured area in 亩
+        page.screenshot(path=str(ARTIFACTS / "map_popup.png"))
+        # progress notes and township names (tooltips) are text as well
+        assert page.locator(".cg-progress-note").inner_text() == HOSTILE["onerror"]
+        assert page.evaluate("window.__pwned") is None
+        assert page.console_errors == [] and page.blocked == []
+
+
+def test_toggling_a_layer_removes_its_features(map_file):
+    with browser_page(map_file) as page:
+        row = page.locator(".leaflet-control-layers-overlays label", has_text=PLOTS)
+        row.locator("input").uncheck()
+        assert page.evaluate("CountyGis.count()")[PLOTS] == 0
+        assert page.evaluate("CountyGis.count()")[ROADS] == 2
+        row.locator("input").check()
+        assert page.evaluate("CountyGis.count()")[PLOTS] == 3
+
+
+def test_search_finds_a_project_by_name(map_file):
+    with browser_page(map_file) as page:
+        page.locator(".cg-search-input").fill("onerror")
+        hit = page.locator(".cg-search-hit")
+        assert hit.count() == 1
+        assert hit.inner_text() == HOSTILE_NAME + " · " + PLOTS
+        hit.click()
+        page.locator(".leaflet-popup-content .cg-popup").wait_for()
+        assert page.evaluate("CountyGis.map.getZoom()") >= 13
+        page.locator(".cg-search-input").fill("不存在的项目")
+        assert page.locator(".cg-search-none").inner_text() == "无匹配项目"
+
+
+def test_measure_tool_reports_mu_and_km_geodesically(map_file):
+    with browser_page(map_file) as page:
+        page.locator(".cg-measure button[data-mode=area]").click()
+        corners = [(121.64, 42.03), (121.68, 42.03), (121.68, 42.06), (121.64, 42.06)]
+        for lon, lat in corners:
+            _click_lonlat(page, lon, lat)
+        clicked = page.evaluate("CountyGis.measureResult()")
+        assert clicked["points"] == 4
+        # the clicked positions are the pixel centres; measure what the browser measured
+        lats_lons = page.evaluate(
+            "() => { const out = []; CountyGis.map.eachLayer(l => { if (l instanceof"
+            " L.CircleMarker && l.options.radius === 3) out.push([l.getLatLng().lat,"
+            " l.getLatLng().lng]); }); return out; }")
+        geod = Geod(ellps="GRS80")
+        area, perimeter = geod.polygon_area_perimeter([p[1] for p in lats_lons],
+                                                      [p[0] for p in lats_lons])
+        assert clicked["mu"] == pytest.approx(abs(area) * 15 / 10_000, rel=1e-9)
+        assert clicked["km"] == pytest.approx(perimeter / 1000, rel=1e-9)
+        # 0.04° × 0.03° at 42 °N: 3.31 km × 3.33 km ≈ 11.0 km² ≈ 16,560 亩 (pixel snapping aside)
+        assert 16_000 < clicked["mu"] < 17_100
+        output = page.locator(".cg-measure-output").inner_text()
+        assert output.startswith("面积 ") and " 亩 · 周长 " in output and output.endswith(" 公里")
+        assert page.console_errors == []
+
+
+def test_large_layer_is_aggregated_until_zoomed_in(tmp_path):
+    path = tmp_path / "lazy.html"
+    save_map(make_map(make_project(hostile=False), show_progress=False, lazy_above=2,
+                      detail_zoom=15), path)
+    with browser_page(path) as page:
+        counts = page.evaluate("CountyGis.count()")
+        # only the plots (3 > lazy_above) wait for a zoom; roads (2) and the school are drawn
+        assert counts == {PLOTS: 0, ROADS: 2, SCHOOLS: 1}
+        assert page.evaluate("CountyGis.layers[0].aggregate.getLayers().length") >= 1
+        assert page.evaluate("CountyGis.map.hasLayer(CountyGis.layers[0].aggregate)")
+        assert page.evaluate("CountyGis.map.getZoom()") < 15
+        page.evaluate("CountyGis.map.setView([42.025, 121.625], 15, {animate: false})")
+        page.wait_for_function(f"CountyGis.count()['{PLOTS}'] > 0")
+        assert 1 <= page.evaluate("CountyGis.count()")[PLOTS] <= 3
+        assert not page.evaluate("CountyGis.map.hasLayer(CountyGis.layers[0].aggregate)")
+        assert page.console_errors == [] and page.blocked == []
+
+
+def test_hostile_values_stay_text_in_tooltips_layer_names_and_legend(tmp_path):
+    project = make_project()
+    odd_key = HOSTILE["onerror"] + HOSTILE["jinja_statement"]
+    project.layers[odd_key] = project.layers.pop("school").assign(kind=None)
+    path = tmp_path / "odd.html"
+    save_map(make_map(project, progress_table=make_progress()), path)
+    with browser_page(path) as page:
+        # layer control and legend show the unknown layer's key as text
+        labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert any(text.strip() == odd_key + " (1)" for text in labels)
+        assert odd_key in page.locator(".cg-legend").inner_text().split("\n")
+        # tooltips: a plot (hostile name) and a township (hostile name)
+        _hover(page, 121.625, 42.025)
+        page.wait_for_function("document.querySelector('.cg-tooltip-box') &&"
+                               " document.querySelector('.cg-tooltip-box').innerText"
+                               ".endsWith('完工')")
+        assert page.locator(".cg-tooltip-box").inner_text() == HOSTILE_NAME + " · 完工"
+        _hover(page, 121.68, 42.07)
+        page.wait_for_function("document.querySelector('.cg-tooltip-box') &&"
+                               " document.querySelector('.cg-tooltip-box').innerText"
+                               ".startsWith('西乡')")
+        assert page.locator(".cg-tooltip-box").inner_text() == "西乡" + HOSTILE["script"]
+        assert page.locator(".leaflet-container img:not(.leaflet-tile), .leaflet-container"
+                            " script").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        assert page.console_errors == [] and page.blocked == []

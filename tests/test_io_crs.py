@@ -1,0 +1,225 @@
+"""CRS decisions on load: .prj identification, inference from strong evidence, conflicts, offsets."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from county_gis import CRSError, geodesic_area, read_layer
+from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
+from county_gis.io._offsets import bd09_to_wgs84, gcj02_to_bd09
+from io_corpus import E40, E41, LAT, LON, N40, esri_prj, gk_plots, shapefile, write
+
+ENGINES = ["pyogrio", "fiona"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_esri_prj_cgcs2000_gk_identified(tmp_path, engine):
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4549))
+    gdf = read_layer(path, engine=engine)
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision == "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
+    assert "datum China 2000" in report.crs_evidence
+    assert gdf.crs.to_epsg() == 4490
+    # a 1 km x 1 km square of the zone plane is 1,500 亩 in that plane
+    gk = geodesic_area(gdf, unit="亩", method="gk")
+    np.testing.assert_allclose(gk.to_numpy(), [1500.0, 1500.0], atol=1e-6)
+    assert report.assumptions == []
+
+
+def test_xian80_prj_identified_and_warned(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(2385))
+    with pytest.warns(LegacyDatumWarning, match="PROJ has no accurate Xian 1980"):
+        gdf = read_layer(path)
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision == "EPSG:2385 (Xian 1980 / 3-degree Gauss-Kruger CM 120E)"
+    assert [n.code for n in report.problems] == ["crs.legacy_datum"]
+
+
+def test_beijing54_prj_identified(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(2437))
+    with pytest.warns(LegacyDatumWarning, match="Beijing 1954"):
+        gdf = read_layer(path)
+    assert gdf.attrs["load_report"].crs_decision.startswith("EPSG:2437 ")
+
+
+@pytest.mark.parametrize(("zone", "prefixed", "epsg"), [(40, False, 4549), (41, False, 4550),
+                                                        (40, True, 4528), (41, True, 4529)])
+def test_missing_prj_gk_zone_inferred(tmp_path, zone, prefixed, epsg):
+    path = shapefile(tmp_path, gk_plots(zone, prefixed=prefixed), prj=None)
+    gdf = read_layer(path)
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision.startswith(f"EPSG:{epsg} ")
+    [note] = report.select("crs.inferred")
+    assert note.severity is Severity.ASSUMPTION
+    assert f"zone {zone}" in note.message
+    gk = geodesic_area(gdf, unit="m2", method="gk")
+    np.testing.assert_allclose(gk.to_numpy(), [1e6, 1e6], rtol=1e-9)
+
+
+def test_missing_prj_strict_refuses(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40), prj=None)
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: the layer has no CRS; inferred "
+                       r"EPSG:4549 .*strict=True refuses assumptions"):
+        read_layer(path, strict=True)
+
+
+def test_degrees_in_county_inferred(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(LON, LAT)])
+    path = shapefile(tmp_path, gdf, prj=None)
+    out = read_layer(path)
+    assert out.attrs["load_report"].crs_decision.startswith("EPSG:4490 ")
+    assert out.geometry.iloc[0].equals(Point(LON, LAT))
+
+
+def test_lat_lon_swapped_refused(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(LAT, LON)])
+    path = shapefile(tmp_path, gdf, prj=None)
+    with pytest.raises(CRSError, match="latitude/longitude swapped"):
+        read_layer(path)
+
+
+def test_prefix_contradicts_prj_zone(tmp_path):
+    # eastings carry prefix 40, the .prj says zone 41 with prefix
+    path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4529))
+    with pytest.raises(CRSError, match=r"zone prefix 40 but the file's CRS is CGCS2000 / "
+                       r"3-degree Gauss-Kruger zone 41 \(zone 41\); declare crs='EPSG:4528'"):
+        read_layer(path)
+
+
+def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4549))
+    with pytest.raises(CRSError, match=r"carry the zone prefix 40 but the file's CRS is .*"
+                       r"without the zone prefix; declare crs='EPSG:4528'"):
+        read_layer(path)
+
+
+def test_zone40_data_with_zone41_prj_lands_outside(tmp_path):
+    # plain zone-40 eastings (east of CM 120E) read as zone 41 land ~250 km west, outside
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4550))
+    with pytest.raises(CRSError, match=r"after transforming from EPSG:4550 .* outside the "
+                       r"county .*look like EPSG:4549 .*declare crs='EPSG:4549'"):
+        read_layer(path)
+
+
+def test_declared_crs_overrides_and_fixes(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4550))
+    gdf = read_layer(path, crs="EPSG:4549")
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision.startswith("EPSG:4549 ")
+    assert [n.code for n in report.notes if n.code.startswith("crs")] == ["crs.override"]
+
+
+def test_survey_table_x_northing(tmp_path):
+    csv = tmp_path / "survey.csv"
+    csv.write_text(f"点号,X,Y\nJ1,{N40:.3f},{E40:.3f}\nJ2,{N40 + 100:.3f},{E40 + 100:.3f}\n",
+                   encoding="utf-8")
+    gdf = read_layer(csv)
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision.startswith("EPSG:4549 ")
+    [note] = report.select("crs.inferred")
+    assert "X holds northings" in note.message
+    # J1 is the zone-40 point (600000 E, 4650000 N)
+    lon, lat = gdf.geometry.iloc[0].x, gdf.geometry.iloc[0].y
+    assert lon == pytest.approx(121.20658, abs=1e-5)
+    assert lat == pytest.approx(41.97892, abs=1e-5)
+
+
+def test_gk_eastings_straddling_refused(tmp_path):
+    gdf = gpd.GeoDataFrame(geometry=[Point(480_000, N40), Point(520_000, N40)])
+    path = shapefile(tmp_path, gdf, prj=None)
+    with pytest.raises(CRSError, match="straddle 500 km"):
+        read_layer(path)
+
+
+def test_degrees_outside_county_refused(tmp_path):
+    gdf = gpd.GeoDataFrame(geometry=[Point(116.4, 39.9)])  # Beijing
+    path = shapefile(tmp_path, gdf, prj=None)
+    with pytest.raises(CRSError, match=r"degrees \(x 116.40000..116.40000.*outside the county"):
+        read_layer(path)
+
+
+# --- GCJ-02 / BD-09 ---------------------------------------------------------------------
+
+TRUE_POINTS = np.array([[121.02, 41.76], [121.6, 42.1], [122.43, 42.57], [121.9246, 41.8686]])
+
+
+def _metres(lon1, lat1, lon2, lat2):
+    from pyproj import Geod
+
+    return Geod(ellps="GRS80").inv(lon1, lat1, lon2, lat2)[2]
+
+
+def test_gcj02_round_trip_below_a_millimetre():
+    glon, glat = wgs84_to_gcj02(TRUE_POINTS[:, 0], TRUE_POINTS[:, 1])
+    shift = _metres(TRUE_POINTS[:, 0], TRUE_POINTS[:, 1], glon, glat)
+    assert np.all((shift > 400) & (shift < 700))  # the GCJ-02 offset at Fuxin is ~0.5 km
+    lon, lat = gcj02_to_wgs84(glon, glat)
+    assert np.max(_metres(lon, lat, TRUE_POINTS[:, 0], TRUE_POINTS[:, 1])) < 1e-3
+
+
+@pytest.mark.parametrize("source", ["gcj02", "bd09"])
+def test_source_crs_converts_web_map_points(tmp_path, source):
+    glon, glat = wgs84_to_gcj02(TRUE_POINTS[:, 0], TRUE_POINTS[:, 1])
+    if source == "bd09":
+        glon, glat = gcj02_to_bd09(glon, glat)
+    gdf = gpd.GeoDataFrame({"名称": list("abcd")},
+                           geometry=[Point(x, y) for x, y in zip(glon, glat, strict=True)],
+                           crs=4326)
+    path = write(gdf, tmp_path / "picked.geojson")
+    out = read_layer(path, source_crs=source)
+    got = np.array([[p.x, p.y] for p in out.geometry])
+    error = _metres(got[:, 0], got[:, 1], TRUE_POINTS[:, 0], TRUE_POINTS[:, 1])
+    assert np.max(error) < 1.0  # better than 1 m against the true points
+    assert out.attrs["load_report"].select("crs.offset_removed")
+
+
+def test_bd09_inverse_agrees_with_iterative_inverse():
+    blon, blat = gcj02_to_bd09(*wgs84_to_gcj02(TRUE_POINTS[:, 0], TRUE_POINTS[:, 1]))
+    lon, lat = bd09_to_wgs84(blon, blat)
+    assert np.max(_metres(lon, lat, TRUE_POINTS[:, 0], TRUE_POINTS[:, 1])) < 1e-3
+
+
+def test_source_crs_on_projected_layer_refused(tmp_path):
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4549))
+    with pytest.raises(CRSError, match="source_crs='gcj02' applies to longitude/latitude"):
+        read_layer(path, source_crs="gcj02")
+
+
+def test_zone41_inferred_lands_in_east(tmp_path):
+    path = shapefile(tmp_path, gk_plots(41), prj=None)
+    gdf = read_layer(path)
+    assert 121.9 < gdf.geometry.iloc[0].centroid.x < 122.1
+    assert E41 < 500_000
+
+
+def test_outside_area_of_use_refused(tmp_path):
+    # a county point written in Xian 1980 GK CM 114E (area of use 112.5-115.5E): 7.6 degrees
+    # from its central meridian; it transforms back into the county but the CRS cannot be right
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4490, 2383, always_xy=True).transform(LON, LAT)
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(x, y)])
+    path = shapefile(tmp_path, gdf, prj=esri_prj(2383))
+    with pytest.raises(CRSError, match=r"read as EPSG:2383 .* lie at x 121.60000..121.60000, "
+                       r"y 42.10000..42.10000 .*outside that CRS's area of use \(112.5-115.5E, "
+                       r"21.52-45.45N, \+1.5 degrees\)"), pytest.warns(LegacyDatumWarning):
+        read_layer(path)
+
+
+def test_declared_lonlat_crs_with_swapped_axes(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(LAT, LON)], crs=4490)
+    path = write(gdf, tmp_path / "swapped.gpkg")
+    with pytest.raises(CRSError, match=r"the file's CRS says China Geodetic Coordinate System "
+                       r"2000 \(longitude, latitude\) but the coordinates look like "
+                       r"latitude/longitude swapped"):
+        read_layer(path)
+
+
+def test_declared_crs_on_survey_table_with_x_northing(tmp_path):
+    csv = tmp_path / "survey.csv"
+    csv.write_text(f"点号,X,Y\nJ1,{N40:.3f},{E40:.3f}\n", encoding="utf-8")
+    with pytest.raises(CRSError, match=r"look like a survey table with X = northing, Y = easting"):
+        read_layer(csv, crs="EPSG:4549")

@@ -1,0 +1,148 @@
+"""Geometry checks on load: unclosed rings, bow-ties, null / empty, mixed types, Z."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point, Polygon
+
+from county_gis import GeometryError, geodesic_area, geodesic_length, read_layer
+from county_gis.io import Severity, split_by_geometry
+from io_corpus import E40, LAT, LON, N40, bow_tie, esri_prj, roads_gdf, shapefile, square, write
+
+ENGINES = ["pyogrio", "fiona"]
+
+
+def _unclosed_geojson(path):
+    ring = [[LON, LAT], [LON + 0.01, LAT], [LON + 0.01, LAT + 0.01], [LON, LAT + 0.01]]
+    closed = [*ring, ring[0]]
+    features = [
+        {"type": "Feature", "properties": {"名称": "好"},
+         "geometry": {"type": "Polygon", "coordinates": [closed]}},
+        {"type": "Feature", "properties": {"名称": "未闭合"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}},
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unclosed_ring_closed_and_reported(tmp_path, engine):
+    path = _unclosed_geojson(tmp_path / "plots.geojson")
+    gdf = read_layer(path, engine=engine)
+    report = gdf.attrs["load_report"]
+    [note] = report.select("geometry.ring_closed")
+    assert note.severity is Severity.REPAIR
+    assert note.fid == 1
+    assert "do not form a closed linestring" in note.message
+    area = geodesic_area(gdf, unit="m2")
+    assert area.iloc[1] == pytest.approx(area.iloc[0], rel=1e-12)
+    assert (note.before, note.after, note.unit) == (None, pytest.approx(area.iloc[1]), "m2")
+    # 0.01 x 0.01 degree at 42.105 N on GRS80: 1,110.75 m of meridian x 827.1 m of parallel
+    assert note.after == pytest.approx(1110.75 * 827.1, rel=2e-4)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unclosed_ring_without_repair_names_the_feature(tmp_path, engine):
+    path = _unclosed_geojson(tmp_path / "plots.geojson")
+    with pytest.raises(GeometryError, match=r"plots\.geojson:plots: 1 feature\(s\) cannot be "
+                       r"built \(.*closed linestring\): .*plots\.geojson:plots#1\. .*"
+                       r"repair='close_rings'"):
+        read_layer(path, engine=engine, repair="none")
+
+
+def _bow_tie_layer(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["方块", "蝴蝶结"]},
+                           geometry=[square(E40, N40, 200), bow_tie(E40 + 1000, N40, 200)])
+    return shapefile(tmp_path, gdf, prj=esri_prj(4549))
+
+
+def test_bow_tie_reported_not_repaired_by_default(tmp_path):
+    gdf = read_layer(_bow_tie_layer(tmp_path))
+    [note] = gdf.attrs["load_report"].select("geometry.invalid")
+    assert note.fid == 1
+    assert note.message.startswith("invalid geometry: Self-intersection[")
+    # the invalid ring's signed parts cancel: the area is nearly zero, not 20,000 m²
+    assert geodesic_area(gdf, unit="m2").iloc[1] < 1.0
+
+
+def test_bow_tie_make_valid_with_area_before_after(tmp_path):
+    gdf = read_layer(_bow_tie_layer(tmp_path), repair="all")
+    [note] = gdf.attrs["load_report"].repairs
+    assert note.code == "geometry.repaired" and note.fid == 1 and note.unit == "m2"
+    assert note.before < 1.0
+    # two triangles of 200 m x 100 m / 2 = 10,000 m² each in the zone plane ...
+    planar = geodesic_area(gdf, unit="m2", method="gk")
+    assert planar.iloc[1] == pytest.approx(20_000.0, abs=1e-3)
+    assert planar.iloc[0] == pytest.approx(40_000.0, abs=1e-3)
+    # ... and geodesically smaller by the zone scale factor squared at 100 km from the CM
+    assert note.after == pytest.approx(20_000.0 / 1.000246, rel=2e-5)
+    assert gdf.geometry.iloc[1].geom_type == "MultiPolygon"
+
+
+def test_null_and_empty_listed(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a", "b", "c"]},
+                           geometry=[Point(LON, LAT), None, Polygon()], crs=4490)
+    path = write(gdf, tmp_path / "p.gpkg")
+    out = read_layer(path)
+    report = out.attrs["load_report"]
+    assert [(n.code, n.fid) for n in report.problems] == [("geometry.null", 2),
+                                                          ("geometry.empty", 3)]
+    assert len(out) == 3
+
+
+def test_polygon_in_road_layer_refused(tmp_path):
+    gdf = gpd.GeoDataFrame({"项目名称": ["路", "地块"]},
+                           geometry=[LineString([(LON, LAT), (LON + 0.01, LAT)]),
+                                     square(LON, LAT, 0.01)], crs=4490)
+    path = write(gdf, tmp_path / "roads.gpkg")
+    with pytest.raises(GeometryError, match=r"layer kind road_rebuild takes line geometries but "
+                       r"1 feature\(s\) are 1 Polygon: .*roads\.gpkg:roads#2"):
+        read_layer(path, kind="road")
+    out = read_layer(path)  # without a kind: kept, reported as mixed, and split on demand
+    [note] = out.attrs["load_report"].select("geometry.mixed_types")
+    assert "1 LineString, 1 Polygon" in note.message
+    parts = split_by_geometry(out)
+    assert {k: v["name"].tolist() for k, v in parts.items()} == {"line": ["路"],
+                                                                 "polygon": ["地块"]}
+    # 0.01 degree of longitude at 42.1 N on GRS80: N cos(phi) x 0.01 x pi / 180 = 827.21 m
+    assert geodesic_length(parts["line"], unit="m").iloc[0] == pytest.approx(827.21, abs=0.01)
+
+
+def test_z_dropped_with_note(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a"]},
+                           geometry=[LineString([(LON, LAT, 300.0), (LON + 0.01, LAT, 350.0)])],
+                           crs=4490)
+    out = read_layer(write(gdf, tmp_path / "z.gpkg"))
+    assert not out.geometry.has_z.any()
+    [note] = out.attrs["load_report"].select("geometry.z_dropped")
+    assert note.message.startswith("1 feature(s) have Z coordinates")
+
+
+def test_road_lengths_in_the_plane(tmp_path):
+    path = shapefile(tmp_path, roads_gdf(), prj=esri_prj(4549), encoding="GBK")
+    gdf = read_layer(path, kind="road_rebuild")
+    planar = geodesic_length(gdf, unit="km", method="gk")
+    assert planar.tolist() == pytest.approx([1.0, 2.0], abs=1e-9)
+    assert gdf["stated_length_km"].tolist() == [1.0, 2.0]
+    assert gdf["kind"].tolist() == ["road_rebuild", "road_rebuild"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unclosed_ring_in_shapefile(tmp_path, engine):
+    from io_corpus import gk_plots, unclose_last_ring
+
+    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4549))
+    unclose_last_ring(path)
+    with pytest.raises(GeometryError, match=r"plots\.shp:plots#1\. Fix them in the source"):
+        read_layer(path, engine=engine, repair="none")
+    gdf = read_layer(path, engine=engine)
+    [note] = gdf.attrs["load_report"].repairs
+    assert (note.code, note.fid) == ("geometry.ring_closed", 1)
+    # the last corner moved 5 m east; closing the ring adds the triangle (previous corner
+    # 1,000 m away vertically, moved corner, start): 1,000² + 5 x 1,000 / 2 = 1,002,500 m²
+    area = geodesic_area(gdf, unit="m2", method="gk").iloc[1]
+    assert area == pytest.approx(1_002_500.0, abs=1e-3)

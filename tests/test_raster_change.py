@@ -1,0 +1,132 @@
+"""NDVI change per plot and the greening summary (county_gis.raster.change)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import Affine
+from shapely.geometry import box
+
+from county_gis.errors import ConfigError, CountyGisWarning
+from county_gis.raster import Verdict, greening_summary, vegetation_change
+
+X0, Y0, RES = 500_000.0, 4_650_000.0, 100.0
+GK41 = "EPSG:4550"  # at the central meridian a 100 m square is 10,000 m² = 15 亩 to 1e-4
+
+
+def write_tif(path, array, *, crs=GK41):
+    with rasterio.open(path, "w", driver="GTiff", width=array.shape[1], height=array.shape[0],
+                       count=1, dtype="float32", crs=crs, nodata=float("nan"),
+                       transform=Affine(RES, 0, X0, 0, -RES, Y0)) as dst:
+        dst.write(array.astype("float32"), 1)
+    return path
+
+
+def cell(col, row, ncols=1, nrows=1):
+    return box(X0 + RES * col, Y0 - RES * (row + nrows), X0 + RES * (col + ncols),
+               Y0 - RES * row)
+
+
+@pytest.fixture
+def rasters(tmp_path):
+    before = np.full((4, 8), 0.20)
+    after = np.full((4, 8), 0.20)
+    after[0, 0:2] = 0.50    # plot A (2 pixels): greened by 0.30
+    after[1, 0:2] = 0.22    # plot B: +0.02, unchanged
+    after[2, 0:2] = 0.05    # plot C: -0.15, degraded
+    after[3, 0] = 0.60      # plot D, half on a +0.40 pixel, half on a NaN pixel
+    after[3, 1] = np.nan
+    return write_tif(tmp_path / "before.tif", before), write_tif(tmp_path / "after.tif", after)
+
+
+@pytest.fixture
+def plots():
+    return gpd.GeoDataFrame(
+        {
+            "name": ["A", "B", "C", "D", "E"],
+            "kind": ["矿山复绿", "mine_restoration", "造林", "afforestation", "afforestation"],
+            "status": ["完工", "completed", "竣工", "completed", "在建"],
+            "target": ["mine_1615", "mine_1615", "", None, None],
+        },
+        geometry=[cell(0, 0, 2), cell(0, 1, 2), cell(0, 2, 2),
+                  box(X0 + 50, Y0 - 400, X0 + 150, Y0 - 300), cell(5, 0)],
+        crs=GK41,
+    )
+
+
+def test_vegetation_change_by_hand(rasters, plots):
+    before, after = rasters
+    table = vegetation_change(plots, before, after)
+    np.testing.assert_allclose(table["ndvi_change"].iloc[:4], [0.30, 0.02, -0.15, 0.40],
+                               atol=1e-6)
+    assert table["verdict"].tolist() == ["greened", "unchanged", "degraded", "greened",
+                                         "unchanged"]
+    assert table["verdict_label"].iloc[2] == "退化"
+    np.testing.assert_allclose(table["area_mu"], [30, 30, 30, 15, 15], rtol=1e-3)
+    # plot D: the NaN pixel covers half of it
+    assert table["coverage_fraction"].iloc[3] == pytest.approx(0.5)
+
+
+def test_threshold_changes_the_verdict_and_is_validated(rasters, plots):
+    before, after = rasters
+    table = vegetation_change(plots, before, after, threshold=0.01)
+    assert table["verdict"].iloc[1] == Verdict.GREENED.value
+    for bad in (0, -0.1, float("nan"), "0.05", 3):
+        with pytest.raises(ValueError, match=r"threshold was .* but is expected to be an NDVI "
+                                             r"change between 0 and 2"):
+            vegetation_change(plots, before, after, threshold=bad)
+
+
+def test_outside_rasters_is_no_data(tmp_path, rasters):
+    before, after = rasters
+    far = gpd.GeoSeries([cell(50, 50)], crs=GK41)
+    with pytest.warns(CountyGisWarning, match="lie wholly outside the raster"):
+        table = vegetation_change(far, before, after)
+    assert table["verdict"].tolist() == ["no_data"]
+
+
+def test_greening_summary_per_target(rasters, plots):
+    before, after = rasters
+    summary = greening_summary(plots, before, after)
+    # E is under construction: left out. A, B link to mine_1615; C, D fall back to their kind
+    assert sorted(summary.index) == ["afforestation", "mine_1615"]
+    mine = summary.loc["mine_1615"]
+    assert mine["features"] == 2
+    assert mine["checked_mu"] == pytest.approx(60, rel=1e-3)
+    assert mine["greened_mu"] == pytest.approx(30, rel=1e-3)
+    assert mine["unchanged_mu"] == pytest.approx(30, rel=1e-3)
+    assert mine["green_share"] == pytest.approx(0.5, abs=1e-6)
+    forest = summary.loc["afforestation"]
+    assert (forest["greened_mu"], forest["degraded_mu"]) == pytest.approx((15, 30), rel=1e-3)
+    assert forest["kind"] == "afforestation"
+
+
+def test_greening_summary_needs_canonical_columns(rasters, plots):
+    before, after = rasters
+    with pytest.raises(ValueError, match="lack the column"):
+        greening_summary(plots.drop(columns="status"), before, after)
+    with pytest.raises(TypeError, match="project was a int; expected a Project"):
+        greening_summary(5, before, after)
+    summary = greening_summary({"mines": plots.iloc[:2], "forest": plots.iloc[2:]}, before,
+                               after, kinds=["mine_restoration"])
+    assert list(summary.index) == ["mine_1615"]
+
+
+def test_greening_summary_of_a_project_object(rasters, plots, tmp_path):
+    # the shape of county_gis.load_project(): .layers (kind -> GeoDataFrame), .rasters, .root
+    before, after = rasters
+    project = SimpleNamespace(layers={"mine_restoration": plots.iloc[:2],
+                                      "afforestation": plots.iloc[2:]},
+                              rasters={"ndvi_before": before.name, "ndvi_after": after.name},
+                              root=before.parent)
+    summary = greening_summary(project)
+    assert summary.loc["mine_1615", "greened_mu"] == pytest.approx(30, rel=1e-3)
+    bare = SimpleNamespace(layers=project.layers, rasters={}, root=tmp_path / "elsewhere")
+    with pytest.raises(ConfigError, match=r"no NDVI raster ndvi_before or ndvi_2022 declared in "
+                                          r"the project or found in .*elsewhere/rasters; pass "
+                                          r"before= and after="):
+        greening_summary(bare)
