@@ -84,6 +84,8 @@ def test_click_opens_a_popup_with_the_escaped_value(map_file):
         page.screenshot(path=str(ARTIFACTS / "map_popup.png"))
         # progress notes and township names (tooltips) are text as well
         assert page.locator(".cg-progress-note").inner_text() == HOSTILE["onerror"]
+        assert page.locator(".cg-progress-name").first.inner_text() == (
+            "完成造林、抚育、草原补播" + HOSTILE["jinja_expression"])
         assert page.evaluate("window.__pwned") is None
         assert page.console_errors == [] and page.blocked == []
 
@@ -146,6 +148,7 @@ def test_large_layer_is_aggregated_until_zoomed_in(tmp_path):
         assert counts == {PLOTS: 0, ROADS: 2, SCHOOLS: 1}
         assert page.evaluate("CountyGis.layers[0].aggregate.getLayers().length") >= 1
         assert page.evaluate("CountyGis.map.hasLayer(CountyGis.layers[0].aggregate)")
+        assert page.locator(".cg-legend-note").inner_text() == "圆点：网格内项目数，放大到 15 级显示图斑"
         assert page.evaluate("CountyGis.map.getZoom()") < 15
         page.evaluate("CountyGis.map.setView([42.025, 121.625], 15, {animate: false})")
         page.wait_for_function(f"CountyGis.count()['{PLOTS}'] > 0")
@@ -178,5 +181,47 @@ def test_hostile_values_stay_text_in_tooltips_layer_names_and_legend(tmp_path):
         assert page.locator(".cg-tooltip-box").inner_text() == "西乡" + HOSTILE["script"]
         assert page.locator(".leaflet-container img:not(.leaflet-tile), .leaflet-container"
                             " script").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        assert page.console_errors == [] and page.blocked == []
+
+
+def test_level_of_detail_switches_at_the_detail_zoom(tmp_path):
+    from shapely.geometry import Point
+
+    project = make_project(hostile=False)
+    plots = project.layers["afforestation"]
+    # a round plot, r ≈ 170 m, 121 vertices: 7 m (coarse) and 0.5 m (fine) keep different counts
+    plots.loc[plots.index[0], "geometry"] = Point(121.625, 42.025).buffer(0.002, quad_segs=30)
+    path = tmp_path / "lod.html"
+    save_map(make_map(project, show_progress=False, lod_above=0, detail_zoom=13), path)
+    ring = ("CountyGis.layers[0].features[CountyGis.layers[0].data.columns.project_id"
+            ".indexOf('A1')].getLatLngs()[0][0].length")
+    with browser_page(path) as page:
+        page.evaluate("CountyGis.map.setZoom(11, {animate: false}); 0")
+        coarse = page.evaluate(ring)
+        page.evaluate("CountyGis.map.setView([42.025, 121.625], 16, {animate: false}); 0")
+        fine = page.evaluate(ring)
+        # from the detail zoom on, only the buckets in view are drawn (A2 is 4 km away, A3 8 km)
+        assert page.evaluate("CountyGis.count()")[PLOTS] == 1
+        page.evaluate("CountyGis.map.setZoom(12, {animate: false}); 0")
+        assert page.evaluate(ring) == coarse
+        assert page.evaluate("CountyGis.count()")[PLOTS] == 3
+        assert 8 <= coarse < 25 < 40 < fine <= 121
+        assert page.console_errors == []
+
+
+def test_aggregate_tooltips_are_text(tmp_path):
+    project = make_project()
+    odd_key = HOSTILE["onerror"] + HOSTILE["jinja_expression"]
+    project.layers[odd_key] = project.layers.pop("school").assign(kind=None)
+    path = tmp_path / "agg.html"
+    save_map(make_map(project, show_progress=False, lazy_above=0, detail_zoom=15), path)
+    with browser_page(path) as page:
+        assert page.evaluate("CountyGis.count()")[odd_key] == 0
+        _hover(page, 121.75, 42.05)  # the school: its bucket's circle sits on it
+        page.wait_for_function("document.querySelector('.cg-tooltip-box') &&"
+                               " document.querySelector('.cg-tooltip-box').innerText"
+                               ".includes('放大查看详情')")
+        assert page.locator(".cg-tooltip-box").inner_text() == odd_key + " · 1 个 (放大查看详情)"
         assert page.evaluate("window.__pwned") is None
         assert page.console_errors == [] and page.blocked == []

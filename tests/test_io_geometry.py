@@ -146,3 +146,62 @@ def test_unclosed_ring_in_shapefile(tmp_path, engine):
     # 1,000 m away vertically, moved corner, start): 1,000² + 5 x 1,000 / 2 = 1,002,500 m²
     area = geodesic_area(gdf, unit="m2", method="gk").iloc[1]
     assert area == pytest.approx(1_002_500.0, abs=1e-3)
+
+
+def _many_plots(tmp_path, n, *, bad=(), extra=None, crs=4490):
+    """A GeoPackage of ``n`` small squares in ``crs`` (4490 or 4549, Gauss-Krüger zone 40);
+    bow ties at ``bad``; a null geometry at 7, an empty one at 8."""
+    x0, y0, dx, dy, side = ((LON, LAT, 1e-3, 1e-4, 5e-4) if crs == 4490
+                            else (E40, N40, 100.0, 10.0, 50.0))
+    places = [(x0 + (i % 100) * dx, y0 + (i // 100) * dy) for i in range(n)]
+    geoms = [square(x, y, side) for x, y in places]
+    for i in bad:
+        geoms[i] = bow_tie(*places[i], side)
+    geoms[7] = None
+    geoms[8] = Polygon()
+    columns = {"项目编号": [f"ZL-{i:06d}" for i in range(n)], **(extra or {})}
+    gdf = gpd.GeoDataFrame(columns, geometry=geoms, crs=crs)
+    return write(gdf, tmp_path / "plots.gpkg")
+
+
+@pytest.mark.parametrize(("repair", "crs"), [("close_rings", 4490), ("all", 4490),
+                                             ("close_rings", 4549)])
+def test_chunked_checks_report_as_one_pass(tmp_path, monkeypatch, repair, crs):
+    """Parsed in chunks with validity checked in a worker: the same layer and report, note for
+    note, as parsing and checking the whole layer in one go (reprojected layers are checked
+    again after the transformation)."""
+    from county_gis.io import _geometry
+
+    n = 3 * _geometry.PARSE_CHUNK + 17
+    bad = (0, _geometry.PARSE_CHUNK - 1, _geometry.PARSE_CHUNK, 2 * _geometry.PARSE_CHUNK + 5,
+           n - 1)
+    path = _many_plots(tmp_path, n, bad=bad, crs=crs)
+    chunked = read_layer(path, kind="afforestation", repair=repair)
+    monkeypatch.setattr(_geometry.GeometryFacts, "THREADED", False)
+    unthreaded = read_layer(path, kind="afforestation", repair=repair)
+    monkeypatch.setattr(_geometry, "PARSE_CHUNK", 10 * n)
+    whole = read_layer(path, kind="afforestation", repair=repair)
+    notes = chunked.attrs["load_report"].notes
+    assert notes == whole.attrs["load_report"].notes == unthreaded.attrs["load_report"].notes
+    code = "geometry.repaired" if repair == "all" else "geometry.invalid"
+    assert [note.fid for note in notes if note.code == code] == [b + 1 for b in bad]
+    assert all("Self-intersection" in note.message for note in notes if note.code == code)
+    assert chunked.geometry.geom_equals_exact(whole.geometry, 0).sum() == n - 1  # null != null
+    assert chunked.geometry.isna().tolist() == whole.geometry.isna().tolist()
+
+
+def test_geometry_notes_come_before_attribute_notes(tmp_path):
+    path = _many_plots(tmp_path, 20, bad=(3,), extra={"面积": [1.0] * 20})
+    report = read_layer(path, kind="afforestation").attrs["load_report"]
+    codes = [note.code for note in report.notes]
+    assert codes.index("geometry.invalid") < codes.index("field.unit_assumed")
+
+
+def test_geometry_error_wins_over_a_refused_attribute_assumption(tmp_path):
+    """The attributes are canonicalised while validity is being checked; an error they raise
+    still comes after the geometry checks, as when they were canonicalised after them."""
+    path = _many_plots(tmp_path, 20, extra={"面积": [1.0] * 20})
+    with pytest.raises(ValueError, match="strict=True refuses assumptions"):
+        read_layer(path, kind="afforestation", strict=True)
+    with pytest.raises(GeometryError, match="layer kind road_rebuild takes line geometries"):
+        read_layer(path, kind="road_rebuild", strict=True)

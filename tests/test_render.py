@@ -8,6 +8,7 @@ import re
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -17,7 +18,15 @@ from shapely.geometry import Point, box
 
 from county_gis.errors import AssetError, ConfigError, ExternalURLError, OutputExistsError
 from county_gis.io._offsets import wgs84_to_gcj02
-from county_gis.render import Basemap, Language, _assets, external_urls, make_map, save_map
+from county_gis.render import (
+    Basemap,
+    Language,
+    _assets,
+    external_urls,
+    make_map,
+    render_overview,
+    save_map,
+)
 from county_gis.render._escape import script_json
 from county_gis.render._layers import decode_coords, encode_geometries, prepare_layer
 from render_fixtures import HOSTILE, HOSTILE_NAME, make_progress, make_project
@@ -301,3 +310,58 @@ def test_rendering_twice_and_in_a_notebook_is_stable():
     frame = m._repr_html_()  # the notebook view: the same page in an iframe's srcdoc
     assert "data-asset=&quot;leaflet.js&quot;" in frame
     assert HOSTILE["jinja_statement"] not in frame and "循环循环" not in frame
+
+
+def test_progress_share_is_recomputed_from_the_values_shown(tmp_path):
+    table = make_progress().assign(pct_completed=[0.013, 0.033])  # a fraction, not percent
+    page = save_map(make_map(make_project(), progress_table=table), tmp_path / "m.html")\
+        .path.read_text(encoding="utf-8")
+    progress = next(b for b in _blocks(page).values() if isinstance(b, dict) and "rows" in b)
+    assert [round(r["pct"], 4) for r in progress["rows"]] == [1.3021, 3.3]  # 1380.27 / 106000
+
+
+def test_coarse_copy_only_for_big_layers_and_not_for_points():
+    def groups(**kwargs):
+        m = make_map(make_project(), show_progress=False, **kwargs)
+        data = next(c for c in m._children.values() if type(c).__name__ == "ProjectLayers").data
+        return {layer["name"]: [("coarse" in g, g["dim"]) for g in layer["groups"]]
+                for layer in data["layers"]}
+
+    assert all(not c for gs in groups().values() for c, _ in gs)  # 3 features <= 2000
+    with_lod = groups(lod_above=0)
+    assert with_lod == {"造林、抚育、草原补播": [(True, 2)], "农村公路新改建、维修改造": [(True, 1)],
+                        "校舍维修改造": [(False, 0)]}
+    assert all(not c for gs in groups(lod_above=0, lazy_above=1).values() for c, _ in gs)
+
+
+def test_indicators_without_data_get_no_bar(tmp_path):
+    table = pd.concat([make_progress(), pd.DataFrame({
+        "target_id": ["good_air_days"], "title": ["空气质量优良天数"], "unit": ["天"],
+        "target_value": [300.0], "planned": [np.nan], "under_construction": [np.nan],
+        "completed": [np.nan], "pct_completed": [np.nan], "n_features": [0], "notes": [None]})])
+    page = save_map(make_map(make_project(), progress_table=table), tmp_path / "m.html")\
+        .path.read_text(encoding="utf-8")
+    progress = next(b for b in _blocks(page).values() if isinstance(b, dict) and "rows" in b)
+    assert [r["title"][:4] for r in progress["rows"]] == ["完成造林", "新改建农"]
+
+
+def test_page_title_is_escaped(saved, tmp_path):
+    _, page = saved
+    assert "<title>测试 · 项目地图</title>" in page
+    project = make_project()
+    project.name = HOSTILE["mixed"]
+    page = save_map(make_map(project, show_progress=False), tmp_path / "t.html").path.read_text(
+        encoding="utf-8")
+    assert ("<title>&lt;/script&gt;&lt;b&gt;粗体&lt;/b&gt;&#123;&#123; config &#125;&#125;"
+            "&#123;&#37; raw &#37;&#125; · 项目地图</title>") in page
+
+
+def test_render_overview_writes_maps_overview(tmp_path):
+    saved = render_overview(make_project(), tmp_path / "maps", progress_table=make_progress())
+    assert saved.path == tmp_path / "maps" / "overview.html" and saved.offline
+    page = saved.path.read_text(encoding="utf-8")
+    assert "CountyGis.progress(" in page and "CountyGis.legend(" in page
+    with pytest.raises(OutputExistsError):
+        render_overview(make_project(), tmp_path / "maps", progress_table=make_progress())
+    assert render_overview(make_project(), tmp_path / "maps", progress_table=make_progress(),
+                           overwrite=True).path == saved.path

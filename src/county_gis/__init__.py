@@ -14,6 +14,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .analysis import progress, progress_details
 from .errors import (
     ConfigError,
     CountyGisError,
@@ -27,8 +28,10 @@ from .errors import (
 )
 from .io import LoadReport, list_layers, read_layer, read_layers, write_layer
 from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
+from .project import Project, load_project
 from .raster import greening_summary, vegetation_change, zonal_stats
 from .render import make_map, render_overview, save_map
+from .targets import Measure, Target, load_targets
 from .units import AreaUnit, LengthUnit
 
 try:
@@ -47,8 +50,11 @@ __all__ = [
     "LayerReadError",
     "LengthUnit",
     "LoadReport",
+    "Measure",
     "Method",
     "OutputExistsError",
+    "Project",
+    "Target",
     "UnitError",
     "__version__",
     "geodesic_area",
@@ -56,7 +62,11 @@ __all__ = [
     "geodesic_perimeter",
     "greening_summary",
     "list_layers",
+    "load_project",
+    "load_targets",
     "make_map",
+    "progress",
+    "progress_details",
     "read_layer",
     "read_layers",
     "render_overview",

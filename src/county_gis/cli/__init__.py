@@ -22,6 +22,7 @@ _COMMANDS = {
     "zonal": "county_gis.cli.zonal:zonal",
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
+    "progress": "county_gis.cli.progress:progress_command",
 }
 
 

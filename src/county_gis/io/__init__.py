@@ -9,7 +9,7 @@ Examples
 --------
 >>> import county_gis
 >>> from county_gis._paths import bundled_layers_dir
->>> gdf = county_gis.read_layer(bundled_layers_dir() / "fumeng.gpkg")
+>>> gdf = county_gis.read_layer(bundled_layers_dir() / "fumeng.gpkg", layer="county_boundary")
 >>> report = gdf.attrs["load_report"]
 >>> report.driver, report.feature_count, report.geometry_types
 ('GPKG', 1, ['MultiPolygon'])

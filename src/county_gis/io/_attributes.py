@@ -397,6 +397,8 @@ def _kind_column(
 
 
 def _report_duplicate_ids(ids: pd.Series, fids: np.ndarray, report: LoadReport, field: str) -> None:
+    if ids.is_unique:  # one hash pass; the usual case, with nothing to report
+        return
     present = ids.notna() & (ids.astype(str).str.strip() != "")
     dup = present & ids.duplicated(keep=False)
     if not dup.any():

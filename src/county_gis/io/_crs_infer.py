@@ -13,6 +13,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -22,6 +23,9 @@ from .._crs import CGCS2000, gk_zone_crs, needs_transform, require_crs
 from ..errors import CountyGisWarning, CRSError
 from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
+
+if TYPE_CHECKING:
+    from ._geometry import GeometryFacts
 
 __all__ = [
     "COUNTY_BBOX",
@@ -250,9 +254,13 @@ def _safe_guess(box: tuple[float, float, float, float]) -> CRSDecision | None:
 
 
 def decide_crs(
-    geoms: np.ndarray, file_crs_wkt: str | None, declared: object, report: LoadReport
+    geoms: np.ndarray, file_crs_wkt: str | None, declared: object, report: LoadReport, *,
+    facts: GeometryFacts | None = None,
 ) -> CRSDecision:
     """Decide the CRS of ``geoms`` and record the decision and its evidence in ``report``.
+
+    ``facts`` may hold the bounds of ``geoms`` already (see
+    :class:`~county_gis.io._geometry.GeometryFacts`).
 
     Raises
     ------
@@ -260,7 +268,7 @@ def decide_crs(
         If the declared or file CRS contradicts the coordinates, or a missing CRS cannot be
         inferred from strong evidence.
     """
-    box = _bounds(geoms)
+    box = _bounds(geoms, facts.of(shapely.bounds, geoms) if facts is not None else None)
     file_crs = CRS.from_user_input(file_crs_wkt) if file_crs_wkt else None
     if declared is not None:
         crs = require_crs(declared, what="crs=")

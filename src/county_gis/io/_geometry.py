@@ -2,7 +2,9 @@
 and geometry types against the layer kind, repair only when asked, with the area before and after.
 
 Everything is vectorised with shapely 2; only the features that fail a check are visited one by
-one to name them in the report.
+one to name them in the report. Large layers are parsed in chunks, and the validity of each chunk
+is checked in a worker thread (GEOS releases the GIL) while the next chunk is parsed: see
+:class:`GeometryFacts`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import enum
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -24,8 +27,11 @@ from ..measure import geodesic_area
 from ._report import LoadReport, Severity
 
 __all__ = [
+    "GeometryFacts",
     "Repair",
     "check_geometries",
+    "check_geometry_types",
+    "check_validity",
     "drop_z",
     "measure_closed_rings",
     "parse_wkb",
@@ -36,6 +42,9 @@ log = logging.getLogger(__name__)
 
 #: At most this many places are named in one error message (the report has them all).
 MAX_PLACES_IN_MESSAGE = 10
+#: Features parsed per chunk when :class:`GeometryFacts` are gathered (small enough to stay in
+#: the CPU cache); layers with fewer than two chunks are parsed and checked in one go.
+PARSE_CHUNK = 4096
 
 _LINE_IDS = {1, 2, 5}
 _POLYGON_IDS = {3, 6}
@@ -99,17 +108,153 @@ def _places(report: LoadReport, fids: Iterable[int]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+class GeometryFacts:
+    """Per-feature facts of one geometry array, computed chunk by chunk while it is parsed.
+
+    :func:`parse_wkb` hands each parsed chunk to :meth:`add`, which computes the cheap facts
+    (:data:`CHUNK_FACTS`: null, empty, type, coordinate dimension, bounds) at once, while the
+    chunk is still in the CPU cache, and queues its validity check to a worker thread. GEOS
+    releases the GIL while it checks validity, so the worker checks chunks while the next ones
+    are parsed; when validity is asked for, the calling thread checks the chunks the worker has
+    not started yet itself, from the last one backwards, while the worker goes on from the
+    front.
+
+    The facts belong to the very array object :meth:`bind` names: every later step that changes
+    geometries (Z dropped, reprojection, repairs) returns a new array, for which :meth:`of`
+    computes the fact afresh. Either way ``of(func, geoms)`` returns exactly ``func(geoms)``.
+
+    The worker calls ``shapely.lib.is_valid``: ``shapely.is_valid`` silences GEOS notices with
+    ``warnings.catch_warnings()``, which swaps process-wide state and is not thread-safe. The
+    worker is used with GEOS >= 3.10 only (its validity check emits no notices); a chunk whose
+    check in the worker fails anyway is checked again in the calling thread.
+
+    Examples
+    --------
+    >>> geoms = np.array([shapely.box(0, 0, 1, 1), shapely.from_wkt("POLYGON ((0 0, 1 1, "
+    ...                   "1 0, 0 1, 0 0))")], dtype=object)
+    >>> facts = GeometryFacts()
+    >>> facts.add(geoms[:1])
+    >>> facts.add(geoms[1:])
+    >>> facts.bind(geoms)
+    >>> facts.of(shapely.is_valid, geoms).tolist()
+    [True, False]
+    >>> facts.of(shapely.is_valid, geoms.copy()).tolist()  # another array: checked afresh
+    [True, False]
+    """
+
+    #: Facts computed for each chunk as it is parsed (validity apart).
+    CHUNK_FACTS = (shapely.is_missing, shapely.is_empty, shapely.get_type_id,
+                   shapely.get_coordinate_dimension, shapely.bounds)
+    #: Validity is checked in a worker only with a GEOS whose check emits no notices.
+    THREADED = shapely.geos_version >= (3, 10, 0)
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._chunks: list[np.ndarray] = []
+        self._facts: dict[Any, list[np.ndarray]] = {func: [] for func in self.CHUNK_FACTS}
+        self._valid: list[Future[np.ndarray]] = []  # one per chunk, when THREADED
+        self._geoms: np.ndarray | None = None
+
+    def add(self, chunk: np.ndarray) -> None:
+        """Compute the facts of ``chunk``, the next part of the array; queue its validity."""
+        self._chunks.append(chunk)
+        for func, parts in self._facts.items():
+            parts.append(func(chunk))
+        if self.THREADED:  # from here on, only the worker reads the chunk until it is checked
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="county_gis-validity")
+            self._valid.append(self._executor.submit(shapely.lib.is_valid, chunk))
+
+    def holds(self, geoms: np.ndarray) -> bool:
+        """Whether the facts are those of ``geoms`` (the very array bound)."""
+        return geoms is self._geoms and bool(self._chunks)
+
+    def bind(self, geoms: np.ndarray) -> None:
+        """Name the array the added chunks make up, in order; no more chunks follow."""
+        if sum(map(len, self._chunks)) == len(geoms):
+            self._geoms = geoms
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)  # the worker ends once its queue is empty
+
+    def cancel(self) -> None:
+        """Drop the validity checks the worker has not started (no longer wanted)."""
+        for future in self._valid:
+            future.cancel()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+
+    def of(self, func: Any, geoms: np.ndarray) -> np.ndarray:
+        """``func(geoms)``, from the chunks when ``geoms`` is the bound array.
+
+        ``func`` is ``shapely.is_valid`` or one of :data:`CHUNK_FACTS`.
+        """
+        if not self.holds(geoms):
+            return func(geoms)
+        if func is shapely.is_valid and self._valid:
+            return self._validity()
+        if func in self._facts:
+            return np.concatenate(self._facts[func])
+        return func(geoms)
+
+    def _validity(self) -> np.ndarray:
+        """The worker's results; the chunks it has not started are checked here meanwhile."""
+        chunks = self._chunks
+        valid: dict[int, np.ndarray] = {}
+        for k in reversed(range(len(chunks))):  # from the back; the worker goes from the front
+            if self._valid[k].cancel():
+                valid[k] = shapely.is_valid(chunks[k])
+        for k, future in enumerate(self._valid):
+            if k not in valid:
+                try:
+                    valid[k] = future.result()
+                except Exception:  # e.g. a GEOS notice made an error by a warnings filter
+                    valid[k] = shapely.is_valid(chunks[k])
+        return np.concatenate([valid[k] for k in range(len(chunks))])
+
+
 def parse_wkb(
-    wkb: np.ndarray, fids: np.ndarray, report: LoadReport, *, repair: Repair
+    wkb: np.ndarray, fids: np.ndarray, report: LoadReport, *, repair: Repair,
+    facts: GeometryFacts | None = None,
 ) -> np.ndarray:
     """Build shapely geometries from WKB; a feature GEOS cannot build is named, not fatal.
 
     Unclosed rings are closed when ``repair`` includes ``close_rings`` (reported), otherwise a
-    :class:`GeometryError` names every such feature.
+    :class:`GeometryError` names every such feature. With ``facts``, a large layer is parsed
+    in chunks of :data:`PARSE_CHUNK` features and each finished chunk (repairs included) is
+    handed to ``facts`` (see :class:`GeometryFacts`) before the next one is parsed.
     """
+    n = len(wkb)
+    chunk = PARSE_CHUNK if facts is not None and n >= 2 * PARSE_CHUNK else max(n, 1)
+    geoms = np.empty(n, dtype=object)
+    refused: list[tuple[int, str]] = []
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        part = _parse_chunk(wkb[start:stop], fids[start:stop], report, repair, refused)
+        geoms[start:stop] = part
+        if facts is not None and chunk < n:
+            facts.add(part)
+    if facts is not None:
+        facts.bind(geoms)
+    if refused:
+        reasons = sorted({r for _, r in refused})
+        raise GeometryError(
+            f"{len(refused)} feature(s) cannot be built ({'; '.join(reasons)}): "
+            f"{_places(report, [f for f, _ in refused])}. Fix them in the source, or pass "
+            "repair='close_rings' to close unclosed rings",
+            Place(report.source, report.layer),
+        )
+    return geoms
+
+
+def _parse_chunk(
+    wkb: np.ndarray, fids: np.ndarray, report: LoadReport, repair: Repair,
+    refused: list[tuple[int, str]],
+) -> np.ndarray:
+    """Parse one chunk of WKB; close the rings ``repair`` allows, add the rest to ``refused``."""
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-    failed = np.flatnonzero(shapely.is_missing(geoms) & ~pd.isna(wkb))
-    refused = []
+    missing = np.flatnonzero(shapely.is_missing(geoms))
+    failed = missing[~pd.isna(wkb[missing])]  # null in the source is no failure
     for i in failed:
         try:
             shapely.from_wkb(wkb[i])
@@ -124,14 +269,6 @@ def parse_wkb(
                        severity=Severity.REPAIR, fid=int(fids[i]))
         else:
             refused.append((int(fids[i]), reason))
-    if refused:
-        reasons = sorted({r for _, r in refused})
-        raise GeometryError(
-            f"{len(refused)} feature(s) cannot be built ({'; '.join(reasons)}): "
-            f"{_places(report, [f for f, _ in refused])}. Fix them in the source, or pass "
-            "repair='close_rings' to close unclosed rings",
-            Place(report.source, report.layer),
-        )
     return geoms
 
 
@@ -152,9 +289,12 @@ def measure_closed_rings(geoms: np.ndarray, fids: np.ndarray, report: LoadReport
                 report.notes[k] = replace(note, after=area, unit="m2")
 
 
-def drop_z(geoms: np.ndarray, report: LoadReport) -> np.ndarray:
+def drop_z(
+    geoms: np.ndarray, report: LoadReport, *, facts: GeometryFacts | None = None
+) -> np.ndarray:
     """Drop Z (and M) coordinates, with one note saying how many features had them."""
-    mask = shapely.get_coordinate_dimension(geoms) > 2  # Z, M or both (-1 for null)
+    facts = facts or GeometryFacts()
+    mask = facts.of(shapely.get_coordinate_dimension, geoms) > 2  # Z, M or both (-1 for null)
     if mask.any():
         has_z = np.zeros(len(geoms), dtype=bool)
         has_m = np.zeros(len(geoms), dtype=bool)
@@ -176,10 +316,12 @@ def check_geometries(
     *,
     kind: LayerKind | None,
     repair: Repair,
+    facts: GeometryFacts | None = None,
 ) -> np.ndarray:
     """Check CGCS2000 lon/lat geometries: null / empty, type vs ``kind``, validity; repair.
 
-    Returns the (possibly repaired) geometries.
+    :func:`check_geometry_types` then :func:`check_validity`. Returns the (possibly repaired)
+    geometries.
 
     Raises
     ------
@@ -187,16 +329,39 @@ def check_geometries(
         If features have a geometry type the kind does not allow (a polygon outline in a road
         layer is never measured as road length): every such feature is named.
     """
-    missing = shapely.is_missing(geoms)
+    present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
+    return check_validity(geoms, fids, report, present=present, repair=repair, facts=facts)
+
+
+def check_geometry_types(
+    geoms: np.ndarray,
+    fids: np.ndarray,
+    report: LoadReport,
+    *,
+    kind: LayerKind | None,
+    facts: GeometryFacts | None = None,
+) -> np.ndarray:
+    """Report null and empty geometries and the geometry types; check the types fit ``kind``.
+
+    Returns the mask of the features with a geometry (neither null nor empty).
+
+    Raises
+    ------
+    GeometryError
+        If features have a geometry type the kind does not allow (a polygon outline in a road
+        layer is never measured as road length): every such feature is named.
+    """
+    facts = facts or GeometryFacts()
+    missing = facts.of(shapely.is_missing, geoms)
     for i in np.flatnonzero(missing):
         report.add("geometry.null", "null geometry (no shape): not measured",
                    severity=Severity.PROBLEM, fid=int(fids[i]))
-    empty = ~missing & shapely.is_empty(geoms)
+    empty = ~missing & facts.of(shapely.is_empty, geoms)
     for i in np.flatnonzero(empty):
         report.add("geometry.empty", "empty geometry: not measured",
                    severity=Severity.PROBLEM, fid=int(fids[i]))
     present = ~missing & ~empty
-    type_ids = shapely.get_type_id(geoms)
+    type_ids = facts.of(shapely.get_type_id, geoms)
     found_ids, found_counts = np.unique(type_ids[present], return_counts=True)
     counts = dict(zip(found_ids.tolist(), found_counts.tolist(), strict=True))
     names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
@@ -225,7 +390,27 @@ def check_geometries(
                        f"({', '.join(f'{n} {names[t]}' for t, n in sorted(counts.items()))}); "
                        "pass kind= to check them or split them by type",
                        severity=Severity.PROBLEM)
-    valid = shapely.is_valid(geoms)
+    return present
+
+
+def check_validity(
+    geoms: np.ndarray,
+    fids: np.ndarray,
+    report: LoadReport,
+    *,
+    present: np.ndarray,
+    repair: Repair,
+    facts: GeometryFacts | None = None,
+) -> np.ndarray:
+    """Check the validity of every ``present`` feature; report each invalid one with the reason.
+
+    Invalid features are rebuilt when ``repair`` includes ``make_valid`` (reported with the area
+    before and after), else kept as they are. ``facts`` may hold the validity already, checked
+    while the layer was parsed (see :class:`GeometryFacts`); the reason is looked up for the
+    invalid features only. Returns the (possibly repaired) geometries.
+    """
+    facts = facts or GeometryFacts()
+    valid = facts.of(shapely.is_valid, geoms)
     invalid = np.flatnonzero(present & ~valid)
     if len(invalid) == 0:
         return geoms

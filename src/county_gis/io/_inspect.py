@@ -31,7 +31,10 @@ def inspect_source(path: str | os.PathLike[str], **kwargs: Any) -> list[dict[str
     Examples
     --------
     >>> from county_gis._paths import bundled_layers_dir
-    >>> [summary] = inspect_source(bundled_layers_dir() / "fumeng.gpkg")
+    >>> summaries = inspect_source(bundled_layers_dir() / "fumeng.gpkg")
+    >>> len(summaries)
+    14
+    >>> summary = summaries[0]
     >>> summary["layer"], summary["feature_count"], summary["error"]
     ('county_boundary', 1, None)
     """

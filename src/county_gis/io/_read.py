@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from .._crs import CGCS2000
 from ..errors import LayerReadError
@@ -17,7 +19,15 @@ from ._attributes import canonicalise
 from ._crs_infer import decide_crs, to_cgcs2000
 from ._engines import Engine, RawLayer, read_raw
 from ._formats import Format, detect_format, list_layers, opened_source
-from ._geometry import Repair, check_geometries, drop_z, measure_closed_rings, parse_wkb
+from ._geometry import (
+    GeometryFacts,
+    Repair,
+    check_geometry_types,
+    check_validity,
+    drop_z,
+    measure_closed_rings,
+    parse_wkb,
+)
 from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
 
@@ -178,15 +188,28 @@ def _finish(
         if "closed ring" not in message:  # unclosed rings are reported per feature below
             report.add("gdal.message", f"GDAL: {message}", severity=Severity.INFO)
     fids = raw.fids
-    geoms = raw.parsed if raw.parsed is not None else parse_wkb(raw.wkb, fids, report,
-                                                                repair=repair)
-    geoms = drop_z(geoms, report)
-    decision = decide_crs(geoms, raw.crs_wkt, crs, report)
-    geoms = to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
-    measure_closed_rings(geoms, fids, report)
-    geoms = check_geometries(geoms, fids, report, kind=kind, repair=repair)
-    attributes = canonicalise(raw.attributes, fids, report, kind=kind,
-                              numeric_problems=raw.numeric_problems)
+    # per-feature facts (validity in a worker thread) are gathered while the WKB is parsed;
+    # each step uses them only for the very array parsed (else computes them again)
+    facts = GeometryFacts()
+    try:
+        geoms = raw.parsed if raw.parsed is not None else parse_wkb(
+            raw.wkb, fids, report, repair=repair, facts=facts)
+        geoms = drop_z(geoms, report, facts=facts)
+        decision = decide_crs(geoms, raw.crs_wkt, crs, report, facts=facts)
+        geoms = to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
+        if not facts.holds(geoms):  # Z dropped or reprojected: validity is checked afresh
+            facts.cancel()
+        measure_closed_rings(geoms, fids, report)
+        present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
+        held = _canonicalise_held(raw, fids, report, kind=kind)
+        geoms = check_validity(geoms, fids, report, present=present, repair=repair,
+                               facts=facts)
+    finally:
+        facts.cancel()
+    if isinstance(held, Exception):
+        raise held
+    attributes, attribute_report = held
+    report.notes.extend(attribute_report.notes)
     attributes["source_fid"] = fids
     gdf = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geoms, index=attributes.index),
                            crs=CGCS2000)
@@ -194,6 +217,25 @@ def _finish(
     gdf.attrs["load_report"] = report
     log.info("read %s", report.summary())
     return gdf
+
+
+def _canonicalise_held(
+    raw: RawLayer, fids: np.ndarray, report: LoadReport, *, kind: LayerKind | None
+) -> tuple[pd.DataFrame, LoadReport] | Exception:
+    """Canonicalise the attributes, holding back their notes, or their error, for later.
+
+    It runs while the worker thread finishes the validity checks (see
+    :class:`~county_gis.io._geometry.GeometryFacts`); the caller adds the held notes after the
+    geometry notes, or raises the held error once the geometry checks are done, so the report
+    and the error are those of checking the geometries first.
+    """
+    held = LoadReport(source=report.source, layer=report.layer, strict=report.strict)
+    try:
+        attributes = canonicalise(raw.attributes, fids, held, kind=kind,
+                                  numeric_problems=raw.numeric_problems)
+    except Exception as exc:  # raised after the geometry checks, as it was met after them
+        return exc
+    return attributes, held
 
 
 def read_layers(

@@ -20,6 +20,7 @@ from typing import Any, Self
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import Figure
 
 from .._crs import CGCS2000
 from ..errors import ConfigError
@@ -30,6 +31,7 @@ from ._elements import (
     Fullscreen,
     Legend,
     MeasureControl,
+    PageTitle,
     ProgressPanel,
     ProjectLayers,
     ScaleBar,
@@ -73,6 +75,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "line": "测距离", "area": "测面积", "finish": "完成", "clear": "清除",
         "hint": "在地图上单击添加测量点", "length": "长度", "area_result": "面积",
         "perimeter": "周长", "fullscreen": "全屏", "exit_fullscreen": "退出全屏",
+        "aggregate": "圆点：网格内项目数，放大到 {zoom} 级显示图斑",
+        "count": " 个", "zoom_in": "(放大查看详情)", "title": "项目地图",
     },
     Language.EN: {
         "boundary": "County boundary", "townships": "Townships", "approximate": "approximate",
@@ -83,6 +87,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "hint": "Click on the map to add points", "length": "Length", "area_result": "Area",
         "perimeter": "perimeter", "fullscreen": "Full screen",
         "exit_fullscreen": "Exit full screen",
+        "aggregate": "Circles: projects per grid cell; zoom to {zoom} for the features",
+        "count": " features", "zoom_in": "(zoom in for details)", "title": "Project map",
     },
 }
 _EN_FIELDS = {
@@ -122,9 +128,13 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
     for record in table.to_dict("records"):
         target = _number(record.get("target_value"))
         completed = _number(record.get("completed"))
-        pct = _number(record.get("pct_completed"))
-        if pct is None and target and completed is not None:
-            pct = 100.0 * completed / target
+        if completed is None:
+            continue  # an indicator without map data (air quality days ...): no bar
+        # the share is recomputed from the values shown, whatever scale pct_completed uses
+        if target and completed is not None:
+            pct: float | None = 100.0 * completed / target
+        else:
+            pct = _number(record.get("pct_completed"))
         notes = record.get("notes")
         rows.append({
             "title": str(record.get("title")),
@@ -169,6 +179,7 @@ def make_map(
     simplify_m: float = 0.5,
     lazy_above: int = 20_000,
     detail_zoom: int = 13,
+    lod_above: int = 2_000,
 ) -> folium.Map:
     """The interactive map of a project: boundaries, a layer per kind, legend, progress.
 
@@ -205,6 +216,9 @@ def make_map(
         ``detail_zoom``, the features of the buckets in view above it.
     detail_zoom : int, default 13
         Zoom from which lazy layers show their features.
+    lod_above : int, default 2000
+        Layers with more features (drawn at once) also carry a coarse copy of their
+        lines and polygons, simplified at half a pixel of ``detail_zoom``, shown below it.
 
     Returns
     -------
@@ -238,6 +252,8 @@ def make_map(
     townships = getattr(project, "townships", None)
     layers_in: Mapping[str, gpd.GeoDataFrame] = getattr(project, "layers", {}) or {}
 
+    # half a pixel at detail_zoom near 42 °N: invisible below it
+    coarse_m = 0.5 * 156_543.03 * math.cos(math.radians(42.0)) / 2**detail_zoom
     layers = []
     legend_kinds = []
     for key, gdf in layers_in.items():
@@ -247,7 +263,9 @@ def make_map(
         label = kind.label if kind is not None and lang is Language.ZH else (
             kind.value if kind is not None else str(key))
         colour = KIND_COLOURS.get(kind, "#555555") if kind is not None else "#555555"
-        data = prepare_layer(gdf, name=label, fields=fields, simplify_m=simplify_m, gcj02=gcj02)
+        lod = lod_above < len(gdf) <= lazy_above
+        data = prepare_layer(gdf, name=label, fields=fields, simplify_m=simplify_m, gcj02=gcj02,
+                             coarse_m=coarse_m if lod else None)
         data["colour"] = colour
         layers.append(data)
         dims = {g["dim"] for g in data["groups"]}
@@ -287,11 +305,14 @@ def make_map(
         "bounds": [round(float(v), 6) for v in (minx, miny, maxx, maxy)],
         "lazyAbove": int(lazy_above),
         "detailZoom": int(detail_zoom),
-        "texts": {"approximate": texts["approximate"]},
+        "texts": {"approximate": texts["approximate"], "count": texts["count"],
+                  "zoomIn": texts["zoom_in"]},
     }
     ProjectLayers(page).add_to(m)
+    lazy = any(layer["count"] > lazy_above for layer in layers)
     Legend({
         "title": texts["legend"], "kindsTitle": texts["kinds"], "statusTitle": texts["statuses"],
+        "aggregateNote": texts["aggregate"].format(zoom=detail_zoom) if lazy else None,
         "kinds": legend_kinds,
         "statuses": [{"key": s.value, "label": s.label if lang is Language.ZH else s.value}
                      for s in Status],
@@ -313,6 +334,11 @@ def make_map(
         "areaText": texts["area_result"], "perimeterText": texts["perimeter"],
     }).add_to(m)
     ScaleBar().add_to(m)
+    name = getattr(project, "name", None)
+    page_title = f"{name} · {texts['title']}" if name else texts["title"]
+    figure = m.get_root()
+    if isinstance(figure, Figure):
+        figure.header.add_child(PageTitle(page_title), name="cg-title")
     return m
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "Fullscreen",
     "Legend",
     "MeasureControl",
+    "PageTitle",
     "ProgressPanel",
     "ProjectLayers",
     "ScaleBar",
@@ -71,6 +72,23 @@ class _Raw(Element):
 
     def render(self, **kwargs: Any) -> str:
         return self._text
+
+
+class PageTitle(Element):
+    """The page's ``<title>``, HTML-escaped and rendered without a template.
+
+    Examples
+    --------
+    >>> PageTitle("<b>{{ x }}</b>").render()
+    '<title>&lt;b&gt;&#123;&#123; x &#125;&#125;&lt;/b&gt;</title>'
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return f"<title>{html_text(self.text)}</title>"
 
 
 class _AssetTag(Element):

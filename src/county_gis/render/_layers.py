@@ -237,13 +237,14 @@ def _buckets(geoms: np.ndarray, bucket_deg: float) -> np.ndarray:
     return (x - x.min()) * 1_000_003 + (y - y.min()) if len(x) else x
 
 
-def _drop_unmappable(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+def _drop_unmappable(gdf: gpd.GeoDataFrame, what: str, *, level: int = logging.WARNING
+                     ) -> gpd.GeoDataFrame:
     geoms = gdf.geometry.values
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     keep &= shapely.get_type_id(geoms) != shapely.GeometryType.GEOMETRYCOLLECTION
     if not keep.all():
-        logger.warning("%s: %d empty, null or mixed-type geometries are not drawn",
-                       what, int((~keep).sum()))
+        logger.log(level, "%s: %d empty, null or mixed-type geometries are not drawn",
+                   what, int((~keep).sum()))
     return gdf[keep]
 
 
@@ -255,6 +256,7 @@ def prepare_layer(
     simplify_m: float = 0.5,
     gcj02: bool = False,
     bucket_deg: float = 0.05,
+    coarse_m: float | None = None,
 ) -> dict[str, Any]:
     """The page data of one project layer: columns, styles per status, geometry groups.
 
@@ -271,6 +273,9 @@ def prepare_layer(
         See :func:`encode_geometries`.
     bucket_deg : float, default 0.05
         Grid cell size of the buckets, in degrees.
+    coarse_m : float, optional
+        Also send lines and polygons simplified at this tolerance (metres), drawn while
+        the map is zoomed out (level of detail); none by default.
 
     Returns
     -------
@@ -333,6 +338,8 @@ def prepare_layer(
         if mask.any():
             group = encode_geometries(geoms[mask], simplify_m=simplify_m, gcj02=gcj02)
             group["index"] = _ints(np.flatnonzero(mask))
+            if coarse_m and dim > 0:
+                group["coarse"] = encode_geometries(geoms[mask], simplify_m=coarse_m, gcj02=gcj02)
             groups.append(group)
     buckets: dict[str, Any] = {"start": [], "end": [], "bbox": [], "n": []}
     if len(gdf):
@@ -379,7 +386,8 @@ def prepare_outline(
     >>> prepare_outline(gdf, name="乡镇", fields={"name": "名称"})["columns"]
     {'name': ['<b>乡</b>']}
     """
-    gdf = _drop_unmappable(gdf.to_crs(CGCS2000) if gdf.crs is not None else gdf, name)
+    gdf = _drop_unmappable(gdf.to_crs(CGCS2000) if gdf.crs is not None else gdf, name,
+                          level=logging.INFO)  # townships known only by their seat
     columns = {
         key: [_value(v) for v in gdf[key].astype(object)] for key in fields if key in gdf.columns
     }

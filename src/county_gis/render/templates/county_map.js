@@ -110,8 +110,9 @@
     var geometry = new Array(data.count);
     data.groups.forEach(function (group) {
       var dec = decode(group);
+      var coarse = group.coarse ? decode(group.coarse) : null;
       for (var k = 0; k < group.index.length; k++) {
-        geometry[group.index[k]] = { dim: group.dim, dec: dec, g: k };
+        geometry[group.index[k]] = { dim: group.dim, dec: dec, coarse: coarse, g: k };
       }
     });
     return geometry;
@@ -141,8 +142,8 @@
              fill: true, opacity: 1 };
   }
 
-  function makeShape(geom, style) {
-    var shape = shapeOf(geom.dec, geom.g);
+  function makeShape(geom, style, coarse) {
+    var shape = shapeOf(coarse && geom.coarse ? geom.coarse : geom.dec, geom.g);
     if (geom.dim === 2) return L.polygon(shape, style);
     if (geom.dim === 1) return L.polyline(shape, style);
     if (shape.length === 1) return L.circleMarker(shape[0], style);
@@ -189,18 +190,37 @@
     CG.layers.push(entry);
     var lazy = data.count > options.lazyAbove;
     entry.lazy = lazy;
+    // level of detail: layers that carry coarse lines / polygons draw them all below the
+    // detail zoom, and from it only the buckets in view, with their full geometry
+    var hasCoarse = data.groups.some(function (g) { return !!g.coarse; });
+    entry.coarse = hasCoarse && map.getZoom() < options.detailZoom;
 
     function buildFeature(i) {
       if (entry.features[i]) return entry.features[i];
       var geom = geometry[i];
       if (!geom) return null;
-      var layer = makeShape(geom, featureStyle(geom.dim, options.colour, data.status[i], renderer));
+      var coarse = entry.coarse && !!geom.coarse;
+      var layer = makeShape(geom, featureStyle(geom.dim, options.colour, data.status[i], renderer),
+                            coarse);
       if (geom.dim === 0 && data.status[i] === "planned") layer.setStyle({ fillColor: "#ffffff" });
       layer._cgIndex = i;
+      layer._cgCoarse = coarse;
       entry.features[i] = layer;
       return layer;
     }
     entry.buildFeature = buildFeature;
+
+    function setDetail(b) {  // give the built features of bucket b the geometry of the zoom
+      for (var i = data.buckets.start[b]; i < data.buckets.end[b]; i++) {
+        var layer = entry.features[i], geom = geometry[i];
+        if (!layer || !geom || !geom.coarse) continue;
+        var coarse = entry.coarse;
+        if (layer._cgCoarse !== coarse && layer.setLatLngs) {
+          layer.setLatLngs(shapeOf(coarse ? geom.coarse : geom.dec, geom.g));
+          layer._cgCoarse = coarse;
+        }
+      }
+    }
 
     function buildBucket(b) {
       if (entry.built[b]) return entry.built[b];
@@ -212,12 +232,6 @@
       entry.built[b] = bucketGroup;
       return bucketGroup;
     }
-    entry.bucketOf = function (i) {
-      for (var b = 0; b < data.buckets.start.length; b++) {
-        if (i >= data.buckets.start[b] && i < data.buckets.end[b]) return b;
-      }
-      return -1;
-    };
     entry.buildBucket = buildBucket;
 
     group.on("click", function (e) {
@@ -236,55 +250,70 @@
       return i === undefined ? "" : tooltipContent(data, i);
     }, { sticky: true, direction: "top", className: "cg-tooltip-box" });
 
-    if (!lazy) {
-      for (var b = 0; b < data.buckets.start.length; b++) group.addLayer(buildBucket(b));
+    var nBuckets = data.buckets.start.length, b;
+    if (!lazy && !hasCoarse) {
+      for (b = 0; b < nBuckets; b++) group.addLayer(buildBucket(b));
       entry.drawn = data.count;
-    } else {
-      var aggregate = L.layerGroup();
+      return group;
+    }
+    var aggregate = null;
+    if (lazy) {
+      aggregate = L.layerGroup();
       entry.aggregate = aggregate;
       var area = data.columns.area_mu;
-      for (var k = 0; k < data.buckets.start.length; k++) {
+      for (var k = 0; k < nBuckets; k++) {
         var bb = data.buckets.bbox[k], total = 0;
         if (area) for (var j = data.buckets.start[k]; j < data.buckets.end[k]; j++) total += area[j] || 0;
         var marker = L.circleMarker([(bb[1] + bb[3]) / 2, (bb[0] + bb[2]) / 2], {
           renderer: renderer, radius: Math.min(22, 4 + Math.sqrt(data.buckets.n[k])),
           color: options.colour, weight: 1, fillColor: options.colour, fillOpacity: 0.45
         });
-        marker.bindTooltip(data.name + " · " + data.buckets.n[k] + " 个" +
-          (area ? " · " + fmt(total, 0) + " 亩" : "") + " (放大查看详情)");
+        marker.bindTooltip((function (n, mu) {
+          return function () {
+            var box = el("div", "cg-tooltip");
+            el("span", null, data.name, box);
+            el("span", "cg-tooltip-status", " · " + fmt(n, 0) + options.texts.count +
+              (area ? " · " + fmt(mu, 0) + " 亩" : "") + " " + options.texts.zoomIn, box);
+            return box;
+          };
+        })(data.buckets.n[k], total), { sticky: true, className: "cg-tooltip-box" });
         marker.on("click", (function (box) {
           return function () { map.fitBounds([[box[1], box[0]], [box[3], box[2]]]); };
         })(bb));
         aggregate.addLayer(marker);
       }
-      var refresh = function () {
-        if (!map.hasLayer(group)) return;
-        var detail = map.getZoom() >= options.detailZoom;
-        var view = map.getBounds().pad(0.25), drawn = 0;
-        if (!detail) {
-          group.eachLayer(function (l) { if (l !== aggregate) group.removeLayer(l); });
-          if (!group.hasLayer(aggregate)) group.addLayer(aggregate);
-          entry.drawn = 0;
-          return;
-        }
-        if (group.hasLayer(aggregate)) group.removeLayer(aggregate);
-        for (var b = 0; b < data.buckets.start.length; b++) {
-          var bb = data.buckets.bbox[b];
-          var inView = view.intersects([[bb[1], bb[0]], [bb[3], bb[2]]]);
-          if (inView) {
-            var bg = buildBucket(b);
-            if (!group.hasLayer(bg)) group.addLayer(bg);
-            drawn += data.buckets.n[b];
-          } else if (entry.built[b] && group.hasLayer(entry.built[b])) {
-            group.removeLayer(entry.built[b]);
-          }
-        }
-        entry.drawn = drawn;
-      };
-      entry.refresh = refresh;
-      map.on("moveend", refresh);
-      group.on("add", refresh);
     }
+    var refresh = function () {
+      if (!map.hasLayer(group)) return;
+      var detail = map.getZoom() >= options.detailZoom;
+      entry.coarse = hasCoarse && !detail;
+      if (!detail && lazy) {
+        group.eachLayer(function (l) { if (l !== aggregate) group.removeLayer(l); });
+        if (!group.hasLayer(aggregate)) group.addLayer(aggregate);
+        entry.drawn = 0;
+        return;
+      }
+      if (aggregate && group.hasLayer(aggregate)) group.removeLayer(aggregate);
+      var view = map.getBounds().pad(0.25), keep = [], drawn = 0;
+      for (b = 0; b < nBuckets; b++) {
+        var box = data.buckets.bbox[b];
+        keep[b] = !detail || view.intersects([[box[1], box[0]], [box[3], box[2]]]);
+        if (!keep[b] && entry.built[b] && group.hasLayer(entry.built[b])) {
+          group.removeLayer(entry.built[b]);  // first drop what left the view
+        }
+      }
+      for (b = 0; b < nBuckets; b++) {
+        if (!keep[b]) continue;
+        var bg = buildBucket(b);
+        setDetail(b);
+        if (!group.hasLayer(bg)) group.addLayer(bg);
+        drawn += data.buckets.n[b];
+      }
+      entry.drawn = drawn;
+    };
+    entry.refresh = refresh;
+    map.on("moveend", refresh);
+    group.on("add", refresh);
     return group;
   };
 
@@ -371,7 +400,7 @@
 
   CG.projectMap = function (map, d) {
     CG.timing.start = performance.now();
-    var renderer = L.canvas({ tolerance: 4, padding: 0.3 });
+    var renderer = L.canvas({ tolerance: 4, padding: 0.1 });
     CG.renderer = renderer;
     CG.map = map;
     if (d.bounds) {  // before any layer is added: projecting everything twice costs seconds
@@ -396,7 +425,7 @@
     d.layers.forEach(function (layer) {
       var t0 = performance.now();
       var g = CG.projectLayer(map, layer, { renderer: renderer, colour: layer.colour,
-        lazyAbove: d.lazyAbove, detailZoom: d.detailZoom });
+        lazyAbove: d.lazyAbove, detailZoom: d.detailZoom, texts: d.texts });
       var t1 = performance.now();
       g.addTo(map);
       CG.timing.build = (CG.timing.build || 0) + t1 - t0;
@@ -463,6 +492,7 @@
         pair.appendChild(swatch(1, "#555555", s.key));
         el("span", null, s.label, row);
       });
+      if (data.aggregateNote) el("div", "cg-legend-note", data.aggregateNote, box);
       return box;
     };
     return control.addTo(map);

@@ -1,0 +1,151 @@
+"""Which feature counts toward which target.
+
+A feature links to a target through its explicit ``target`` field (the target's id or its
+title), otherwise through the target's layer kinds and filter. A feature may count toward
+several targets that measure different things (a water pipeline: enterprises served *and*
+residents served). When two of its targets measure the same quantity (two length targets in
+公里), it would be counted twice: it counts toward the first in registry order and is reported.
+A feature that links to no target, or names a target that does not exist, is reported too.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from types import SimpleNamespace
+>>> from shapely.geometry import LineString
+>>> from county_gis.kinds import LayerKind
+>>> from county_gis.targets import Measure, Target
+>>> roads = gpd.GeoDataFrame(
+...     {"project_id": ["R1", "R2"], "kind": ["road_rebuild"] * 2, "status": ["completed"] * 2,
+...      "target": [None, "nope"], "work_type": ["新建", "新建"]},
+...     geometry=[LineString([(121.6, 42.3), (121.7, 42.3)])] * 2, crs="EPSG:4490")
+>>> t = Target("roads", "修路", "六", Measure.LENGTH, "公里", 10.0, 2023,
+...            kinds=(LayerKind.ROAD_REBUILD,))
+>>> links = link_features(SimpleNamespace(layers={"roads": roads}, targets=[t], reports={}))
+>>> links.loc[0, "target_ids"], links.loc[1, "target_ids"]
+(('roads',), ())
+>>> links.loc[1, "problem"]
+"names target 'nope', which is not in the registry"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..kinds import normalise_name
+from ..targets import Target, matches_filter
+
+__all__ = ["link_features"]
+
+_COLUMNS = ["layer", "row", "fid", "place", "project_id", "name", "kind", "status",
+            "target_id", "target_ids", "candidates", "how", "problem"]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _place(project: Any, layer: str) -> str:
+    """``file:layer`` of a project layer (the file relative to the project folder)."""
+    report = getattr(project, "reports", {}).get(layer)
+    source = getattr(report, "source", None) or "<memory>"
+    root = getattr(project, "root", None)
+    if root is not None and source != "<memory>":
+        with contextlib.suppress(ValueError):
+            source = str(Path(source).relative_to(root))
+    source_layer = getattr(report, "layer", None) or layer
+    return f"{source}:{source_layer}"
+
+
+def _quantity(target: Target) -> tuple[str, str, str | None]:
+    """What a target adds up: two targets with the same quantity would double count."""
+    return target.measure.value, normalise_name(target.unit), target.field
+
+
+def link_features(project: Any) -> pd.DataFrame:
+    """One row per feature of every layer: the target it counts toward, and any problem.
+
+    Parameters
+    ----------
+    project : Project
+        A loaded project (``layers``, ``targets``, ``reports``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``layer, row`` (position in the layer), ``fid`` (source feature id),
+        ``place`` (``file:layer#fid``), ``project_id, name, kind, status``, ``target_ids``
+        (the targets it counts toward), ``target_id`` (the first of them; None when it counts
+        toward nothing), ``candidates`` (every target it matched, in registry order),
+        ``how`` (``explicit`` or ``kind``) and ``problem``
+        (None, or why the link is doubtful).
+    """
+    targets: list[Target] = list(project.targets)
+    by_key: dict[str, Target] = {}
+    for t in targets:
+        by_key.setdefault(normalise_name(t.id), t)
+        by_key.setdefault(normalise_name(t.title), t)
+    frames = []
+    for layer, gdf in project.layers.items():
+        n = len(gdf)
+        if n == 0:
+            continue
+        explicit = [_text(v) for v in (gdf["target"] if "target" in gdf else [None] * n)]
+        kinds = gdf["kind"] if "kind" in gdf else pd.Series([None] * n, index=gdf.index)
+        implicit = np.zeros((n, len(targets)), dtype=bool)
+        for j, t in enumerate(targets):
+            if not t.kinds:
+                continue
+            kind_ok = kinds.isin([k.value for k in t.kinds]).to_numpy()
+            if kind_ok.any():
+                implicit[:, j] = kind_ok & matches_filter(gdf, t).to_numpy()
+        records = []
+        fids = (gdf["source_fid"].to_numpy(dtype=object) if "source_fid" in gdf
+                else np.arange(n))
+        column = {c: (gdf[c].to_numpy(dtype=object) if c in gdf else np.full(n, None))
+                  for c in ("project_id", "name", "status")}
+        kind_values = kinds.to_numpy(dtype=object)
+        place = _place(project, layer)
+        for i in range(n):
+            fid = fids[i]
+            problem = None
+            named = explicit[i]
+            if named is not None:
+                hit = by_key.get(normalise_name(named))
+                candidates: tuple[str, ...] = (hit.id,) if hit else ()
+                how = "explicit"
+                if hit is None:
+                    problem = f"names target {named!r}, which is not in the registry"
+            else:
+                candidates = tuple(targets[j].id for j in np.flatnonzero(implicit[i]))
+                how = "kind"
+                if not candidates:
+                    problem = "links to no target (kind and filters match none)"
+            counted: list[str] = []
+            seen: dict[tuple[str, str, str | None], str] = {}
+            for ident in candidates:
+                quantity = _quantity(by_key[normalise_name(ident)])
+                if quantity in seen:
+                    problem = (f"links to targets {seen[quantity]} and {ident}, which measure "
+                               f"the same quantity; counted once, toward {seen[quantity]}")
+                    continue
+                seen[quantity] = ident
+                counted.append(ident)
+            records.append((
+                layer, i, fid, f"{place}#{fid}", _text(column["project_id"][i]),
+                _text(column["name"][i]), _text(kind_values[i]), _text(column["status"][i]),
+                counted[0] if counted else None, tuple(counted), candidates,
+                how if candidates else None, problem,
+            ))
+        frames.append(pd.DataFrame.from_records(records, columns=_COLUMNS))
+    if not frames:
+        return pd.DataFrame(columns=_COLUMNS)
+    return pd.concat(frames, ignore_index=True)

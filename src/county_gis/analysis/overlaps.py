@@ -1,0 +1,163 @@
+"""Double counting and typed-in figures: overlapping plots, stated vs measured amounts.
+
+Examples
+--------
+Two 0.01° × 0.01° plots that share half their width: the overlap is half a plot.
+
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> plots = gpd.GeoDataFrame({"project_id": ["A", "B"]},
+...     geometry=[box(121.60, 42.30, 121.61, 42.31), box(121.605, 42.30, 121.615, 42.31)],
+...     crs="EPSG:4490")
+>>> pairs = overlapping_pairs(plots, unit="亩")
+>>> pairs[["project_id_a", "project_id_b"]].values.tolist()
+[['A', 'B']]
+>>> round(float(pairs["overlap"].iloc[0]), 1)
+686.9
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..measure import geodesic_area
+from ..units import AreaUnit
+
+__all__ = ["overlapping_pairs", "polygonal", "stated_differences"]
+
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+_LABELS = ("layer", "place", "project_id", "name")
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (an empty polygon when it has none).
+
+    Intersections of touching polygons are lines or points, and those of overlapping ones
+    may be collections; only their area counts.
+
+    Examples
+    --------
+    >>> from shapely.geometry import GeometryCollection, LineString, box
+    >>> mixed = GeometryCollection([box(0, 0, 1, 1), LineString([(0, 0), (2, 2)])])
+    >>> out = polygonal(np.array([box(0, 0, 1, 1), LineString([(0, 0), (1, 1)]), mixed]))
+    >>> [g.geom_type for g in out], [g.is_empty for g in out]
+    (['Polygon', 'Polygon', 'MultiPolygon'], [False, True, False])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    types = shapely.get_type_id(geoms)
+    for i in np.flatnonzero(~np.isin(types, [int(t) for t in _POLYGONAL])):
+        geom = geoms[i]
+        parts = [] if geom is None else [
+            p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+        out[i] = shapely.multipolygons(parts) if parts else shapely.Polygon()
+    return out
+
+
+def overlapping_pairs(
+    features: gpd.GeoDataFrame,
+    *,
+    unit: AreaUnit | str = AreaUnit.MU,
+    min_area_m2: float = 1.0,
+) -> pd.DataFrame:
+    """Pairs of polygons that overlap, with the area they share (counted once in a union).
+
+    Parameters
+    ----------
+    features : GeoDataFrame
+        Polygons (other geometries are ignored), any CRS. Columns ``layer``, ``place``,
+        ``project_id``, ``name`` are copied to the pairs where present.
+    unit : AreaUnit or str, default "亩"
+        Unit of the ``overlap`` column.
+    min_area_m2 : float, default 1.0
+        Shared areas below this (digitising slivers) are not listed.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``<label>_a``, ``<label>_b`` for each label column, ``overlap``
+        (geodesic, in ``unit``) and ``unit`` (its label).
+    """
+    unit = AreaUnit.parse(unit)
+    labels = [c for c in _LABELS if c in features.columns]
+    columns = [f"{c}_{s}" for s in ("a", "b") for c in labels] + ["overlap", "unit"]
+    geoms = features.geometry.values
+    poly = np.isin(shapely.get_type_id(np.asarray(geoms)), [int(t) for t in _POLYGONAL])
+    if poly.sum() < 2:
+        return pd.DataFrame(columns=columns)
+    positions = np.flatnonzero(poly)
+    subset = np.asarray(geoms)[positions]
+    tree = shapely.STRtree(subset)
+    left, right = tree.query(subset, predicate="intersects")
+    keep = left < right
+    left, right = positions[left[keep]], positions[right[keep]]
+    if not len(left):
+        return pd.DataFrame(columns=columns)
+    inter = polygonal(shapely.intersection(np.asarray(geoms)[left], np.asarray(geoms)[right]))
+    nonempty = ~shapely.is_empty(inter)
+    area = np.zeros(len(inter))
+    if nonempty.any():
+        area[nonempty] = geodesic_area(gpd.GeoSeries(inter[nonempty], crs=features.crs),
+                                       unit="m2").to_numpy()
+    big = area >= min_area_m2
+    out = {}
+    for side, idx in (("a", left[big]), ("b", right[big])):
+        for c in labels:
+            out[f"{c}_{side}"] = features[c].to_numpy()[idx]
+    out["overlap"] = unit.from_base(area[big])
+    out["unit"] = unit.label
+    return pd.DataFrame(out, columns=columns)
+
+
+def stated_differences(
+    features: pd.DataFrame,
+    stated: pd.Series,
+    measured: pd.Series,
+    *,
+    unit: str,
+    tolerance: float = 0.05,
+) -> pd.DataFrame:
+    """Features whose stated amount differs from the measured one by more than ``tolerance``.
+
+    Parameters
+    ----------
+    features : DataFrame
+        Label columns (``layer``, ``place``, ``project_id``, ``name``) copied to the result.
+    stated, measured : Series
+        Aligned to ``features``, in the same unit; NaN stated values are skipped.
+    unit : str
+        Label of that unit.
+    tolerance : float, default 0.05
+        Relative difference (of the measured amount) above which a feature is listed.
+
+    Returns
+    -------
+    DataFrame
+        ``layer, place, project_id, name, stated, measured, difference`` (stated − measured),
+        ``relative`` (difference / measured) and ``unit``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"project_id": ["A", "B"]})
+    >>> out = stated_differences(frame, pd.Series([100.0, 150.0]), pd.Series([99.0, 100.0]),
+    ...                          unit="亩")
+    >>> out[["project_id", "stated", "measured", "relative"]].to_dict("records")
+    [{'project_id': 'B', 'stated': 150.0, 'measured': 100.0, 'relative': 0.5}]
+    """
+    labels = [c for c in _LABELS if c in features.columns]
+    stated_v = pd.to_numeric(stated, errors="coerce").to_numpy(dtype=float)
+    measured_v = measured.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = (stated_v - measured_v) / measured_v
+    flag = np.isfinite(stated_v) & np.isfinite(measured_v) & (np.abs(relative) > tolerance)
+    flag |= np.isfinite(stated_v) & (measured_v == 0) & (stated_v != 0)
+    out: dict[str, Any] = {c: features[c].to_numpy()[flag] for c in labels}
+    out.update(stated=stated_v[flag], measured=measured_v[flag],
+               difference=(stated_v - measured_v)[flag], relative=relative[flag], unit=unit)
+    columns = [*labels, "stated", "measured", "difference", "relative", "unit"]
+    return pd.DataFrame(out, columns=columns)

@@ -1,0 +1,287 @@
+"""Progress reports as xlsx, csv or markdown: Chinese headers, atomic writes, spreadsheet-safe.
+
+:func:`write_report` writes the tables of :func:`county_gis.analysis.progress_details`:
+
+- **xlsx**: a sheet per view — 目标进度 (one row per target), 分乡镇 (per township, when
+  computed), 重叠地块 (overlapping plots), 填报与实测 (stated vs measured), 关联问题 (features
+  linked to no target or to two) — with Chinese headers, number formats, a frozen header row;
+- **csv**: the main view (per township when computed, else per target), UTF-8 with BOM so
+  Excel reads the Chinese;
+- **md**: every view as a markdown table, under a heading each.
+
+No text from the data can start a formula: text starting with ``= + - @`` or a tab / carriage
+return is stored with a leading ``'`` (and xlsx cells are typed as strings). Files are written
+atomically and an existing file is replaced only with ``overwrite=True``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import pandas as pd
+>>> table = pd.DataFrame({"target_id": ["roads"], "title": ["=HYPERLINK(\\"x\\")"],
+...     "unit": ["公里"], "target_value": [200.0], "completed": [150.0],
+...     "pct_completed": [75.0]})
+>>> out = write_report(table, pathlib.Path(tempfile.mkdtemp()) / "progress.md")
+>>> print(out.read_text(encoding="utf-8"))
+# 目标任务完成进度
+<BLANKLINE>
+## 目标进度
+<BLANKLINE>
+| 目标编号 | 目标 | 单位 | 目标值 | 已完工 | 完成率(%) |
+|---|---|---|---:|---:|---:|
+| roads | '=HYPERLINK("x") | 公里 | 200.00 | 150.00 | 75.0 |
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._atomic import atomic_path
+from .errors import ConfigError
+
+__all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report"]
+
+#: Column -> Chinese header.
+HEADERS = {
+    "target_id": "目标编号", "title": "目标", "section": "报告部分", "measure": "计量方式",
+    "unit": "单位", "target_value": "目标值", "planned": "计划", "under_construction": "在建",
+    "completed": "已完工", "pct_completed": "完成率(%)", "n_features": "要素数", "notes": "备注",
+    "township": "乡镇", "township_code": "乡镇代码", "layer": "图层", "place": "位置",
+    "project_id": "项目编号", "name": "项目名称", "kind": "类型", "status": "状态",
+    "candidates": "匹配目标", "problem": "问题", "stated": "填报值", "measured": "实测值",
+    "difference": "差值(填报−实测)", "relative": "相对差",
+    "overlap": "重叠面积(只计一次)",
+    **{f"{c}_{s}": f"{h}{s.upper()}" for s in ("a", "b") for c, h in (
+        ("layer", "图层"), ("place", "位置"), ("project_id", "项目编号"), ("name", "项目名称"))},
+}
+_MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
+_STATUSES = {"planned": "计划", "under_construction": "在建", "completed": "完工"}
+_AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
+            "difference", "overlap"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ReportFormat(enum.Enum):
+    """Output format, chosen from the file suffix."""
+
+    XLSX = ".xlsx"
+    CSV = ".csv"
+    MD = ".md"
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> ReportFormat:
+        """The format of ``path`` by its suffix.
+
+        Examples
+        --------
+        >>> ReportFormat.from_path("进度.XLSX")
+        <ReportFormat.XLSX: '.xlsx'>
+        >>> ReportFormat.from_path("report.pdf")
+        Traceback (most recent call last):
+        ...
+        county_gis.errors.ConfigError: report file report.pdf has suffix '.pdf'; allowed: .xlsx,
+        .csv, .md (choose one of them)
+        """
+        suffix = Path(path).suffix.lower()
+        for member in cls:
+            if member.value == suffix or (suffix == ".markdown" and member is cls.MD):
+                return member
+        allowed = ", ".join(m.value for m in cls)
+        raise ConfigError(f"report file {path} has suffix {suffix!r}; allowed: {allowed} "
+                          "(choose one of them)")
+
+
+def safe_text(value: Any) -> Any:
+    """Text that no spreadsheet runs as a formula: a leading ``= + - @ \\t \\r`` gets ``'``.
+
+    Examples
+    --------
+    >>> safe_text("=1+1"), safe_text("@SUM(A1)"), safe_text("团结街"), safe_text(-1.5)
+    ("'=1+1", "'@SUM(A1)", '团结街', -1.5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class View:
+    """One table of a report: a sheet / section title and its frame (raw column names)."""
+
+    title: str
+    frame: pd.DataFrame
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if "measure" in out:
+        out["measure"] = out["measure"].map(lambda v: _MEASURES.get(v, v))
+    if "status" in out:
+        out["status"] = out["status"].map(lambda v: _STATUSES.get(v, v))
+    for column in ("candidates", "target_ids"):
+        if column in out:
+            out[column] = out[column].map(
+                lambda v: "、".join(v) if isinstance(v, tuple | list) else v)
+    return out
+
+
+def views(details: Any) -> list[View]:
+    """The tables of a report, in order; empty side tables are left out.
+
+    ``details`` is a :class:`~county_gis.analysis.ProgressDetails` or one progress table.
+    """
+    if isinstance(details, pd.DataFrame):
+        title = "分乡镇" if "township" in details.columns else "目标进度"
+        return [View(title, _display(details))]
+    out = [View("目标进度", _display(details.table))]
+    if details.by_township is not None:
+        out.append(View("分乡镇", _display(details.by_township)))
+    if len(details.overlaps):
+        out.append(View("重叠地块", _display(details.overlaps)))
+    if len(details.stated):
+        out.append(View("填报与实测", _display(details.stated)))
+    problems = details.link_problems
+    if len(problems):
+        keep = ["layer", "place", "project_id", "name", "kind", "status", "candidates",
+                "problem"]
+        out.append(View("关联问题", _display(problems[[c for c in keep if c in problems]])))
+    return out
+
+
+def _number_format(column: str) -> str | None:
+    if column in _AMOUNTS:
+        return "#,##0.00"
+    if column == "pct_completed":
+        return "0.0"
+    if column == "relative":
+        return "0.0%"
+    if column == "n_features":
+        return "0"
+    return None
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, bool | int | float):
+        return value
+    return safe_text(str(value))
+
+
+def _write_xlsx(all_views: list[View], tmp: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for view in all_views:
+        sheet = book.create_sheet(view.title[:31])
+        columns = list(view.frame.columns)
+        sheet.append([HEADERS.get(c, safe_text(str(c))) for c in columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center")
+        for record in view.frame.itertuples(index=False):
+            sheet.append([_cell(v) for v in record])
+        for j, column in enumerate(columns, start=1):
+            fmt = _number_format(column)
+            letter = get_column_letter(j)
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
+                elif fmt is not None and cell.value is not None:
+                    cell.number_format = fmt
+            width = max([len(str(HEADERS.get(column, column))) * 2,
+                         *(min(len(str(c.value)) * 1.6, 60) for (c,) in sheet.iter_rows(
+                             min_row=2, min_col=j, max_col=j) if c.value is not None)], default=8)
+            sheet.column_dimensions[letter].width = max(8, width)
+        sheet.freeze_panes = "A2"
+    book.save(tmp)
+
+
+def _md_value(column: str, value: Any) -> str:
+    value = _cell(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if column == "pct_completed":
+            return f"{value:.1f}"
+        if column == "relative":
+            return f"{value:.1%}"
+        return f"{value:,.2f}"
+    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _write_md(all_views: list[View], tmp: Path, title: str) -> None:
+    lines = [f"# {title}", ""]
+    for view in all_views:
+        columns = list(view.frame.columns)
+        lines += [f"## {view.title}", ""]
+        lines.append("| " + " | ".join(HEADERS.get(c, str(c)) for c in columns) + " |")
+        lines.append("|" + "|".join("---:" if c in _AMOUNTS or c in (
+            "pct_completed", "n_features", "relative") else "---" for c in columns) + "|")
+        for record in view.frame.itertuples(index=False):
+            lines.append("| " + " | ".join(_md_value(c, v) for c, v in zip(
+                columns, record, strict=True)) + " |")
+        lines.append("")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_report(
+    details: Any,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    title: str = "目标任务完成进度",
+) -> Path:
+    """Write a progress report; the format follows the suffix (.xlsx, .csv, .md).
+
+    Parameters
+    ----------
+    details : ProgressDetails or DataFrame
+        From :func:`county_gis.analysis.progress_details` (every view) or
+        :func:`county_gis.progress` (one table).
+    path : path-like
+        The file to write.
+    overwrite : bool, default False
+        Replace an existing file.
+    title : str, default "目标任务完成进度"
+        Heading of the markdown report.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ConfigError
+        If the suffix is not .xlsx, .csv or .md.
+    OutputExistsError
+        If the file exists and ``overwrite`` is false.
+    """
+    fmt = ReportFormat.from_path(path)
+    all_views = views(details)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        if fmt is ReportFormat.XLSX:
+            _write_xlsx(all_views, tmp)
+        elif fmt is ReportFormat.CSV:
+            main = all_views[1] if len(all_views) > 1 and all_views[1].title == "分乡镇" \
+                else all_views[0]
+            frame = main.frame.map(_cell).rename(columns=HEADERS)
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            _write_md(all_views, tmp, title)
+    return Path(path)

@@ -1,0 +1,158 @@
+# ruff: noqa: F811  (pytest fixtures imported from project_fixtures)
+"""Progress reports (xlsx / csv / md) and the ``county-gis progress`` command."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from county_gis import ConfigError, OutputExistsError, progress_details
+from county_gis.cli import main
+from county_gis.report import write_report
+from project_fixtures import (  # noqa: F401  (fixtures)
+    tiny_project,
+    tiny_project_file,
+)
+
+
+@pytest.fixture(scope="module")
+def details(tiny_project):
+    return progress_details(tiny_project, by="township")
+
+
+def cells(sheet) -> list[list[object]]:
+    return [[c.value for c in r] for r in sheet.iter_rows()]
+
+
+def test_xlsx_has_a_sheet_per_view_with_chinese_headers(details, tmp_path):
+    out = write_report(details, tmp_path / "进度.xlsx")
+    book = load_workbook(out)
+    assert book.sheetnames == ["目标进度", "分乡镇", "重叠地块", "填报与实测", "关联问题"]
+    main_sheet = book["目标进度"]
+    assert cells(main_sheet)[0] == ["目标编号", "目标", "报告部分", "计量方式", "单位", "目标值",
+                                    "计划", "在建", "已完工", "完成率(%)", "要素数", "备注"]
+    rows = {r[0]: r for r in cells(main_sheet)[1:]}
+    schools = rows["schools"]
+    assert schools[3] == "合计" and schools[5] == 3000 and schools[8] == 1200
+    assert schools[9] == pytest.approx(40.0)
+    assert main_sheet.freeze_panes == "A2"
+    # number formats: amounts with thousands separators, % with one decimal
+    header = cells(main_sheet)[0]
+    row = next(main_sheet.iter_rows(min_row=2, max_row=2))
+    assert row[header.index("已完工")].number_format == "#,##0.00"
+    assert row[header.index("完成率(%)")].number_format == "0.0"
+    towns = cells(book["分乡镇"])
+    assert towns[0][2] == "乡镇"
+    assert {r[2] for r in towns[1:]} == {"西乡", "东镇"}
+    assert cells(book["关联问题"])[1][2] == "R4"
+    assert book["填报与实测"]["A1"].value == "目标编号"
+
+
+def test_xlsx_never_holds_a_formula_from_data(tiny_project, tmp_path):
+    details = progress_details(tiny_project)
+    details.table.loc[0, "title"] = '=HYPERLINK("http://example.invalid","点我")'
+    details.table.loc[1, "notes"] = "@SUM(A1:A9)"
+    details.table.loc[2, "notes"] = "-1+2"
+    details.table.loc[3, "notes"] = "\t=1"
+    out = write_report(details, tmp_path / "safe.xlsx")
+    book = load_workbook(out)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    values = [c.value for c in book["目标进度"]["B"]] + [c.value for c in book["目标进度"]["L"]]
+    assert "'=HYPERLINK(\"http://example.invalid\",\"点我\")" in values
+    assert {"'@SUM(A1:A9)", "'-1+2", "'\t=1"} <= set(values)
+
+
+def test_csv_is_utf8_with_bom_and_safe(details, tiny_project, tmp_path):
+    out = write_report(details, tmp_path / "towns.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:3] == ["目标编号", "目标", "乡镇"]  # the township view when computed
+    county = progress_details(tiny_project)
+    county.table.loc[0, "title"] = "+1"
+    rows = list(csv.reader(write_report(county, tmp_path / "county.csv")
+                           .read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][0] == "目标编号" and rows[1][1] == "'+1"
+
+
+def test_markdown_has_every_view(details, tmp_path):
+    text = write_report(details, tmp_path / "progress.md", title="示例县").read_text(
+        encoding="utf-8")
+    assert text.startswith("# 示例县\n")
+    for heading in ("## 目标进度", "## 分乡镇", "## 重叠地块", "## 填报与实测", "## 关联问题"):
+        assert heading in text
+    assert "| schools | 维修改造校舍3000平方米 | 八 | 合计 | 平方米 | 3,000.00 | 0.00 | 800.00 | " \
+           "1,200.00 | 40.0 | 2 |" in text
+
+
+def test_never_overwrites_without_the_flag(details, tmp_path):
+    out = tmp_path / "p.md"
+    out.write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match=r"p.md exists; pass overwrite=True"):
+        write_report(details, out)
+    assert out.read_text(encoding="utf-8") == "keep me"
+    write_report(details, out, overwrite=True)
+    assert out.read_text(encoding="utf-8").startswith("# 目标任务完成进度")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.md"]  # no temporary left
+
+
+def test_unknown_suffix_is_refused(details, tmp_path):
+    with pytest.raises(ConfigError, match=r"has suffix '.pdf'; allowed: .xlsx, .csv, .md"):
+        write_report(details, tmp_path / "p.pdf")
+
+
+def test_a_plain_progress_table_can_be_written(tiny_project, tmp_path):
+    from county_gis import progress
+
+    out = write_report(progress(tiny_project), tmp_path / "t.xlsx")
+    assert load_workbook(out).sheetnames == ["目标进度"]
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+def test_cli_prints_the_table_and_writes_the_report(tiny_project_file, tmp_path):
+    out = tmp_path / "r.xlsx"
+    runner = CliRunner()
+    result = runner.invoke(main, ["progress", str(tiny_project_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "新改建农村公路20公里" in result.output and "41.3 %" in result.output
+    assert "tiny.gpkg:roads#4" in result.output and "links to no target" in result.output
+    assert "stated 2,750.0 亩" in result.output
+    assert f"wrote {out}" in result.output
+    assert load_workbook(out).sheetnames[0] == "目标进度"
+    again = runner.invoke(main, ["progress", str(tiny_project_file), "--out", str(out)])
+    assert again.exit_code == 1
+    assert "exists; pass overwrite=True (CLI: --overwrite) to replace it" in again.output
+    forced = runner.invoke(main, ["progress", str(tiny_project_file), "--out", str(out),
+                                  "--overwrite", "--by", "township"])
+    assert forced.exit_code == 0, forced.output
+    assert "分乡镇" in forced.output and "东镇" in forced.output
+    assert "分乡镇" in load_workbook(out).sheetnames
+
+
+def test_cli_refuses_a_bad_suffix_before_working(tiny_project_file, tmp_path):
+    result = CliRunner().invoke(main, ["progress", str(tiny_project_file), "--out",
+                                       str(tmp_path / "r.docx")])
+    assert result.exit_code == 1
+    assert "has suffix '.docx'; allowed: .xlsx, .csv, .md" in result.output
+
+
+def test_print_progress_is_reusable(tiny_project):
+    from rich.console import Console
+
+    from county_gis.cli.progress import print_progress
+
+    console = Console(record=True, width=200)
+    details = print_progress(tiny_project, console=console)
+    text = console.export_text()
+    assert "示例县 — 目标任务完成进度" in text and "维修改造校舍3000平方米" in text
+    assert isinstance(details.table, pd.DataFrame) and len(details.table) == 5
