@@ -8,6 +8,8 @@ value reaches the page.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +18,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import rasterio
+from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, box
 
 #: Values that would run script or Jinja if they were not escaped.
@@ -79,6 +84,29 @@ def make_project(*, hostile: bool = True) -> SimpleNamespace:
     )
 
 
+def write_raster(path, value=0.5, *, width=30, height=25, west=121.63, north=42.095,
+                 res=(0.002, 0.001), description="NDVI 2023 (test)", nodata_corner=False):
+    """A constant raster (EPSG:4490) over an empty corner of the test county."""
+    data = np.full((height, width), value, dtype="float32")
+    if nodata_corner:
+        data[:5, :5] = np.nan
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1,
+                       dtype="float32", crs="EPSG:4490", nodata=float("nan"),
+                       transform=Affine(res[0], 0, west, 0, -res[1], north)) as dst:
+        dst.write(data, 1)
+        dst.set_band_description(1, description)
+    return path
+
+
+def page_data(page: str) -> dict[str, Any]:
+    """The data of a saved page's ProjectLayers and Legend elements (what the browser parses)."""
+    blocks = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', page, re.S)
+    parsed = [json.loads(b) for b in blocks]
+    layers = next(p for p in parsed if isinstance(p, dict) and "rasters" in p and "layers" in p)
+    legend = next(p for p in parsed if isinstance(p, dict) and "kindsTitle" in p)
+    return {"layers": layers, "legend": legend}
+
+
 def make_progress(*, hostile: bool = True) -> pd.DataFrame:
     """A table shaped like county_gis.analysis.progress.progress() returns."""
     return pd.DataFrame({
@@ -110,10 +138,12 @@ def browser_page(html: Path, *, width: int = 1280, height: int = 860) -> Iterato
     Yields a playwright page with ``page.blocked`` (URLs that tried to leave the file)
     and ``page.console_errors``.
     """
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no system chromium (bash dev.sh test installs it)")
+    if executable is None:  # a missing browser fails the test: it must never pass unseen
+        pytest.fail("no system chromium: `bash dev.sh test` installs it (apt-get install "
+                    "chromium fonts-wqy-microhei); or deselect these tests with -m 'not browser'")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

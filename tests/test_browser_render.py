@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyproj import Geod
 
-from county_gis.render import make_map, save_map
+from county_gis.render import RasterLayer, make_map, save_map
 from render_fixtures import (
     ARTIFACTS,
     HOSTILE,
@@ -13,6 +13,7 @@ from render_fixtures import (
     browser_page,
     make_progress,
     make_project,
+    write_raster,
 )
 
 pytestmark = pytest.mark.browser
@@ -223,5 +224,58 @@ def test_aggregate_tooltips_are_text(tmp_path):
                                " document.querySelector('.cg-tooltip-box').innerText"
                                ".includes('放大查看详情')")
         assert page.locator(".cg-tooltip-box").inner_text() == odd_key + " · 1 个 (放大查看详情)"
+        assert page.evaluate("window.__pwned") is None
+        assert page.console_errors == [] and page.blocked == []
+
+
+def _pixel(page, lon: float, lat: float) -> tuple[int, ...]:
+    """The colour the page shows at a place (a 1 × 1 screenshot, decoded here)."""
+    import struct
+    import zlib
+
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = CountyGis.map.latLngToContainerPoint([lat, lon]);"
+        " return [Math.round(p.x), Math.round(p.y)]; }", [lat, lon])
+    png = page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+    chunks, at = {}, 8
+    while at < len(png):
+        (size,) = struct.unpack(">I", png[at:at + 4])
+        kind = png[at + 4:at + 8]
+        chunks[kind] = chunks.get(kind, b"") + png[at + 8:at + 8 + size]
+        at += 12 + size
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, depth) == (1, 1, 8)
+    row = zlib.decompress(chunks[b"IDAT"])  # one pixel: every PNG filter leaves it as it is
+    return tuple(row[1:4]) if colour_type in (2, 6) else (row[1],) * 3
+
+
+def test_raster_overlay_is_drawn_in_place_keyed_and_toggled(tmp_path):
+    name = "NDVI 2023 " + HOSTILE["onerror"]
+    raster = write_raster(tmp_path / "ndvi.tif", description=name)  # 0.5 over 121.63-121.69 °E, 42.07-42.095 °N
+    path = tmp_path / "raster.html"
+    save_map(make_map(make_project(hostile=False), show_progress=False,
+                      rasters=[RasterLayer(raster, opacity=1.0)]), path)
+    with browser_page(path) as page:
+        image = page.locator(".leaflet-image-layer")
+        assert image.count() == 1
+        assert image.get_attribute("src").startswith("data:image/png;base64,")
+        page.wait_for_function("document.querySelector('.leaflet-image-layer').complete")
+        # inside the raster: NDVI 0.5 is #66bd63; outside it: the neutral background
+        inside = _pixel(page, 121.66, 42.0825)
+        assert all(abs(a - b) <= 3 for a, b in zip(inside, (0x66, 0xBD, 0x63), strict=True))
+        assert _pixel(page, 121.675, 42.055) != inside
+        legend = page.locator(".cg-legend-raster")
+        assert legend.is_visible()
+        assert legend.locator(".cg-legend-heading").inner_text() == name
+        assert legend.locator(".cg-colourbar-ticks").inner_text().split("\n") == [
+            "-0.2", "0.35", "0.9"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_raster.png"))
+        label = page.locator(".leaflet-control-layers-overlays label", has_text=name)
+        label.locator("input").click()
+        assert page.locator(".leaflet-image-layer").count() == 0
+        assert not legend.is_visible()
+        label.locator("input").click()
+        assert page.locator(".leaflet-image-layer").count() == 1 and legend.is_visible()
         assert page.evaluate("window.__pwned") is None
         assert page.console_errors == [] and page.blocked == []

@@ -19,6 +19,7 @@ __all__ = ["main"]
 _COMMANDS = {
     "inspect": "county_gis.cli.inspect:inspect",
     "measure": "county_gis.cli.measure:measure",
+    "overview": "county_gis.cli.overview:overview",
     "zonal": "county_gis.cli.zonal:zonal",
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",

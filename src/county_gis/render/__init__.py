@@ -23,11 +23,13 @@ Examples
 
 from ._basemaps import Basemap
 from ._build import Language, make_map, render_overview
+from ._rasters import RasterLayer
 from ._save import SavedMap, external_urls, save_map
 
 __all__ = [
     "Basemap",
     "Language",
+    "RasterLayer",
     "SavedMap",
     "external_urls",
     "make_map",

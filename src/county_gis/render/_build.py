@@ -13,7 +13,7 @@ import enum
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -25,6 +25,8 @@ from branca.element import Figure
 from .._crs import CGCS2000
 from ..errors import ConfigError
 from ..kinds import LayerKind, Status, normalise_name
+from ..raster._io import RasterLike
+from ..raster.overlay import DEFAULT_MAX_PIXELS
 from ..units import AreaUnit, LengthUnit
 from ._basemaps import Basemap, basemap_spec
 from ._elements import (
@@ -38,6 +40,7 @@ from ._elements import (
     SearchControl,
 )
 from ._layers import DEFAULT_FIELDS, KIND_COLOURS, prepare_layer, prepare_outline
+from ._rasters import RasterLayer, prepare_rasters
 from ._save import SavedMap, save_map
 
 __all__ = ["Language", "make_map", "render_overview"]
@@ -180,6 +183,8 @@ def make_map(
     lazy_above: int = 20_000,
     detail_zoom: int = 13,
     lod_above: int = 2_000,
+    rasters: Sequence[RasterLayer | RasterLike] | None = None,
+    raster_max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> folium.Map:
     """The interactive map of a project: boundaries, a layer per kind, legend, progress.
 
@@ -219,6 +224,12 @@ def make_map(
     lod_above : int, default 2000
         Layers with more features (drawn at once) also carry a coarse copy of their
         lines and polygons, simplified at half a pixel of ``detail_zoom``, shown below it.
+    rasters : sequence of RasterLayer, path or str, optional
+        Rasters drawn as image overlays below the project layers, each togglable in the
+        layer control with a colour bar in the legend; a str may name one of the
+        project's rasters (``"ndvi_after"``). Embedded in the page as PNG.
+    raster_max_pixels : int, default 262,144 (512 × 512)
+        Largest image per raster; each raster is averaged down to fit.
 
     Returns
     -------
@@ -228,7 +239,8 @@ def make_map(
     Raises
     ------
     ConfigError
-        Unknown basemap, language or kind; 天地图 without a key.
+        Unknown basemap, language or kind; 天地图 without a key; a raster that is neither
+        a file nor a project raster.
 
     Examples
     --------
@@ -285,6 +297,9 @@ def make_map(
     else:
         raise ConfigError("the project has no boundary, townships or layers: nothing to map")
 
+    raster_data = prepare_rasters(rasters, project_rasters=getattr(project, "rasters", None),
+                                  max_pixels=raster_max_pixels, gcj02=gcj02)
+
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9, tiles=None,
                    prefer_canvas=True, zoom_snap=0.25)
     # Per instance: folium's class-level lists (Leaflet, jQuery, Bootstrap ... from CDNs)
@@ -302,6 +317,7 @@ def make_map(
             townships, name=texts["townships"], fields=outline_fields, simplify_m=simplify_m,
             gcj02=gcj02),
         "layers": layers,
+        "rasters": raster_data,
         "bounds": [round(float(v), 6) for v in (minx, miny, maxx, maxy)],
         "lazyAbove": int(lazy_above),
         "detailZoom": int(detail_zoom),
@@ -314,6 +330,7 @@ def make_map(
         "title": texts["legend"], "kindsTitle": texts["kinds"], "statusTitle": texts["statuses"],
         "aggregateNote": texts["aggregate"].format(zoom=detail_zoom) if lazy else None,
         "kinds": legend_kinds,
+        "rasters": [{"name": r["name"], "stops": r["stops"]} for r in raster_data],
         "statuses": [{"key": s.value, "label": s.label if lang is Language.ZH else s.value}
                      for s in Status],
     }).add_to(m)
@@ -349,14 +366,43 @@ def render_overview(
     overwrite: bool = False,
     basemap: Basemap | str | None = Basemap.NONE,
     progress_table: pd.DataFrame | None = None,
+    rasters: Sequence[RasterLayer | RasterLike] | None = None,
     file_name: str = "overview.html",
 ) -> SavedMap:
     """Render the overview map of every kind with the progress panel into ``out_dir``.
+
+    Parameters
+    ----------
+    project : Project
+        A loaded project.
+    out_dir : path-like
+        Folder of the map (created if needed).
+    overwrite : bool, default False
+        Replace an existing ``overview.html``.
+    basemap : Basemap or str, default "none"
+        As :func:`make_map`.
+    progress_table : DataFrame, optional
+        The progress table when already computed (else computed here).
+    rasters : sequence, optional
+        Rasters to draw (as :func:`make_map`); default every raster of the project
+        (``[rasters]`` of project.toml), listed in the layer control but switched off.
+    file_name : str, default "overview.html"
 
     Returns
     -------
     SavedMap
         ``.path`` is the HTML file (``out_dir/overview.html``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from county_gis.render._demo import demo_project
+    >>> saved = render_overview(demo_project(), tempfile.mkdtemp())
+    >>> saved.path.name, saved.offline
+    ('overview.html', True)
     """
-    m = make_map(project, basemap=basemap, progress_table=progress_table)
+    if rasters is None:
+        rasters = [RasterLayer(name, show=False)
+                   for name in (getattr(project, "rasters", None) or {})]
+    m = make_map(project, basemap=basemap, progress_table=progress_table, rasters=rasters)
     return save_map(m, Path(out_dir) / file_name, overwrite=overwrite)

@@ -396,6 +396,36 @@
     return L.control.scale({ imperial: false, position: "bottomleft", maxWidth: 160 }).addTo(map);
   };
 
+  /* ---- rasters: embedded PNG image overlays below the project layers ---------------- */
+
+  CG.rasterLayers = function (map, rasters) {
+    if (!rasters.length) return [];
+    var pane = map.createPane("cg-rasters");
+    pane.style.zIndex = 350;  // above tiles (200), below the project layers (overlayPane 400)
+    pane.style.pointerEvents = "none";
+    return rasters.map(function (r) {
+      var image = L.imageOverlay(r.url, r.bounds, { opacity: r.opacity, pane: "cg-rasters",
+                                                     interactive: false, alt: r.name });
+      if (r.show) image.addTo(map);
+      var middle = r.stops[Math.floor(r.stops.length / 2)];
+      return { name: r.name, layer: image, colour: middle ? middle[1] : "#888888" };
+    });
+  };
+
+  function colourBar(stops, parent) {
+    var lo = stops[0][0], hi = stops[stops.length - 1][0], span = hi - lo || 1;
+    var bar = el("div", "cg-colourbar", null, parent);
+    bar.style.background = "linear-gradient(to right, " + stops.map(function (s) {
+      return s[1] + " " + (100 * (s[0] - lo) / span).toFixed(2) + "%";
+    }).join(", ") + ")";
+    var ticks = el("div", "cg-colourbar-ticks", null, parent);
+    var digits = Math.abs(hi - lo) < 10 ? 2 : 0;
+    el("span", null, fmt(lo, digits), ticks);
+    el("span", null, fmt((lo + hi) / 2, digits), ticks);
+    el("span", null, fmt(hi, digits), ticks);
+    return bar;
+  }
+
   /* ---- the whole project map ------------------------------------------------------- */
 
   CG.projectMap = function (map, d) {
@@ -432,6 +462,8 @@
       CG.timing.add = (CG.timing.add || 0) + performance.now() - t1;
       overlays.push({ name: layer.name, layer: g, colour: layer.colour, count: layer.count });
     });
+    CG.rasters = CG.rasterLayers(map, d.rasters || []);
+    CG.rasters.forEach(function (r) { overlays.push(r); });
     CG.control = CG.layerControl(map, { name: d.basemap.label, layer: base }, overlays);
     CG.timing.end = performance.now();
     return overlays;
@@ -491,6 +523,17 @@
         pair.appendChild(swatch(2, "#555555", s.key));
         pair.appendChild(swatch(1, "#555555", s.key));
         el("span", null, s.label, row);
+      });
+      (data.rasters || []).forEach(function (r, i) {
+        var entry = el("div", "cg-legend-raster", null, box);
+        el("div", "cg-legend-heading", r.name, entry);
+        colourBar(r.stops, entry);
+        var overlay = CG.rasters && CG.rasters[i];
+        if (overlay) {  // the colour bar shows while its raster is on the map
+          var sync = function () { entry.style.display = map.hasLayer(overlay.layer) ? "" : "none"; };
+          map.on("layeradd layerremove", sync);
+          sync();
+        }
       });
       if (data.aggregateNote) el("div", "cg-legend-note", data.aggregateNote, box);
       return box;
