@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from county_gis.cli import main
 from county_gis.cli import map as map_cli
-from render_fixtures import make_project
+from render_fixtures import make_project, page_data, write_raster
 
 
 @pytest.fixture
@@ -54,3 +54,15 @@ def test_default_output_is_named_for_the_project(runner, tmp_path, monkeypatch):
     result = runner.invoke(main, ["map"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "maps" / "测试.html").is_file()
+
+
+def test_map_adds_raster_overlays_by_path_and_refuses_unknown_names(runner, tmp_path):
+    raster = write_raster(tmp_path / "ndvi.tif")
+    out = tmp_path / "m.html"
+    result = runner.invoke(main, ["map", "--out", str(out), "--raster", str(raster)])
+    assert result.exit_code == 0, result.output
+    [overlay] = page_data(out.read_text(encoding="utf-8"))["layers"]["rasters"]
+    assert overlay["name"] == "NDVI 2023 (test)"
+    bad = runner.invoke(main, ["map", "--out", str(tmp_path / "n.html"), "--raster", "ndvi"])
+    assert bad.exit_code == 1
+    assert "raster 'ndvi' is neither a file nor one of the project's rasters (none)" in bad.output

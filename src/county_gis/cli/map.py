@@ -33,16 +33,20 @@ def _load_project(path: str | None) -> Any:
               help="Tile folder relative to the HTML file, for --basemap local.")
 @click.option("--lang", "language", default=Language.ZH.value, show_default=True,
               type=click.Choice([lang.value for lang in Language]), help="Language of the map.")
+@click.option("--raster", "rasters", multiple=True, metavar="NAME|PATH",
+              help="Add a raster overlay (a project raster such as ndvi_after, or a GeoTIFF); "
+                   "repeat for more.")
 @click.option("--online", is_flag=True, default=False,
               help="Link Leaflet and plugins from a CDN instead of inlining them.")
 @overwrite_option
 @handle_errors
 def map_command(project: str | None, out: str | None, basemap: str, tianditu_key: str | None,
-                local_tiles: str | None, language: str, online: bool, overwrite: bool) -> None:
+                local_tiles: str | None, language: str, rasters: tuple[str, ...], online: bool,
+                overwrite: bool) -> None:
     """Draw PROJECT (a project folder or project.toml; default the bundled county project)."""
     loaded = _load_project(project)
     m = make_map(loaded, basemap=basemap, tianditu_key=tianditu_key, local_tiles=local_tiles,
-                 language=language)
+                 language=language, rasters=list(rasters))
     safe_name = re.sub(r'[\\/:*?"<>|\s]+', "_", str(loaded.name)) or "map"
     target = Path(out) if out else Path("maps") / f"{safe_name}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)
