@@ -6,10 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 
-apt_install() {  # system packages: a real browser with Chinese glyphs, for the map tests
+apt_install() {  # system packages that are missing: npm for the map assets; for the tests a
+                 # real browser (Debian's chromium) with Chinese glyphs (fonts-wqy-microhei)
   local missing=()
-  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ "${1:-}" = test ]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -q
@@ -17,8 +21,8 @@ apt_install() {  # system packages: a real browser with Chinese glyphs, for the 
   fi
 }
 
-py_install() {  # the package (editable) with its extras
-  "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[$1]"
+py_install() {  # the package (editable), with the extras named in $1 if any
+  "$PYTHON" -m pip install -q --disable-pip-version-check -e ".${1:+[$1]}"
 }
 
 npm_install() {  # map assets (Leaflet and plugins) from the npm registry, pinned by the lock file
@@ -29,13 +33,14 @@ npm_install() {  # map assets (Leaflet and plugins) from the npm registry, pinne
 
 case "${1:-}" in
   main)
-    py_install test
+    apt_install main
+    py_install ""
     npm_install
     shift
     "$PYTHON" -m county_gis.cli.main_job "$@"
     ;;
   test)
-    apt_install
+    apt_install test
     py_install test
     npm_install
     shift
