@@ -8,12 +8,14 @@ be checked by hand in the zone's plane: a 1,000 m x 1,000 m square is 1,000,000 
 from __future__ import annotations
 
 import re
+import sqlite3
 import struct
 import warnings
 import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 from pyproj import CRS
 from pyproj.enums import WktVersion
@@ -163,10 +165,53 @@ def roads_gdf() -> gpd.GeoDataFrame:
     )
 
 
+def gpkg_without_index(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """A GeoPackage layer without an R-tree (whose triggers need SpatiaLite functions), so that
+    plain ``sqlite3`` can edit it to build a broken case."""
+    return write(gdf, path, layer=layer, layer_options={"SPATIAL_INDEX": "NO"})
+
+
+def set_gpkg_bytes(path: Path, layer: str, fid: int, column: str, raw: bytes) -> None:
+    """Store ``raw`` as the TEXT of one cell, as an old tool writing GBK into a GeoPackage does."""
+    with sqlite3.connect(path) as connection:
+        connection.execute(f'UPDATE "{layer}" SET "{column}" = CAST(? AS TEXT) WHERE fid = ?',
+                           (raw, fid))
+    connection.close()
+
+
+def set_gpkg_geometry(path: Path, layer: str, fid: int, wkb: bytes, srs_id: int = 4490) -> None:
+    """Store ISO ``wkb`` as the geometry of one feature (a GeoPackage blob without envelope):
+    for geometries pyogrio cannot write itself, such as measured (M) lines."""
+    blob = b"GP\x00\x01" + struct.pack("<i", srs_id) + wkb
+    with sqlite3.connect(path) as connection:
+        connection.execute(f'UPDATE "{layer}" SET geom = ? WHERE fid = ?', (blob, fid))
+    connection.close()
+
+
+def lying_zip(archive: Path, name: str, data: bytes, declared: int) -> Path:
+    """A zip whose member ``name`` declares ``declared`` bytes but inflates to ``data``."""
+    zip_files(archive, {name: data})
+    raw = archive.read_bytes()
+    real = struct.pack("<I", len(data))
+    assert raw.count(real) == 2, "the size stands in the local header and the directory"
+    archive.write_bytes(raw.replace(real, struct.pack("<I", declared)))
+    return archive
+
+
+def ring_area_m2(coords: list[tuple[float, float]]) -> float:
+    """Signed geodesic area (GRS80, m²) of one lon/lat ring as pyproj computes it: an
+    independent check of county_gis's own measurement."""
+    from pyproj import Geod
+
+    lons, lats = np.array(coords).T
+    area, _ = Geod(ellps="GRS80").polygon_area_perimeter(lons, lats)
+    return float(area)
+
+
 __all__ = [
     "E40", "E41", "LAT", "LON", "N40", "N41",
-    "Point", "bow_tie", "drop_last_dbf_record", "esri_prj", "gk_plots", "overflow_numeric",
-    "patch_bytes", "plots_gdf", "roads_gdf", "shapefile", "square", "unclose_last_ring", "write",
-    "zip_files",
-    "zip_shapefile",
+    "Point", "bow_tie", "drop_last_dbf_record", "esri_prj", "gk_plots", "gpkg_without_index",
+    "lying_zip", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
+    "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "unclose_last_ring", "write",
+    "zip_files", "zip_shapefile",
 ]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
@@ -18,6 +21,7 @@ from io_corpus import (
     LAT,
     LON,
     drop_last_dbf_record,
+    lying_zip,
     plots_gdf,
     shapefile,
     write,
@@ -63,10 +67,25 @@ def test_zip_bomb_refused(tmp_path):
         read_layer(archive)
 
 
-def test_zip_total_limit_counts_bytes_actually_read(tmp_path):
+def test_zip_total_limit_counts_bytes_actually_inflated(tmp_path):
     archive = zip_files(tmp_path / "big.zip", {"a.csv": b"x" * 3000, "b.txt": b"y" * 3000})
-    with pytest.raises(LayerReadError, match="inflate to more than 5,000 bytes"):
+    with pytest.raises(LayerReadError, match=r"big\.zip: members inflate to more than 5,000 "
+                       r"bytes; refused \(zip bomb or too large\)"):
         extract_limited(archive, tmp_path / "out", report=None, max_total_bytes=5000)
+    assert (tmp_path / "out" / "a.csv").stat().st_size == 3000
+    assert (tmp_path / "out" / "b.txt").stat().st_size == 0  # stopped before writing past it
+
+
+def test_zip_member_lying_about_its_size_refused(tmp_path):
+    # the directory says 1,000 bytes, the member inflates to 3 MiB
+    archive = lying_zip(tmp_path / "lie.zip", "plots.csv", b"x" * (3 << 20), declared=1000)
+    with pytest.raises(LayerReadError, match=r"lie\.zip: member 'plots\.csv' is corrupt or its "
+                       r"declared size \(1,000 bytes\) is false: Bad CRC-32"):
+        extract_limited(archive, tmp_path / "out", report=None)
+    # zipfile stops at the declared 1,000 bytes and checks the CRC in that same read
+    assert (tmp_path / "out" / "plots.csv").stat().st_size == 0
+    with pytest.raises(LayerReadError, match="is corrupt or its declared size"):
+        read_layer(archive)
 
 
 def test_zip_member_count_limit(tmp_path):
@@ -75,14 +94,32 @@ def test_zip_member_count_limit(tmp_path):
         extract_limited(archive, tmp_path / "out", report=None, max_members=4)
 
 
-def test_zip_path_traversal_refused(tmp_path):
+@pytest.mark.parametrize("member", ["../evil.geojson", "a/../../evil.geojson",
+                                    "/tmp/evil.geojson", "C:/evil.geojson", "..\\evil.geojson"])
+def test_zip_path_traversal_refused(tmp_path, member):
     archive = tmp_path / "evil.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("../evil.geojson", b"{}")
-    with pytest.raises(LayerReadError, match=r"member '\.\./evil\.geojson' would be written "
-                       "outside the extraction folder"):
+        zf.writestr(member, b"{}")
+    with pytest.raises(LayerReadError, match=rf"member {re.escape(repr(member))} would be written "
+                       "outside the extraction folder; refused"):
         read_layer(archive)
     assert not (tmp_path.parent / "evil.geojson").exists()
+
+
+def test_zip_symlink_member_refused(tmp_path):
+    archive = tmp_path / "link.zip"
+    info = zipfile.ZipInfo("plots.geojson")
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(LayerReadError, match=r"member 'plots\.geojson' is a symbolic link; "
+                       "refused"):
+        read_layer(archive)
+
+
+def _state(*paths):
+    """Bytes and modification time of each file: what 'never changed' means."""
+    return {p.name: (_digest(p), p.stat().st_mtime_ns) for p in paths}
 
 
 def test_hot_journal_not_rolled_back_in_place(tmp_path):
@@ -102,18 +139,89 @@ def test_hot_journal_not_rolled_back_in_place(tmp_path):
     subprocess.run([sys.executable, "-c", crash], check=True)
     journal = tmp_path / "hot.gpkg-journal"
     assert journal.exists()
-    before = (_digest(path), _digest(journal))
+    before = _state(path, journal)
     out = read_layer(path)
     assert len(out) == 2000 and out["name"].iloc[0] == "p0"  # the committed state
-    assert (_digest(path), _digest(journal)) == before  # nothing rolled back in place
-    assert out.attrs["load_report"].select("source.sqlite_journal")
+    assert _state(path, journal) == before  # nothing rolled back in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hot.gpkg", "hot.gpkg-journal"]
+    [note] = out.attrs["load_report"].select("source.sqlite_journal")
+    assert note.message.startswith("hot.gpkg-journal next to the GeoPackage")
 
 
-def test_inputs_unchanged(tmp_path):
-    path = shapefile(tmp_path, plots_gdf(), encoding="GBK", cpg=None, prj=None)
-    before = {p.name: _digest(p) for p in tmp_path.iterdir()}
-    read_layer(path)
-    assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before
+def test_wal_not_checkpointed_in_place(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": [f"p{i}" for i in range(500)]},
+                           geometry=[Point(LON, LAT)] * 500, crs=4490)
+    path = write(gdf, tmp_path / "wal.gpkg", layer="plots",
+                 layer_options={"SPATIAL_INDEX": "NO"})
+    # a writer in WAL mode commits one change (kept in the -wal, not checkpointed), starts a
+    # second one whose pages spill into the -wal too, and dies
+    crash = (
+        "import os, sqlite3\n"
+        f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "c.execute('PRAGMA cache_size=1')\n"
+        "c.execute(\"UPDATE plots SET name = 'committed' WHERE fid = 1\")\n"
+        "c.execute('BEGIN'); c.execute(\"UPDATE plots SET name = 'uncommitted'\")\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash], check=True)
+    side = [tmp_path / "wal.gpkg-wal", tmp_path / "wal.gpkg-shm"]
+    assert all(p.exists() for p in side)
+    before = _state(path, *side)
+    for engine in ("pyogrio", "fiona"):
+        out = read_layer(path, engine=engine)
+        assert out["name"].tolist()[:3] == ["committed", "p1", "p2"]  # the last commit only
+        assert _state(path, *side) == before
+    [note] = out.attrs["load_report"].select("source.sqlite_journal")
+    assert note.message.startswith("wal.gpkg-wal, wal.gpkg-shm next to the GeoPackage")
+
+
+def test_wal_mode_geopackage_left_as_it_was(tmp_path):
+    path = write(plots_gdf(), tmp_path / "w.gpkg", layer="plots",
+                 layer_options={"SPATIAL_INDEX": "NO"})
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.gpkg"]
+    before = _state(path)
+    for engine in ("pyogrio", "fiona"):
+        assert len(read_layer(path, engine=engine)) == 3
+    assert _state(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.gpkg"]
+
+
+def _unchanged_case(folder, fmt):
+    gdf = plots_gdf()
+    if fmt == "shp":
+        return shapefile(folder, gdf, encoding="GBK", cpg=None, prj=None)
+    if fmt == "shp_fixed":  # parts repaired in a temporary copy: no .shx, names cut in half
+        path = shapefile(folder, gdf, encoding="UTF-8", cpg="UTF-8")
+        path.with_suffix(".shx").unlink()
+        return path
+    if fmt == "zip":
+        return zip_shapefile(folder / "plots.zip",
+                             shapefile(folder / "parts", gdf, encoding="GBK", cpg=None))
+    if fmt == "geojson_gbk":  # transcoded to a UTF-8 copy
+        path = write(gdf, folder / "plots.geojson")
+        path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+        return path
+    if fmt == "csv":
+        path = folder / "plots.csv"
+        path.write_bytes("名称,经度,纬度\n甲,121.6,42.1\n".encode("gbk"))
+        return path
+    return write(gdf, folder / f"plots.{fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["shp", "shp_fixed", "zip", "gpkg", "geojson_gbk", "fgb", "csv"])
+def test_inputs_unchanged(tmp_path, fmt):
+    (tmp_path / "parts").mkdir()
+    path = _unchanged_case(tmp_path, fmt)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    before = _state(*files)
+    for engine in ("pyogrio", "fiona"):
+        read_layer(path, engine=engine)
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(files)
+    assert _state(*files) == before
 
 
 def test_write_layer_keeps_other_layers(tmp_path):
@@ -157,4 +265,67 @@ def test_shx_count_mismatch(tmp_path):
     shx.write_bytes(shx.read_bytes()[:-8])
     with pytest.raises(LayerReadError, match=r"record counts disagree \(\.shp 3, \.dbf 3, "
                        r"\.shx 2\)"):
+        read_layer(path)
+
+
+def test_write_layer_crash_leaves_the_original_and_no_temporary_file(tmp_path, monkeypatch):
+    from county_gis.io import _write
+
+    out = tmp_path / "project.gpkg"
+    write_layer(plots_gdf(), out, layer="afforestation")
+    before = _state(out)
+    staged = []
+
+    def dies_half_way(frame, path, *, layer, driver):
+        staged.append(path)
+        pyogrio.write_dataframe(frame.iloc[:1], path, layer=layer, driver=driver)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_write, "_write", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        write_layer(plots_gdf(), out, layer="mines")
+    assert _state(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project.gpkg"]
+    # the temporary file was in the target folder (so the final rename is atomic) and had the
+    # format's suffix (GDAL checks it)
+    [path] = staged
+    assert path.parent == tmp_path and path.name.startswith(".project.gpkg.")
+    assert path.suffix == ".gpkg"
+
+
+def test_write_layer_refuses_a_geopackage_open_elsewhere(tmp_path):
+    from county_gis.errors import LayerWriteError
+
+    out = tmp_path / "project.gpkg"
+    write_layer(plots_gdf(), out, layer="afforestation")
+    journal = tmp_path / "project.gpkg-wal"
+    journal.write_bytes(b"")
+    before = _state(out, journal)
+    with pytest.raises(LayerWriteError, match=r"project\.gpkg: project\.gpkg-wal next to it: "
+                       r"another program has the GeoPackage open"):
+        write_layer(plots_gdf(), out, layer="mines")
+    assert _state(out, journal) == before
+
+
+def test_deleted_dbf_record_listed(tmp_path):
+    import struct
+
+    path = shapefile(tmp_path, plots_gdf(), encoding="GBK", cpg="GBK")
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    _, header_length, record_length = struct.unpack("<IHH", data[4:12])
+    data[header_length + record_length] = ord("*")  # record 1 marked deleted
+    dbf.write_bytes(bytes(data))
+    gdf = read_layer(path)
+    assert gdf["source_fid"].tolist() == [0, 2]
+    [note] = gdf.attrs["load_report"].select("shapefile.deleted_record")
+    assert (note.fid, note.severity.value) == (1, "problem")
+    assert note.message.startswith("the .dbf marks this record deleted")
+
+
+def test_truncated_shp_is_an_error(tmp_path):
+    path = shapefile(tmp_path, plots_gdf(), encoding="GBK", cpg="GBK")
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(LayerReadError, match=r"plots\.shp: record 2 runs past the end of the "
+                       r"file; the \.shp is truncated"):
         read_layer(path)

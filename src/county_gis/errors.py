@@ -30,6 +30,7 @@ __all__ = [
     "ExternalURLError",
     "GeometryError",
     "LayerReadError",
+    "LayerWriteError",
     "MeasureWarning",
     "OutputExistsError",
     "Place",
@@ -127,6 +128,10 @@ class EncodingError(DataError):
 
 class LayerReadError(CountyGisError, OSError):
     """A layer cannot be opened or read (missing file, unknown format, bad archive)."""
+
+
+class LayerWriteError(CountyGisError, OSError):
+    """A layer cannot be written safely (the target GeoPackage is open in another program)."""
 
 
 class OutputExistsError(CountyGisError, FileExistsError):

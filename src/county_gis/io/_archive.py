@@ -1,16 +1,29 @@
 """Reading ``.zip`` and ``.kmz`` archives with limits.
 
-Members are extracted by streaming, counting the bytes actually inflated (the sizes in the
-central directory can lie), so a zip bomb is stopped after at most :data:`MAX_TOTAL_BYTES`
-whatever it claims. Member names that would leave the extraction folder (absolute paths,
-``..``, drive letters, symlinks) are refused.
-"""
+Three limits hold: the member count (:data:`MAX_MEMBERS`), the bytes all members inflate to
+(:data:`MAX_TOTAL_BYTES`), counted as they are actually inflated while each member is streamed
+to disk, and the inflated / compressed ratio of each member (:data:`MAX_RATIO`). A member
+whose declared size is false fails its checksum and is refused, never inflated past what it
+declares. Member names that would leave the extraction folder (absolute paths, ``..``, drive
+letters, symlinks) are refused.
+
+Examples
+--------
+>>> import tempfile, pathlib, zipfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> with zipfile.ZipFile(folder / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+...     zf.writestr("plots.csv", b"0" * 5_000_000)
+>>> extract_limited(folder / "bomb.zip", folder / "out", report=None)
+Traceback (most recent call last):
+...
+county_gis.errors.LayerReadError: ...bomb.zip: member 'plots.csv' inflates more than 200 ..."""
 
 from __future__ import annotations
 
 import logging
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from ..errors import LayerReadError
@@ -80,23 +93,15 @@ def extract_limited(
                 continue
             target = folder.joinpath(*name.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    written += len(chunk)
-                    total += len(chunk)
-                    if total > max_total_bytes:
-                        raise LayerReadError(
-                            f"{archive}: members inflate to more than {max_total_bytes:,} "
-                            "bytes; refused (zip bomb or too large)"
-                        )
-                    if written > _CHUNK and written > max_ratio * max(info.compress_size, 1):
-                        raise LayerReadError(
-                            f"{archive}: member {info.filename!r} inflates more than "
-                            f"{max_ratio:g} times its compressed size "
-                            f"({info.compress_size:,} bytes); refused (zip bomb)"
-                        )
-                    dst.write(chunk)
+            try:
+                total = _extract(zf, info, target, total, archive=archive,
+                                 max_total_bytes=max_total_bytes, max_ratio=max_ratio)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                # a size or checksum that does not match what the member inflates to
+                raise LayerReadError(
+                    f"{archive}: member {info.filename!r} is corrupt or its declared size "
+                    f"({info.file_size:,} bytes) is false: {exc}; refused"
+                ) from exc
         if archive.suffix.lower() == ".kmz":
             candidates = sorted(folder.rglob("*.kml"), key=lambda p: (p.name != "doc.kml",
                                                                       len(p.parts)))
@@ -122,3 +127,33 @@ def extract_limited(
                    f"read {chosen.relative_to(folder)} from the archive ({len(members)} "
                    f"members, {total:,} bytes inflated)", severity=Severity.INFO)
     return chosen
+
+
+def _extract(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: int, *, archive: Path,
+    max_total_bytes: int, max_ratio: float,
+) -> int:
+    """Stream one member to ``target``, counting the bytes actually inflated; return the total.
+
+    The inflated bytes are counted as they come, whatever the archive declares: Python's zip
+    reader stops at the declared size and then checks the CRC, so a member that lies about
+    its size fails (``BadZipFile``) instead of inflating further.
+    """
+    written = 0
+    with zf.open(info) as src, open(target, "wb") as dst:
+        while chunk := src.read(_CHUNK):
+            written += len(chunk)
+            total += len(chunk)
+            if total > max_total_bytes:
+                raise LayerReadError(
+                    f"{archive}: members inflate to more than {max_total_bytes:,} "
+                    "bytes; refused (zip bomb or too large)"
+                )
+            if written > _CHUNK and written > max_ratio * max(info.compress_size, 1):
+                raise LayerReadError(
+                    f"{archive}: member {info.filename!r} inflates more than "
+                    f"{max_ratio:g} times its compressed size "
+                    f"({info.compress_size:,} bytes); refused (zip bomb)"
+                )
+            dst.write(chunk)
+    return total

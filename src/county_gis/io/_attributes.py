@@ -24,6 +24,7 @@ import math
 import re
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -35,9 +36,11 @@ import pandas as pd
 from ..errors import ConfigError
 from ..kinds import LayerKind, Status, normalise_name
 from ..units import AreaUnit, LengthUnit
+from ._engines import CellFix
 from ._report import LoadReport, Severity
 
-__all__ = ["CANONICAL_COLUMNS", "FieldSpec", "canonicalise", "field_specs", "parse_quantity"]
+__all__ = ["CANONICAL_COLUMNS", "RESERVED_COLUMNS", "FieldSpec", "canonicalise", "field_specs",
+           "parse_quantity"]
 
 log = logging.getLogger(__name__)
 
@@ -263,20 +266,37 @@ def _map_unique(
     return values
 
 
+#: Columns county_gis adds to every layer; a source field of that name is kept as ``<name>_source``.
+RESERVED_COLUMNS = ("source_fid", "geometry")
+
+
 def canonicalise(
     frame: pd.DataFrame,
     fids: np.ndarray,
     report: LoadReport,
     *,
     kind: LayerKind | None,
-    numeric_problems: dict[tuple[int, str], str] | None = None,
+    cell_fixes: Mapping[tuple[int, str], CellFix] | None = None,
 ) -> pd.DataFrame:
     """Rename aliased fields to canonical columns and normalise their values.
 
-    Fields without an alias are kept as they are. ``kind`` and ``status`` columns always exist
-    (``None`` where unknown). ``numeric_problems`` maps (row, field) to an overflow found in the
-    raw DBF by the encoding scan, so such cells are reported even when GDAL read them as null.
+    Fields without an alias are kept as they are (a field named like a column county_gis adds,
+    :data:`RESERVED_COLUMNS`, as ``<name>_source``). ``kind`` and ``status`` columns always
+    exist (``None`` where unknown). ``cell_fixes`` maps (fid, field) to the fix of a cell the
+    reader found wrong in the raw bytes (a DBF overflow or decimal comma, undecodable text):
+    each is reported, and its value used, before the field is converted.
+
+    Examples
+    --------
+    >>> from county_gis.io._report import LoadReport
+    >>> report = LoadReport(source="plots.gpkg", layer="plots")
+    >>> frame = pd.DataFrame({"项目名称": ["甲"], "面积(公顷)": ["2公顷"], "备注": ["x"]})
+    >>> canonicalise(frame, np.array([1]), report, kind=None)
+      name kind status  stated_area_mu 备注
+    0    甲  None   None            30.0  x
     """
+    if cell_fixes:
+        frame = _apply_fixes(frame, fids, report, cell_fixes)
     specs = field_specs()
     out: dict[str, Any] = {}
     used: dict[str, str] = {}
@@ -304,16 +324,6 @@ def canonicalise(
             else:
                 report.add("field.mapped", note, severity=Severity.INFO, field=str(name))
         out[spec.column] = _convert(frame[name], spec, fids, report, str(name))
-    if numeric_problems:
-        by_field = {source: column for column, source in used.items()}
-        for (row, field), detail in sorted(numeric_problems.items()):
-            report.add("value.overflow", detail, severity=Severity.PROBLEM,
-                       fid=int(fids[row]), field=field)
-            for table, name in ((out, by_field.get(field)), (passthrough, field)):
-                if name in table:
-                    column = table[name].copy()
-                    column.iloc[row] = None
-                    table[name] = column
     result = pd.DataFrame(index=frame.index)
     for column in CANONICAL_COLUMNS:
         if column == "kind":
@@ -325,10 +335,38 @@ def canonicalise(
         elif column in out:
             result[column] = out[column]
     for name, values in passthrough.items():
-        result[name if name not in result.columns else f"{name}_source"] = values
+        kept = f"{name}_source" if name in result.columns or name in RESERVED_COLUMNS else name
+        if kept != name and name in RESERVED_COLUMNS:
+            report.add("field.renamed", f"field {name!r} is kept as {kept!r}: county_gis adds "
+                       f"a {name!r} column of its own", severity=Severity.INFO, field=str(name))
+        result[kept] = values
     if "project_id" in result.columns:
         _report_duplicate_ids(result["project_id"], fids, report, used["project_id"])
     return result
+
+
+def _apply_fixes(
+    frame: pd.DataFrame, fids: np.ndarray, report: LoadReport,
+    fixes: Mapping[tuple[int, str], CellFix],
+) -> pd.DataFrame:
+    """Report each cell fix and put its value in the frame (a copy of the columns touched)."""
+    rows = {int(f): i for i, f in enumerate(fids)}
+    frame = frame.copy(deep=False)
+    columns: dict[str, list[Any]] = {}
+    for (fid, field), fix in sorted(fixes.items()):
+        row = rows.get(fid)
+        if row is None or field not in frame.columns:  # e.g. a deleted DBF record, not read
+            continue
+        report.add(fix.code, fix.message, severity=fix.severity, fid=fid, field=field,
+                   error=fix.error)
+        values = columns.setdefault(field, frame[field].astype(object).tolist())
+        values[row] = fix.value
+    for field, values in columns.items():
+        column = pd.Series(values, index=frame.index, dtype=object)
+        if pd.api.types.is_numeric_dtype(frame[field].dtype):
+            column = pd.to_numeric(column)
+        frame[field] = column
+    return frame
 
 
 def _convert(

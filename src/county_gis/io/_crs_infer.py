@@ -9,9 +9,11 @@ conflicts raises :class:`~county_gis.errors.CRSError` saying what was found and 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from .._crs import CGCS2000, gk_zone_crs, needs_transform, require_crs
-from ..errors import CountyGisWarning, CRSError
+from ..errors import CountyGisWarning, CRSError, Place
 from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
 
@@ -48,6 +50,20 @@ _NORTHING_RANGE = (4.58e6, 4.75e6)
 #: Easting range (m, without zone prefix) of a Gauss-Krüger zone near the county.
 _EASTING_RANGE = (1.5e5, 8.5e5)
 _LEGACY_DATUMS = ("Xian 1980", "Beijing 1954", "Xian_1980", "Beijing_1954")
+
+
+class _EvidenceError(Exception):
+    """The coordinates contradict a CRS (raised inside this module; the public functions turn
+    it into a :class:`~county_gis.errors.CRSError` that names the layer)."""
+
+
+@contextlib.contextmanager
+def _placed(report: LoadReport) -> Iterator[None]:
+    """Raise the conflicts found inside the block as CRSError naming ``file:layer``."""
+    try:
+        yield
+    except _EvidenceError as exc:
+        raise CRSError(f"{Place(report.source, report.layer)}: {exc}") from None
 
 
 class LegacyDatumWarning(CountyGisWarning):
@@ -109,7 +125,7 @@ def _gk_guess(xmin: float, xmax: float, ymin: float, ymax: float) -> tuple[CRS, 
     if xmin >= 2.5e7 and xmax < 4.6e7:
         zones = {int(xmin // 1e6), int(xmax // 1e6)}
         if len(zones) > 1:
-            raise CRSError(
+            raise _EvidenceError(
                 f"eastings {xmin:.0f}..{xmax:.0f} carry different zone prefixes "
                 f"{sorted(zones)}: split the layer by zone and declare each one's CRS "
                 "(crs='EPSG:4528' for zone 40, 'EPSG:4529' for zone 41)"
@@ -129,7 +145,7 @@ def _gk_guess(xmin: float, xmax: float, ymin: float, ymax: float) -> tuple[CRS, 
         elif xmax <= 5e5:
             zone = 41
         else:
-            raise CRSError(
+            raise _EvidenceError(
                 f"eastings {xmin:.0f}..{xmax:.0f} (no zone prefix) straddle 500 km, so they "
                 "fit neither zone 40 (county at 584-700 km) nor zone 41 (336-453 km) alone; "
                 "declare the CRS (crs='EPSG:4549' for zone 40, 'EPSG:4550' for zone 41)"
@@ -144,10 +160,10 @@ def _gk_guess(xmin: float, xmax: float, ymin: float, ymax: float) -> tuple[CRS, 
 
 
 def infer_crs(box: tuple[float, float, float, float]) -> CRSDecision:
-    """Infer a CRS from the coordinate bounds only; raise CRSError when evidence is weak."""
+    """Infer a CRS from the coordinate bounds only; raise _EvidenceError when evidence is weak."""
     xmin, ymin, xmax, ymax = box
     if _in_county((ymin, xmin, ymax, xmax)):
-        raise CRSError(
+        raise _EvidenceError(
             f"coordinates look like latitude/longitude swapped ({_fmt_box(box)}: x holds "
             "latitudes, y longitudes); put longitude in x (for CSV/XLSX name the columns "
             "lon/lat or 经度/纬度)"
@@ -157,7 +173,7 @@ def infer_crs(box: tuple[float, float, float, float]) -> CRSDecision:
             return CRSDecision(CGCS2000, "inferred",
                                f"coordinates are degrees inside the county ({_fmt_box(box)}): "
                                "CGCS2000 lon/lat (EPSG:4490)")
-        raise CRSError(
+        raise _EvidenceError(
             f"the layer has no CRS and its degrees ({_fmt_box(box)}) are outside the county "
             f"({COUNTY_BBOX[0]}-{COUNTY_BBOX[2]}E, {COUNTY_BBOX[1]}-{COUNTY_BBOX[3]}N); "
             "declare the CRS with crs=..."
@@ -170,7 +186,7 @@ def infer_crs(box: tuple[float, float, float, float]) -> CRSDecision:
         return CRSDecision(swapped[0], "inferred",
                            f"X holds northings {xmin:.0f}..{xmax:.0f} and Y eastings (survey "
                            f"convention X = northing), axes swapped; {swapped[1]}", swap_xy=True)
-    raise CRSError(
+    raise _EvidenceError(
         f"the layer has no CRS and its coordinates ({_fmt_box(box)}) are neither degrees in the "
         "county nor Gauss-Krueger zone 40/41 metres; declare the CRS with crs=... "
         "(e.g. 'EPSG:4490' lon/lat, 'EPSG:4549' / 'EPSG:4550' zone 40 / 41)"
@@ -202,7 +218,7 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
     """Raise when the coordinates contradict ``crs`` (units, zone prefix, zone)."""
     xmin, ymin, xmax, ymax = box
     if crs.is_geographic and _in_county((ymin, xmin, ymax, xmax)):
-        raise CRSError(
+        raise _EvidenceError(
             f"{source} says {crs.name} (longitude, latitude) but the coordinates look like "
             f"latitude/longitude swapped ({_fmt_box(box)}: x holds latitudes); put longitude "
             "in x (for CSV/XLSX name the columns lon/lat or 经度/纬度)"
@@ -211,7 +227,7 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
         guess = _safe_guess(box)
         hint = f"; they look like {guess.crs.name}: declare crs='EPSG:{guess.crs.to_epsg()}'" \
             if guess else ""
-        raise CRSError(
+        raise _EvidenceError(
             f"{source} says {crs.name} (degrees) but the coordinates are {_fmt_box(box)}{hint}"
         )
     tm = _tm_params(crs)
@@ -234,13 +250,13 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
             zone_note = f", and the prefix says zone {data_zone} while {source} says zone " \
                 f"{crs_zone}"
         fix = f"declare crs='EPSG:{guess.crs.to_epsg()}'" if guess else "declare the CRS"
-        raise CRSError(
+        raise _EvidenceError(
             f"{found} but {source} is {crs.name} (central meridian {cm:g}E), whose eastings "
             f"are {expect} the zone prefix{zone_note}; {fix}"
         )
     if data_prefixed and int(xmin // 1e6) != crs_zone:
         fix = f"declare crs='EPSG:{guess.crs.to_epsg()}'" if guess else "declare the CRS"
-        raise CRSError(
+        raise _EvidenceError(
             f"eastings {xmin:.0f}..{xmax:.0f} carry the zone prefix {int(xmin // 1e6)} but "
             f"{source} is {crs.name} (zone {crs_zone}); {fix}"
         )
@@ -249,7 +265,7 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
 def _safe_guess(box: tuple[float, float, float, float]) -> CRSDecision | None:
     try:
         return infer_crs(box)
-    except CRSError:
+    except _EvidenceError:
         return None
 
 
@@ -268,10 +284,21 @@ def decide_crs(
         If the declared or file CRS contradicts the coordinates, or a missing CRS cannot be
         inferred from strong evidence.
     """
+    with _placed(report):
+        return _decide_crs(geoms, file_crs_wkt, declared, report, facts=facts)
+
+
+def _decide_crs(
+    geoms: np.ndarray, file_crs_wkt: str | None, declared: object, report: LoadReport, *,
+    facts: GeometryFacts | None,
+) -> CRSDecision:
     box = _bounds(geoms, facts.of(shapely.bounds, geoms) if facts is not None else None)
     file_crs = CRS.from_user_input(file_crs_wkt) if file_crs_wkt else None
     if declared is not None:
-        crs = require_crs(declared, what="crs=")
+        try:
+            crs = require_crs(declared, what="crs=")
+        except CRSError as exc:
+            raise _EvidenceError(str(exc)) from exc
         crs, text = _identify(crs)
         evidence = f"declared crs={declared!r}: {text}"
         if file_crs is not None and not file_crs.equals(crs, ignore_axis_order=True):
@@ -304,7 +331,7 @@ def decide_crs(
                    "are fine, positions against CGCS2000 layers are not. Ask for CGCS2000 data "
                    "or a local transformation")
         report.add("crs.legacy_datum", message, severity=Severity.PROBLEM)
-        warnings.warn(f"{report.source}: {message}", LegacyDatumWarning, stacklevel=4)
+        warnings.warn(f"{report.source}: {message}", LegacyDatumWarning, stacklevel=5)
     report.crs_decision, report.crs_evidence = decision.label, decision.evidence
     return replace(decision, raw_box=box)
 
@@ -325,6 +352,14 @@ def to_cgcs2000(
         If the transformed layer lies outside the county (with the likely cause), or an offset
         datum is asked for projected coordinates.
     """
+    with _placed(report):
+        return _to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
+
+
+def _to_cgcs2000(
+    geoms: np.ndarray, decision: CRSDecision, report: LoadReport, *,
+    offset: OffsetDatum | None, fids: np.ndarray | None,
+) -> np.ndarray:
     raw_box = decision.raw_box
     moved = False
     if decision.swap_xy:
@@ -342,7 +377,7 @@ def to_cgcs2000(
         geoms = shapely.transform(geoms, project)
     if offset is not None:
         if not crs.is_geographic:
-            raise CRSError(
+            raise _EvidenceError(
                 f"source_crs={offset.value!r} applies to longitude/latitude picked on a web map, "
                 f"but the layer is in {crs.name}; drop source_crs or fix crs="
             )
@@ -369,7 +404,7 @@ def to_cgcs2000(
     outside = _outside_mask(bounds)
     present = np.isfinite(bounds[:, 0])
     if outside[present].all():
-        raise CRSError(
+        raise _EvidenceError(
             f"after transforming from {decision.label} the layer lies at "
             f"{_fmt_box(box)}, outside the county ({COUNTY_BBOX[0]}-{COUNTY_BBOX[2]}E, "
             f"{COUNTY_BBOX[1]}-{COUNTY_BBOX[3]}N); the CRS is wrong{_fix_hint(raw_box, crs)}"
@@ -413,7 +448,7 @@ def _check_area_of_use(
     west, south, east, north = area.bounds
     if west - m <= box[0] and box[2] <= east + m and south - m <= box[1] and box[3] <= north + m:
         return
-    raise CRSError(
+    raise _EvidenceError(
         f"the coordinates, read as {decision.label}, lie at {_fmt_box(box)} (CGCS2000 lon/lat), "
         f"outside that CRS's area of use ({west:g}-{east:g}E, "
         f"{south:g}-{north:g}N, +{m:g} degrees); the CRS is wrong{_fix_hint(raw_box, crs)}"

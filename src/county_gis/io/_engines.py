@@ -8,7 +8,6 @@ back as text so they end up in the load report instead of escaping as ``RuntimeW
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import struct
@@ -19,31 +18,46 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import LayerReadError
+from ..errors import DataError, LayerReadError
+from ._choice import Choice
+from ._report import Severity
 
-__all__ = ["Engine", "RawLayer", "read_raw"]
+__all__ = ["CellFix", "Engine", "RawLayer", "read_raw"]
 
 log = logging.getLogger(__name__)
 
 
-class Engine(enum.Enum):
-    """The library that reads vector files: ``pyogrio`` (default, Arrow) or ``fiona``."""
+class Engine(Choice):
+    """The library that reads vector files: ``pyogrio`` (default, Arrow) or ``fiona``.
+
+    Examples
+    --------
+    >>> Engine.parse("Fiona")
+    <Engine.FIONA: 'fiona'>
+    >>> Engine.parse("gdal")
+    Traceback (most recent call last):
+    ...
+    ValueError: engine was 'gdal' but is expected to be one of pyogrio, fiona
+    """
 
     PYOGRIO = "pyogrio"
     FIONA = "fiona"
 
-    @classmethod
-    def parse(cls, value: Engine | str) -> Engine:
-        """Return the engine named ``value``; refuse unknown names with the valid list."""
-        if isinstance(value, cls):
-            return value
-        for member in cls:
-            if str(value).strip().lower() == member.value:
-                return member
-        raise ValueError(
-            f"engine was {value!r} but is expected to be one of "
-            f"{', '.join(m.value for m in cls)}"
-        )
+
+@dataclass(frozen=True)
+class CellFix:
+    """A cell the reader found wrong in the raw bytes, the value to use instead, and the note.
+
+    ``value`` replaces what the engine read (``None`` for empty): GDAL reads a DBF numeric
+    ``12,5`` as 12, an overflow ``*****`` as null, and drops undecodable bytes silently; the
+    fix keeps what the bytes say (``12.5``, empty, U+FFFD for each undecodable byte).
+    """
+
+    value: Any
+    code: str
+    severity: Severity
+    message: str
+    error: type[DataError] = DataError
 
 
 @dataclass
@@ -58,15 +72,8 @@ class RawLayer:
     geometry_type: str | None
     gdal_messages: list[str] = field(default_factory=list)
     parsed: np.ndarray | None = None  # shapely geometries when the engine already built them
-    #: (row, field) -> message for numeric cells that overflowed their width (DBF ``*****``)
-    numeric_problems: dict[tuple[int, str], str] = field(default_factory=dict)
-
-
-def _gdal_messages(caught: list[warnings.WarningMessage]) -> list[str]:
-    messages = []
-    for item in caught:
-        messages.append(str(item.message))
-    return messages
+    #: (fid, source field) -> the fix of a cell found wrong in the raw bytes
+    cell_fixes: dict[tuple[int, str], CellFix] = field(default_factory=dict)
 
 
 def read_raw(
@@ -75,9 +82,12 @@ def read_raw(
     layer: str | None,
     encoding: str | None,
     engine: Engine,
-    open_options: dict[str, Any] | None = None,
+    driver: str,
 ) -> RawLayer:
-    """Read one layer of ``path`` with ``engine``.
+    """Read one layer of ``path`` (a file of GDAL driver ``driver``) with ``engine``.
+
+    Text that is not valid UTF-8 in a format whose text is UTF-8 by specification
+    (``encoding=None``) is recovered cell by cell: see :func:`recover_text`.
 
     Raises
     ------
@@ -88,28 +98,25 @@ def read_raw(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if engine is Engine.PYOGRIO:
-                raw = _read_pyogrio(path, layer, encoding, open_options or {})
+                raw = _read_pyogrio(path, layer, encoding, driver)
             else:
-                raw = _read_fiona(path, layer, encoding, open_options or {})
+                raw = _read_fiona(path, layer, encoding)
     except LayerReadError:
         raise
     except Exception as exc:  # pyogrio / fiona errors carry GDAL's text
         raise LayerReadError(
             f"{path}:{layer}: {engine.value} cannot read the layer: {exc}"
         ) from exc
-    raw.gdal_messages.extend(_gdal_messages(caught))
+    raw.gdal_messages.extend(str(item.message) for item in caught)
     return raw
 
 
 def _read_pyogrio(
-    path: str | os.PathLike[str], layer: str | None, encoding: str | None,
-    open_options: dict[str, Any],
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str
 ) -> RawLayer:
     import pyogrio
 
-    meta, table = pyogrio.read_arrow(
-        path, layer=layer, encoding=encoding, return_fids=True, **open_options
-    )
+    meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding, return_fids=True)
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     fid_name = meta.get("fid_column") or "OGC_FID"
     names = table.column_names
@@ -123,16 +130,83 @@ def _read_pyogrio(
         table = table.drop_columns([fid_name])
     else:
         fids = np.arange(table.num_rows, dtype=np.int64)
-    attributes = table.to_pandas()
-    info = pyogrio.read_info(path, layer=layer, encoding=encoding, **open_options)
+    table, fixes = recover_text(table, fids, driver=driver)
     return RawLayer(
-        attributes=attributes,
+        attributes=table.to_pandas(),
         wkb=np.asarray(wkb, dtype=object),
         fids=fids,
         crs_wkt=_wkt(meta.get("crs")),
-        driver=str(info.get("driver")),
+        driver=driver,
         geometry_type=meta.get("geometry_type"),
+        cell_fixes=fixes,
     )
+
+
+def recover_text(table: Any, fids: np.ndarray, *, driver: str) -> tuple[Any, dict]:
+    """Find text cells that are not valid UTF-8 in an Arrow table; decode them as the bytes say.
+
+    GeoPackage, GeoJSON and FlatGeobuf text is UTF-8 by specification, but older Chinese tools
+    write GBK bytes into it. GDAL hands the bytes on unchanged: Arrow holds an invalid string
+    that fails later, and fiona drops the cell (``None``) with only a log line. Each such cell is
+    decoded as GB18030 when its bytes decode so (an assumption, reported), else with U+FFFD
+    for the undecodable bytes (a problem, reported); never dropped.
+
+    Returns the table with the cells decoded, and the :class:`CellFix` of each, by (fid, field).
+    The check is one vectorised UTF-8 validation per text column.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> bad = pa.array(["好".encode(), "大板镇".encode("gbk"), None], pa.binary())
+    >>> table = pa.table({"名称": bad.view(pa.string())})  # as GDAL hands them on
+    >>> fixed, fixes = recover_text(table, np.array([1, 2, 3]), driver="GPKG")
+    >>> fixed.column("名称").to_pylist()
+    ['好', '大板镇', None]
+    >>> fixes[(2, "名称")].code
+    'encoding.not_utf8'
+    """
+    import pyarrow as pa
+
+    fixes: dict[tuple[int, str], CellFix] = {}
+    for index, name in enumerate(table.column_names):
+        column = table.column(index)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            pass
+        else:
+            continue
+        values = column.cast(pa.large_binary()).to_pylist()
+        for row, data in enumerate(values):
+            if data is None:
+                continue
+            try:
+                values[row] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                values[row], fix = _decode_cell(data, driver)
+                fixes[(int(fids[row]), str(name))] = fix
+        table = table.set_column(index, name, pa.array(values, type=pa.string()))
+    return table, fixes
+
+
+def _decode_cell(data: bytes, driver: str) -> tuple[str, CellFix]:
+    """Decode bytes that are not UTF-8: as GB18030 if they decode so, else with U+FFFD."""
+    from ..errors import EncodingError
+
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030", errors="replace")
+        return text, CellFix(
+            text, "encoding.undecodable", Severity.PROBLEM,
+            f"bytes {data.hex(' ')} are neither UTF-8 (as {driver} text must be) nor GB18030; "
+            f"kept with U+FFFD for the undecodable bytes: {text!r}", EncodingError)
+    return text, CellFix(
+        text, "encoding.not_utf8", Severity.ASSUMPTION,
+        f"text is not UTF-8 as {driver} requires; its bytes {data.hex(' ')} decode as GB18030 "
+        f"(GBK written by an older tool): {text!r} used", EncodingError)
 
 
 def _wkt(crs: Any) -> str | None:
@@ -143,31 +217,50 @@ def _wkt(crs: Any) -> str | None:
     return CRS.from_user_input(crs).to_wkt()
 
 
-def _read_fiona(
-    path: str | os.PathLike[str], layer: str | None, encoding: str | None,
-    open_options: dict[str, Any],
-) -> RawLayer:
+class _CountWarnings(logging.Handler):
+    """Counts the warnings fiona logs (it logs a cell it cannot decode, then drops it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _read_fiona(path: str | os.PathLike[str], layer: str | None, encoding: str | None) -> RawLayer:
     import fiona
 
-    kwargs: dict[str, Any] = dict(open_options)
-    if encoding:
-        kwargs["encoding"] = encoding
+    kwargs: dict[str, Any] = {"encoding": encoding} if encoding else {}
     records: list[dict[str, Any]] = []
     fids: list[int] = []
     geoms: list[Any] = []
-    with fiona.open(path, layer=layer, **kwargs) as src:
-        driver = src.driver
-        crs_wkt = src.crs_wkt or None
-        geometry_type = src.schema.get("geometry")
-        columns = list(src.schema["properties"])
-        for row, feature in enumerate(src):
-            try:
-                fids.append(int(feature.id))
-            except (TypeError, ValueError):  # GeoJSON ids may be text: the row number then
-                fids.append(row)
-            records.append(dict(feature.properties))
-            geoms.append(feature.geometry)
+    counter = _CountWarnings()
+    fiona_log = logging.getLogger("fiona.ogrext")
+    level = fiona_log.level
+    fiona_log.addHandler(counter)
+    if fiona_log.getEffectiveLevel() > logging.WARNING:
+        fiona_log.setLevel(logging.WARNING)
+    try:
+        with fiona.open(path, layer=layer, **kwargs) as src:
+            driver = src.driver
+            crs_wkt = src.crs_wkt or None
+            geometry_type = src.schema.get("geometry")
+            columns = list(src.schema["properties"])
+            for row, feature in enumerate(src):
+                try:
+                    fids.append(int(feature.id))
+                except (TypeError, ValueError):  # GeoJSON ids may be text: the row number then
+                    fids.append(row)
+                records.append(dict(feature.properties))
+                geoms.append(feature.geometry)
+    finally:
+        fiona_log.removeHandler(counter)
+        fiona_log.setLevel(level)
     attributes = pd.DataFrame.from_records(records, columns=columns)
+    fixes: dict[tuple[int, str], CellFix] = {}
+    if counter.count and encoding is None:
+        attributes, fixes = _fiona_text_again(path, layer, np.asarray(fids), attributes, driver)
     wkb = np.empty(len(geoms), dtype=object)
     for i, geometry in enumerate(geoms):
         wkb[i] = None if geometry is None else _geojson_to_wkb(geometry)
@@ -178,7 +271,33 @@ def _read_fiona(
         crs_wkt=crs_wkt,
         driver=driver,
         geometry_type=None if geometry_type in (None, "None") else str(geometry_type),
+        cell_fixes=fixes,
     )
+
+
+def _fiona_text_again(
+    path: str | os.PathLike[str], layer: str | None, fids: np.ndarray,
+    attributes: pd.DataFrame, driver: str,
+) -> tuple[pd.DataFrame, dict[tuple[int, str], CellFix]]:
+    """Cells fiona could not decode (and dropped): their bytes, read again through GDAL's Arrow
+    interface without the geometries, recovered by :func:`recover_text`."""
+    import pyogrio
+
+    meta, table = pyogrio.read_arrow(path, layer=layer, read_geometry=False, return_fids=True,
+                                     columns=list(attributes.columns))
+    fid_name = meta.get("fid_column") or "OGC_FID"
+    if fid_name in table.column_names:
+        again = table.column(fid_name).to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        again = np.arange(table.num_rows, dtype=np.int64)
+    if not np.array_equal(again, fids):  # pragma: no cover - same driver, same order
+        raise LayerReadError(f"{path}:{layer}: cannot re-read the text fiona failed to decode")
+    table = table.select(list(attributes.columns))
+    table, fixes = recover_text(table, fids, driver=driver)
+    fixed = attributes.copy()
+    for _, name in fixes:
+        fixed[name] = table.column(name).to_pylist()
+    return fixed, fixes
 
 
 def _geojson_to_wkb(geometry: Any) -> bytes:

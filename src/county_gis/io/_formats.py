@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import LayerReadError
 from ._report import LoadReport, Severity
 
-__all__ = ["Format", "detect_format", "list_layers", "opened_source"]
+__all__ = ["Format", "detect_format", "list_layers", "opened_source", "sqlite_side_files"]
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ def _recover(copy: Path) -> None:
         connection.close()
 
 
-def _sqlite_side_files(path: Path) -> list[Path]:
+def sqlite_side_files(path: Path) -> list[Path]:
+    """The ``-journal``, ``-wal`` and ``-shm`` files SQLite keeps next to ``path``, if any."""
     return [p for p in (Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm"))
             if p.exists()]
 
@@ -169,7 +170,7 @@ def opened_source(path: Path, report: LoadReport | None) -> Iterator[Path]:
             yield member
         return
     if suffix == ".gpkg":
-        side = _sqlite_side_files(path)
+        side = sqlite_side_files(path)
         if side:
             with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
                 copy = Path(tmp) / path.name

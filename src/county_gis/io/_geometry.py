@@ -259,14 +259,19 @@ def _parse_chunk(
         try:
             shapely.from_wkb(wkb[i])
         except shapely.errors.GEOSException as exc:
-            reason = str(exc).split(": ", 1)[-1]
+            reason = str(exc).split(": ", 1)[-1]  # GEOS's words, for the report only
         else:  # pragma: no cover - ignore and raise disagree
             reason = "unreadable geometry"
-        fixed = shapely.from_wkb(wkb[i], on_invalid="fix")
-        if repair & Repair.CLOSE_RINGS and fixed is not None and "closed" in reason:
-            geoms[i] = fixed
-            report.add("geometry.ring_closed", f"{reason}; ring closed (repair='close_rings')",
-                       severity=Severity.REPAIR, fid=int(fids[i]))
+        # "fix" closes unclosed rings and fixes nothing else: a geometry it builds failed only
+        # for its unclosed rings
+        closed = shapely.from_wkb(wkb[i], on_invalid="fix")
+        if closed is not None and repair & Repair.CLOSE_RINGS:
+            geoms[i] = closed
+            report.add("geometry.ring_closed",
+                       f"{reason}; ring closed (repair='close_rings'). Area before: none (the "
+                       "unclosed ring cannot be built; geopandas.read_file fails the whole "
+                       "layer on it); after: as measured", severity=Severity.REPAIR,
+                       fid=int(fids[i]))
         else:
             refused.append((int(fids[i]), reason))
     return geoms

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import LayerReadError
 from ._engines import RawLayer, _geojson_to_wkb
 from ._report import LoadReport, Severity
+from ._text import decode_text, replace_undecodable
 
 __all__ = ["kml_layers", "read_kml"]
 
@@ -25,7 +26,7 @@ __all__ = ["kml_layers", "read_kml"]
 def kml_layers(path: Path) -> dict[str, str]:
     """Folder path -> geometry type (``Mixed`` when a folder holds several)."""
     layers: dict[str, str] = {}
-    for folder, _, geometry in _kml_placemarks(path):
+    for folder, _, geometry in _kml_document(path, LoadReport(source=str(path)))[0]:
         kind = geometry["type"] if geometry else "None"
         previous = layers.get(folder)
         layers[folder] = kind if previous in (None, kind) else "Mixed"
@@ -80,12 +81,26 @@ def _kml_geometry(element: ET.Element) -> dict[str, Any] | None:
     return None
 
 
-def _kml_placemarks(path: Path) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+_Placemark = tuple[str, dict[str, Any], dict[str, Any] | None]
+
+
+def _kml_document(
+    path: Path, report: LoadReport, encoding: str | None = None
+) -> tuple[list[_Placemark], bool]:
+    """(folder path, properties, GeoJSON-like geometry) of every Placemark, in document order,
+    and whether undecodable bytes were replaced by U+FFFD (the caller reports the cells).
+
+    The text encoding is decided by :func:`~county_gis.io._text.decode_text` (the XML
+    declaration, checked against the bytes; Python's XML parser refuses multi-byte encodings
+    such as GB2312 itself).
+    """
+    text = decode_text(path.read_bytes(), declared=encoding, report=report, declaration=True)
+    clean = replace_undecodable(text)
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(clean)
     except ET.ParseError as exc:
         raise LayerReadError(f"{path}: not a readable KML document: {exc}") from exc
-    found: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    found: list[_Placemark] = []
 
     def walk(element: ET.Element, folder: list[str]) -> None:
         for child in element:
@@ -111,11 +126,20 @@ def _kml_placemarks(path: Path) -> list[tuple[str, dict[str, Any], dict[str, Any
                 found.append(("/".join(folder), props, geometry))
 
     walk(root, [])
-    return found
+    return found, clean != text
 
 
-def read_kml(path: Path, *, layer: str | None, report: LoadReport) -> RawLayer:
-    placemarks = _kml_placemarks(path)
+def read_kml(
+    path: Path, *, layer: str | None, report: LoadReport, encoding: str | None = None
+) -> RawLayer:
+    """Read the placemarks of ``layer`` (a folder path; every folder when None).
+
+    Raises
+    ------
+    LayerReadError
+        If the document is not readable XML, or has no folder ``layer``.
+    """
+    placemarks, lossy = _kml_document(path, report, encoding)
     if layer is not None:
         # a folder that holds placemarks itself is read alone (read_layers() reads each folder
         # once, never a parent again with its children); a folder with only subfolders is
@@ -129,16 +153,23 @@ def read_kml(path: Path, *, layer: str | None, report: LoadReport) -> RawLayer:
     report.add("kml.folders", f"{len(placemarks)} placemarks from {len(folders)} folder(s) "
                f"({', '.join(repr(f) for f in folders)}); the folder path is in the 'folder' "
                "column", severity=Severity.INFO)
-    rows = [{"folder": folder, **props} for folder, props, _ in placemarks]
+    rows = [{"folder": folder, **{("folder_source" if k == "folder" else k): v
+                                  for k, v in props.items()}}
+            for folder, props, _ in placemarks]
     attributes = pd.DataFrame(rows)
     if "folder" not in attributes:
         attributes = pd.DataFrame(columns=["folder", "name", "description"])
+    fids = np.arange(len(placemarks), dtype=np.int64)
+    if lossy:  # the cells that hold the U+FFFD put in for undecodable bytes
+        for column in attributes.columns:
+            for row, value in enumerate(attributes[column].tolist()):
+                if isinstance(value, str) and "\ufffd" in value:
+                    report.add("encoding.undecodable",
+                               f"holds bytes that cannot be decoded as {report.encoding}; kept "
+                               f"with U+FFFD: {value!r}", severity=Severity.PROBLEM,
+                               fid=int(fids[row]), field=str(column))
     wkb = np.empty(len(placemarks), dtype=object)
     for i, (_, _, geometry) in enumerate(placemarks):
         wkb[i] = None if geometry is None else _geojson_to_wkb(geometry)
-    report.encoding, report.encoding_evidence = "UTF-8", "XML declaration / KML default"
-    return RawLayer(attributes=attributes, wkb=wkb,
-                    fids=np.arange(len(placemarks), dtype=np.int64),
-                    crs_wkt="OGC:CRS84", driver="KML", geometry_type=None)
-
-
+    return RawLayer(attributes=attributes, wkb=wkb, fids=fids, crs_wkt="OGC:CRS84",
+                    driver="KML", geometry_type=None)

@@ -16,10 +16,11 @@ True
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import numpy as np
+
+from ._choice import Choice
 
 __all__ = ["OffsetDatum", "bd09_to_gcj02", "bd09_to_wgs84", "gcj02_to_bd09", "gcj02_to_wgs84",
            "wgs84_to_gcj02"]
@@ -29,26 +30,30 @@ _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0
 
 
-class OffsetDatum(enum.Enum):
-    """Offset coordinate systems of web maps: ``gcj02`` (Amap / 高德), ``bd09`` (Baidu)."""
+class OffsetDatum(Choice):
+    """Offset coordinate systems of web maps: ``gcj02`` (Amap / 高德), ``bd09`` (Baidu).
+
+    Examples
+    --------
+    >>> OffsetDatum.parse("高德"), OffsetDatum.parse("BD-09")
+    (<OffsetDatum.GCJ02: 'gcj02'>, <OffsetDatum.BD09: 'bd09'>)
+    """
 
     GCJ02 = "gcj02"
     BD09 = "bd09"
 
     @classmethod
-    def parse(cls, value: OffsetDatum | str) -> OffsetDatum:
-        """Return the member named ``value`` (``gcj02``, ``高德``, ``bd09``, ``百度`` ...)."""
-        if isinstance(value, cls):
-            return value
-        key = str(value).strip().lower().replace("-", "").replace("_", "")
-        aliases = {"gcj02": cls.GCJ02, "amap": cls.GCJ02, "高德": cls.GCJ02, "火星": cls.GCJ02,
-                   "bd09": cls.BD09, "baidu": cls.BD09, "百度": cls.BD09, "bd09ll": cls.BD09}
-        if key in aliases:
-            return aliases[key]
-        raise ValueError(
-            f"source_crs was {value!r} but is expected to be one of gcj02 (Amap / 高德), "
-            "bd09 (Baidu / 百度); for any other CRS pass crs="
-        )
+    def _aliases(cls) -> dict[str, str]:
+        return {"amap": "gcj02", "高德": "gcj02", "火星": "gcj02", "tencent": "gcj02",
+                "baidu": "bd09", "百度": "bd09", "bd09ll": "bd09"}
+
+    @classmethod
+    def _what(cls) -> str:
+        return "source_crs"
+
+    @classmethod
+    def _hint(cls) -> str:
+        return " (gcj02: Amap / 高德, bd09: Baidu / 百度); for any other CRS pass crs="
 
     def to_wgs84(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
         """Convert longitudes / latitudes in this system to WGS 84 (= CGCS2000 at map scale)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -141,41 +142,36 @@ def _read_vector(
     source: Path, fmt: Format, *, layer: str | None, encoding: str | None, engine: Engine,
     report: LoadReport,
 ) -> RawLayer:
-    numeric_problems: dict[tuple[int, str], str] = {}
     if fmt is Format.SHAPEFILE:
         from ._shapefile import check_shapefile
 
         check = check_shapefile(source, encoding=encoding, report=report)
-        encoding, numeric_problems = check.encoding, check.overflows
-        if check.needs_copy:
-            with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-                copy = check.working_copy(source, Path(tmp))
-                raw = read_raw(copy, layer=layer, encoding=encoding, engine=engine)
-            raw.numeric_problems = numeric_problems
-            return raw
-    elif fmt is Format.GEOPARQUET:
+        with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+            path = check.working_copy(source, Path(tmp)) if check.needs_copy else source
+            raw = read_raw(path, layer=layer, encoding=check.encoding, engine=engine,
+                           driver=fmt.value)
+        raw.cell_fixes.update(check.fixes)
+        return raw
+    if fmt is Format.GEOPARQUET:
         from ._parquet import read_geoparquet
 
         report.engine = "pyarrow"  # GDAL here has no Parquet driver
         return read_geoparquet(source, report=report)
-    elif fmt is Format.GEOJSON:
-        from ._tables import geojson_as_utf8
+    if fmt is Format.GEOJSON:
+        from ._text import geojson_as_utf8
 
         with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
             utf8 = geojson_as_utf8(source, Path(tmp), encoding=encoding, report=report)
-            raw = read_raw(utf8, layer=layer if utf8 == source else None, encoding=None,
-                           engine=engine)
-        raw.numeric_problems = numeric_problems
-        return raw
-    elif encoding is not None:
+            return read_raw(utf8, layer=layer if utf8 == source else None, encoding=None,
+                            engine=engine, driver=fmt.value)
+    if encoding is not None:
         report.add("encoding.ignored", f"encoding={encoding!r} ignored: {fmt.value} text is "
                    "UTF-8 by specification", severity=Severity.INFO)
-        encoding = None
-    raw = read_raw(source, layer=layer, encoding=encoding, engine=engine)
-    raw.numeric_problems = numeric_problems
-    if report.encoding is None:
-        report.encoding = "UTF-8"
-        report.encoding_evidence = f"{raw.driver} text is UTF-8 by specification"
+    raw = read_raw(source, layer=layer, encoding=None, engine=engine, driver=fmt.value)
+    report.encoding = "UTF-8"
+    report.encoding_evidence = f"{fmt.value} text is UTF-8 by specification; " + (
+        f"{len(raw.cell_fixes)} cell(s) are not (listed)" if raw.cell_fixes
+        else "every text cell is valid UTF-8")
     return raw
 
 
@@ -184,9 +180,9 @@ def _finish(
     offset: OffsetDatum | None, repair: Repair,
 ) -> gpd.GeoDataFrame:
     report.driver = raw.driver
-    for message in raw.gdal_messages:
-        if "closed ring" not in message:  # unclosed rings are reported per feature below
-            report.add("gdal.message", f"GDAL: {message}", severity=Severity.INFO)
+    for message, count in Counter(raw.gdal_messages).items():
+        report.add("gdal.message", f"GDAL: {message}" + (f" ({count} times)" if count > 1
+                                                         else ""), severity=Severity.INFO)
     fids = raw.fids
     # per-feature facts (validity in a worker thread) are gathered while the WKB is parsed;
     # each step uses them only for the very array parsed (else computes them again)
@@ -232,7 +228,7 @@ def _canonicalise_held(
     held = LoadReport(source=report.source, layer=report.layer, strict=report.strict)
     try:
         attributes = canonicalise(raw.attributes, fids, held, kind=kind,
-                                  numeric_problems=raw.numeric_problems)
+                                  cell_fixes=raw.cell_fixes)
     except Exception as exc:  # raised after the geometry checks, as it was met after them
         return exc
     return attributes, held

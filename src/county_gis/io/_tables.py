@@ -1,8 +1,7 @@
-"""Tables with coordinate columns (CSV / XLSX), and the text encoding of CSV and GeoJSON.
+"""Tables with coordinate columns (CSV / XLSX).
 
-* CSV: the encoding is decided from the bytes (UTF-8 with or without BOM, else GB18030, with
-  undecodable lines reported); GeoJSON that is not UTF-8 is transcoded to a UTF-8 copy the same
-  way. The coordinate columns are found through the ``[coordinates]`` aliases of
+* CSV: the encoding is decided from the bytes by :mod:`._text` (undecodable bytes reported by
+  feature and field). The coordinate columns are found through the ``[coordinates]`` aliases of
   ``data/field_aliases.toml`` (经度/纬度, 东经/北纬, lon/lat, X/Y). Degrees may be decimal or
   度分秒 (``121°30'15"``, ``121度30分15秒``, ``东经121°30′``).
 * XLSX: one layer per sheet.
@@ -24,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EncodingError, LayerReadError
+from ..errors import LayerReadError
 from ._attributes import _key, _read_toml
 from ._engines import RawLayer
 from ._formats import Format
 from ._report import LoadReport, Severity
+from ._text import decode_text, has_undecodable, undecodable_cells
 
-__all__ = ["geojson_as_utf8", "parse_degrees", "read_table", "table_layers"]
+__all__ = ["parse_degrees", "read_table", "table_layers"]
 
 log = logging.getLogger(__name__)
 
@@ -84,80 +84,6 @@ def _coordinate_aliases() -> dict[str, str]:
     return {_key(alias): role for role, aliases in data.items() for alias in aliases}
 
 
-def _decode_csv(path: Path, encoding: str | None, report: LoadReport) -> str:
-    data = path.read_bytes()
-    if encoding is not None:
-        report.encoding, report.encoding_evidence = encoding, "declared encoding="
-        return _decode_lines(data, encoding, report)
-    if data.startswith(b"\xef\xbb\xbf"):
-        report.encoding, report.encoding_evidence = "UTF-8", "UTF-8 byte order mark"
-        return data[3:].decode("utf-8")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        report.encoding = "UTF-8"
-        report.encoding_evidence = ("all text is ASCII" if data.isascii()
-                                    else "every byte sequence is valid UTF-8")
-        return text
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        evidence = "neither UTF-8 nor GB18030 decodes every line; GB18030 with problems listed"
-        report.add("encoding.detected", f"encoding GB18030 assumed: {evidence}",
-                   severity=Severity.ASSUMPTION, error=EncodingError)
-        report.encoding, report.encoding_evidence = "GB18030", evidence
-        return _decode_lines(data, "gb18030", report)
-    evidence = "not UTF-8; every byte decodes as GB18030 (the superset of GBK / GB2312)"
-    report.add("encoding.detected", f"encoding GB18030 detected: {evidence}",
-               severity=Severity.ASSUMPTION, error=EncodingError)
-    report.encoding, report.encoding_evidence = "GB18030", evidence
-    return text
-
-
-def _decode_lines(data: bytes, codec: str, report: LoadReport) -> str:
-    lines = []
-    for number, line in enumerate(data.split(b"\n")):
-        try:
-            lines.append(line.decode(codec))
-        except UnicodeDecodeError as exc:
-            bad = line[exc.start:exc.end]
-            report.add("encoding.undecodable",
-                       f"line {number + 1}: bytes {bad.hex(' ')} cannot be decoded as {codec}; "
-                       "replaced with U+FFFD", severity=Severity.PROBLEM,
-                       fid=number - 1 if number else None)
-            lines.append(line.decode(codec, errors="replace"))
-    return "\n".join(lines)
-
-
-def geojson_as_utf8(
-    path: Path, folder: Path, *, encoding: str | None, report: LoadReport
-) -> Path:
-    """``path`` if it is UTF-8 (as GeoJSON must be), else a UTF-8 copy of it in ``folder``.
-
-    GDAL reads GeoJSON as UTF-8 only; a GBK export (common from older Chinese tools) would
-    fail or turn to mojibake. The bytes decide, as for CSV; the decision is reported.
-    """
-    data = path.read_bytes()
-    if encoding is None:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            report.encoding = "UTF-8"
-            report.encoding_evidence = ("all text is ASCII" if data.isascii()
-                                        else "every byte sequence is valid UTF-8")
-            return path
-    text = _decode_csv(path, encoding, report)
-    copy = folder / path.name
-    copy.write_text(text, encoding="utf-8")
-    report.add("encoding.transcoded", f"GeoJSON text is {report.encoding}, not UTF-8 as the "
-               "format requires: read from a UTF-8 copy", severity=Severity.INFO)
-    return copy
-
-
 def table_layers(path: Path, fmt: Format) -> dict[str, str]:
     """Layers of a table source: XLSX sheets, KML folder paths, or the CSV itself."""
     if fmt is Format.XLSX:
@@ -182,11 +108,15 @@ def read_table(
     if fmt is Format.KML:
         from ._kml import read_kml
 
-        return read_kml(path, layer=layer, report=report)
+        return read_kml(path, layer=layer, report=report, encoding=encoding)
     if fmt is Format.CSV:
-        text = _decode_csv(path, encoding, report)
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
+        text = decode_text(path.read_bytes(), declared=encoding, report=report)
+        # undecodable bytes stand in the text as lone surrogates, which only the Python
+        # parser keeps (the C parser re-encodes the text as UTF-8)
+        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
+                            skipinitialspace=True,
+                            engine="python" if has_undecodable(text) else "c")
+        frame = undecodable_cells(frame, np.arange(len(frame)), report)
         driver = "CSV"
         report.layer = report.layer or path.stem
     else:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 
 from .._atomic import atomic_path
-from ..errors import LayerReadError, OutputExistsError
+from ..errors import LayerReadError, LayerWriteError, OutputExistsError
+from ._formats import sqlite_side_files
 
 __all__ = ["write_layer"]
 
@@ -54,6 +56,9 @@ def write_layer(
     ------
     OutputExistsError
         If the file (or the GeoPackage layer) exists and ``overwrite`` is false.
+    LayerWriteError
+        If the GeoPackage has a ``-journal`` or ``-wal`` file next to it: another program has it
+        open or died writing it, and replacing the file would lose what that journal holds.
 
     Examples
     --------
@@ -90,6 +95,13 @@ def write_layer(
 
     name = layer or target.stem
     if driver == "GPKG" and target.exists():
+        side = sqlite_side_files(target)
+        if side:
+            raise LayerWriteError(
+                f"{target}: {', '.join(p.name for p in side)} next to it: another program has "
+                "the GeoPackage open (or died writing it). Close it (QGIS, ArcGIS ...) and try "
+                "again; replacing the file now would lose what the journal holds"
+            )
         try:
             existing = [str(n) for n, _ in pyogrio.list_layers(target)]
         except Exception as exc:
@@ -99,27 +111,32 @@ def write_layer(
                 f"{target} already has a layer {name!r}; pass overwrite=True (CLI: "
                 "--overwrite) to replace that layer (the other layers are kept)"
             )
-        with atomic_path(target, overwrite=True) as tmp:
-            shutil.copy2(target, tmp)
-            _write(frame, tmp, layer=name, driver=driver)
+        with atomic_path(target, overwrite=True) as tmp, _staged(tmp, suffix) as staged:
+            shutil.copy2(target, staged)
+            _write(frame, staged, layer=name, driver=driver)
         log.info("wrote layer %s to %s (kept %d other layers)", name, target,
                  len([n for n in existing if n != name]))
         return target
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        _write(frame, tmp, layer=name, driver=driver)
+    with atomic_path(target, overwrite=overwrite) as tmp, _staged(tmp, suffix) as staged:
+        _write(frame, staged, layer=name, driver=driver)
     return target
 
 
-def _write(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str) -> None:
-    """Write with pyogrio; GDAL's complaint about the temporary file's suffix is logged only."""
+@contextlib.contextmanager
+def _staged(tmp: Path, suffix: str) -> Iterator[Path]:
+    """A path next to ``tmp`` that ends in the format's own suffix (GDAL checks it), moved to
+    ``tmp`` when the block succeeds; removed, with any SQLite side file, when it fails."""
+    staged = tmp.with_name(f"{tmp.name}{suffix}")
+    try:
+        yield staged
+        os.replace(staged, tmp)
+    finally:
+        for leftover in (staged, *(Path(f"{staged}{s}") for s in ("-journal", "-wal", "-shm"))):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _write(frame: gpd.GeoDataFrame, path: Path, *, layer: str, driver: str) -> None:
     import pyogrio
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
-    for item in caught:
-        text = str(item.message)
-        if ("extension" in text and ".tmp" in text) or "instead of 'tmp'" in text:
-            log.debug("GDAL on the temporary file: %s", text)
-        else:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    pyogrio.write_dataframe(frame, path, layer=layer, driver=driver)
