@@ -15,14 +15,16 @@ writes ``layers/fumeng.gpkg``:
   ``wastewater_plant``, ``power_line``, ``water_supply``) with Chinese field names as bureaus
   write them (项目编号, 项目名称, 状态, 乡镇, 年度, 建设性质, 面积(亩) ...).
 
-Fixed seed; re-running gives the same content. Amounts are set so that some targets are met,
-some fall short and one (new PV capacity) is overshot; the afforestation and mine layers hold
-a few overlapping plots, and one mine plot states a 面积(亩) far from its geometry.
+Fixed seed and a pinned GeoPackage timestamp: re-running gives the same bytes. Amounts are set
+so that some targets are met, some fall short and one (new PV capacity) is overshot; the
+afforestation and mine layers hold a few overlapping plots, and one mine plot states a 面积(亩)
+far from its geometry.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -443,15 +445,33 @@ def build() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def main() -> int:
-    layers = build()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_name("." + OUT.stem + ".tmp.gpkg")
+def write(layers: dict[str, gpd.GeoDataFrame], out: Path = OUT) -> Path:
+    """Write ``layers`` to the GeoPackage ``out`` atomically, byte for byte reproducibly.
+
+    GDAL stamps every table of a GeoPackage with the time of writing (gpkg_contents
+    ``last_change``); ``OGR_CURRENT_DATE`` pins it, so two runs give identical bytes.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name("." + out.stem + ".tmp.gpkg")
     if tmp.exists():
         tmp.unlink()
-    for name, frame in layers.items():
-        frame.to_file(tmp, layer=name, driver="GPKG")
-    tmp.replace(OUT)
+    previous = os.environ.get("OGR_CURRENT_DATE")
+    os.environ["OGR_CURRENT_DATE"] = f"{YEAR}-12-31T00:00:00.000Z"
+    try:
+        for name, frame in layers.items():
+            frame.to_file(tmp, layer=name, driver="GPKG")
+    finally:
+        if previous is None:
+            del os.environ["OGR_CURRENT_DATE"]
+        else:
+            os.environ["OGR_CURRENT_DATE"] = previous
+    tmp.replace(out)
+    return out
+
+
+def main() -> int:
+    layers = build()
+    write(layers, OUT)
     for name, frame in layers.items():
         print(f"{name:20s} {len(frame):4d} features")
     print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size / 1e6:.2f} MB)")

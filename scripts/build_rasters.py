@@ -41,6 +41,7 @@ from rasterio.transform import Affine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from county_gis import read_layer  # noqa: E402
 from county_gis._atomic import atomic_path  # noqa: E402
 from county_gis.kinds import LayerKind, Status  # noqa: E402
 from county_gis.raster._coverage import polygon_coverage  # noqa: E402
@@ -84,23 +85,26 @@ def _county(gpkg: Path) -> shapely.Geometry:
 
 
 def read_plots(gpkg: Path = GPKG) -> gpd.GeoDataFrame:
-    """Mine-restoration and afforestation features of the bundled project (may be empty)."""
+    """Mine-restoration and afforestation features of the bundled project (may be empty).
+
+    Read with :func:`county_gis.read_layer`, so ``status`` and ``project_id`` are the
+    canonical columns whatever the source calls them (状态 / 项目编号 in ``fumeng.gpkg``): the
+    NDVI story of a plot follows its real status.
+    """
     frames = []
     for name, _geom_type in pyogrio.list_layers(gpkg):
         if name == "county_boundary":
             continue
-        frame = gpd.read_file(gpkg, layer=name)
-        if "kind" in frame.columns:
-            kinds = frame["kind"].map(lambda v: LayerKind.parse(v).value if pd.notna(v) else "")
-        elif name in _GREEN_KINDS:
-            kinds = pd.Series(name, index=frame.index)
-        else:
+        columns = pyogrio.read_info(gpkg, layer=name)["fields"]
+        if "kind" not in columns and name not in _GREEN_KINDS:
             continue
+        frame = read_layer(gpkg, layer=name, kind=None if "kind" in columns else name)
+        kinds = frame["kind"].map(lambda v: LayerKind.parse(v).value if pd.notna(v) else "")
         frame = frame[kinds.isin(_GREEN_KINDS).to_numpy()].copy()
         frame["kind"] = kinds[kinds.isin(_GREEN_KINDS)].to_numpy()
         frame["_layer"] = name
-        if not frame.empty and frame.crs is not None:
-            frames.append(frame.to_crs("EPSG:4490"))
+        if not frame.empty:
+            frames.append(frame)
     if not frames:
         return gpd.GeoDataFrame({"kind": [], "status": []}, geometry=[], crs="EPSG:4490")
     plots = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4490")

@@ -1,8 +1,9 @@
 """A tiny project with hand-checkable amounts, written to a temporary folder.
 
-Two townships side by side, 西乡 (121.6–121.7 °E) and 东镇 (121.7–121.8 °E), 42.2–42.3 °N.
-Roads (农村公路 / 村内道路 / 林道), plots (造林) and schools, with Chinese field names as bureaus
-write them:
+Two townships side by side, 西乡 (121.6–121.7 °E) and 东镇 (121.7–121.8 °E), 42.2–42.3 °N, and a
+third, 北村, listed with no polygon (like the 11 towns of the bundled project without a seat
+point). Roads (农村公路 / 村内道路 / 林道), plots (造林) and schools, with Chinese field names as
+bureaus write them:
 
 - R1: 农村公路, completed, 121.65 → 121.75 °E along 42.25 °N — crosses the township boundary at
   121.7 °E, half in each township;
@@ -13,6 +14,11 @@ write them:
 - P3: under construction, 121.69–121.71 °E: half in each township;
 - P4: planned, states 面积(亩) twice its geometry;
 - S1 (东镇, 1,200 m², completed) and S2 (西乡, 800 m², under construction).
+
+NDVI rasters (``write_tiny_ndvi``, 0.01° pixels aligned with the plots): 0.2 everywhere before;
+after, the three pixels of P1 that P2 does not cover are 0.6, so P1's mean NDVI rises by
+3 × 0.4 / 4 = 0.3 (greened) and P2's does not change (unchanged). Where they overlap the
+greened verdict wins: greened = area(P1), completed = area(P1 ∪ P2) ≈ 7 pixels, share ≈ 4/7.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import rasterio
+from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, box
 
 CRS = "EPSG:4490"
@@ -130,9 +139,10 @@ def write_tiny_project(folder: Path) -> Path:
     gpkg = folder / "tiny.gpkg"
     gpd.GeoDataFrame({"name": ["示例县"]}, geometry=[box(121.6, 42.2, 121.8, 42.3)],
                      crs=CRS).to_file(gpkg, layer="county")
-    gpd.GeoDataFrame({"township_code": ["001", "002"], "township_name": ["西乡", "东镇"]},
-                     geometry=[box(121.6, 42.2, 121.7, 42.3), box(121.7, 42.2, 121.8, 42.3)],
-                     crs=CRS).to_file(gpkg, layer="towns")
+    gpd.GeoDataFrame({"township_code": ["001", "002", "003"],
+                      "township_name": ["西乡", "东镇", "北村"]},
+                     geometry=[box(121.6, 42.2, 121.7, 42.3), box(121.7, 42.2, 121.8, 42.3),
+                               None], crs=CRS).to_file(gpkg, layer="towns")
     gpd.GeoDataFrame(
         {"项目编号": list(ROADS), "项目名称": ["一号路", "二号路", "三号村路", "林区便道"],
          "道路类别": ["农村公路", "农村公路", "村内道路", "林道"],
@@ -153,6 +163,51 @@ def write_tiny_project(folder: Path) -> Path:
     project = folder / "project.toml"
     project.write_text(PROJECT_TOML, encoding="utf-8")
     return project
+
+
+#: The NDVI grid: 0.01° pixels from 121.6 °E, 42.3 °N (20 × 10), EPSG:4490.
+NDVI_TRANSFORM = Affine(0.01, 0, 121.6, 0, -0.01, 42.3)
+
+
+def write_tiny_ndvi(folder: Path) -> tuple[Path, Path]:
+    """NDVI before / after of the tiny project (see the module docstring); return the paths."""
+    before = np.full((10, 20), 0.2, dtype="float32")
+    after = before.copy()
+    # P1 = 121.61–121.63 °E, 42.21–42.23 °N: columns 1–2, rows 7–8; P2 covers (col 2, row 7)
+    after[8, 1] = after[8, 2] = after[7, 1] = 0.6
+    paths = []
+    for name, data in (("ndvi_before.tif", before), ("ndvi_after.tif", after)):
+        path = folder / name
+        with rasterio.open(path, "w", driver="GTiff", width=20, height=10, count=1,
+                           dtype="float32", crs=CRS, transform=NDVI_TRANSFORM,
+                           nodata=float("nan")) as dst:
+            dst.write(data, 1)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def write_tiny_green_project(folder: Path) -> Path:
+    """The tiny project with its NDVI rasters declared in ``[rasters]``; return project.toml."""
+    project = write_tiny_project(folder)
+    write_tiny_ndvi(folder)
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text + '\n[rasters]\nndvi_before = "ndvi_before.tif"\n'
+                       'ndvi_after = "ndvi_after.tif"\n', encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="module")
+def tiny_green_project_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """project.toml of the tiny project with NDVI rasters."""
+    return write_tiny_green_project(tmp_path_factory.mktemp("tiny_green"))
+
+
+@pytest.fixture(scope="module")
+def tiny_green_project(tiny_green_project_file: Path):  # type: ignore[no-untyped-def]
+    """The tiny project with NDVI rasters, loaded."""
+    from county_gis import load_project
+
+    return load_project(tiny_green_project_file)
 
 
 @pytest.fixture(scope="module")

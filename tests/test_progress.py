@@ -26,6 +26,8 @@ from project_fixtures import (  # noqa: F401  (fixtures)
     PLOTS,
     ROADS,
     bundled_project,
+    tiny_green_project,
+    tiny_green_project_file,
     tiny_project,
     tiny_project_file,
 )
@@ -82,13 +84,21 @@ def test_road_crossing_township_boundary_is_split(tiny_project):
 
 def test_township_rows_add_up_to_the_county_row(tiny_project):
     county = progress(tiny_project).set_index("target_id")
-    towns = progress(tiny_project, by="township")
+    details = progress_details(tiny_project, by="township")
+    towns = details.by_township
     sums = towns.groupby("target_id")[["planned", "under_construction", "completed"]].sum()
+    assert sorted(sums.index) == ["afforestation", "rural_roads", "schools", "village_roads"]
     for target_id, amounts in sums.iterrows():
         for status in ("planned", "under_construction", "completed"):
             assert amounts[status] == pytest.approx(county.loc[target_id, status], rel=1e-12,
                                                     abs=1e-12)
     assert "good_air_days" not in set(towns["target_id"])  # indicators have no townships
+    # 北村 has no polygon: no row of its own, nothing lost, and it is listed as such
+    assert set(towns["township"]) == {"西乡", "东镇"}
+    assert details.townships_without_polygon["township"].tolist() == ["北村"]
+    assert list(towns.columns[:5]) == ["target_id", "title", "township", "township_code",
+                                       "approximate"]
+    assert not towns["approximate"].any()
 
 
 def test_overlapping_plots_count_once(tiny_project):
@@ -278,18 +288,28 @@ def test_bundled_road_lengths_match_pyproj(bundled_project, bundled_raw):
 
 
 def test_bundled_areas_match_pyproj_union(bundled_project, bundled_raw):
+    """Per status: completed = |∪C|, under construction = |∪(C+U)| − |∪C|, planned the rest."""
     table = progress(bundled_project).set_index("target_id")
     for target_id, layer in (("afforestation", "afforestation"),
                              ("mine_regreening", "mine_restoration"),
                              ("soil_erosion_control", "soil_conservation")):
         plots = bundled_raw[layer]
-        union = shapely.union_all(plots.geometry.values)
-        total = sum(table.loc[target_id, k] for k in ("planned", "under_construction",
-                                                      "completed"))
-        assert total == pytest.approx(mu(union), rel=1e-6)
-        naive = sum(mu(g) for g in plots.geometry)
+        status = plots["状态"].map(STATUS).to_numpy()
+        geoms = plots.geometry.values
+        done = mu(shapely.union_all(geoms[status == "completed"]))
+        started = mu(shapely.union_all(geoms[status != "planned"]))
+        everything = mu(shapely.union_all(geoms))
+        # county_gis.measure and GeographicLib differ by up to 1.2e-7 on a plot of these
+        # layers (afforestation ZL-033: 0.033 m² of 271,667 m²), so sums agree to ~1e-8
+        assert table.loc[target_id, "completed"] == pytest.approx(done, rel=1e-7)
+        slack = 2e-7 * everything
+        assert table.loc[target_id, "under_construction"] == pytest.approx(started - done,
+                                                                            abs=slack)
+        assert table.loc[target_id, "planned"] == pytest.approx(everything - started,
+                                                                abs=slack)
+        naive = sum(mu(g) for g in geoms)
         if target_id != "soil_erosion_control":
-            assert naive - total > 20  # the overlapping plots were counted once
+            assert naive - everything > 20  # the overlapping plots were counted once
     assert table.loc["afforestation", "pct_completed"] < 100
     assert 100 <= table.loc["mine_regreening", "pct_completed"] < 105
 
@@ -319,13 +339,75 @@ def test_bundled_checks_find_what_was_planted(bundled_project):
 
 def test_bundled_township_rows_add_up(bundled_project):
     county = progress(bundled_project).set_index("target_id")
-    towns = progress(bundled_project, by="township")
+    details = progress_details(bundled_project, by="township")
+    towns = details.by_township
     assert OUTSIDE not in set(towns["township"])  # the cells cover the county
     sums = towns.groupby("target_id")[["planned", "under_construction", "completed"]].sum()
+    mapped = county[county["n_features"] > 0].index
+    assert sorted(sums.index) == sorted(mapped)
     for target_id, amounts in sums.iterrows():
         for key, value in amounts.items():
-            assert value == pytest.approx(county.loc[target_id, key], rel=1e-9, abs=1e-9)
+            assert value == pytest.approx(county.loc[target_id, key], rel=1e-12, abs=1e-9)
+    # the 11 towns without a seat point have no polygon, hence no rows; nothing is lost
+    without = details.townships_without_polygon
+    assert len(without) == 11 and without["note"].str.contains("无驻地坐标").all()
+    assert not set(without["township"]) & set(towns["township"])
     assert set(towns["township"]) <= set(bundled_project.townships["name"])
+    assert towns["approximate"].all()
+
+
+def _town_cells() -> gpd.GeoDataFrame:
+    from county_gis._paths import bundled_layers_dir
+
+    cells = gpd.read_file(bundled_layers_dir() / "fumeng.gpkg", layer="townships")
+    return cells[cells.geometry.notna()].reset_index(drop=True)
+
+
+def _lines_km(geom: shapely.Geometry) -> float:
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("LineString",
+                                                                    "MultiLineString")]
+    return sum(km(g) for g in parts)
+
+
+def _polys_mu(geom: shapely.Geometry) -> float:
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"]
+    return sum(mu(g) for g in parts)
+
+
+def test_bundled_township_amounts_match_an_independent_intersection(bundled_project,
+                                                                     bundled_raw):
+    """Each township row against shapely intersections measured with pyproj.Geod.
+
+    Lines agree to 1e-6. Plots cut at a township boundary get new vertices on the lon/lat
+    chord of the edges they cross, so the pieces measured geodesically fall short of the
+    whole by ~1.2e-6 (0.11 亩 of 90,350); progress shares the county amount out in proportion
+    to the pieces, hence the 5e-6 for areas.
+    """
+    towns = progress(bundled_project, by="township")
+    cells = _town_cells()
+    roads = bundled_raw["road_rebuild"]
+    road_status = roads["状态"].map(STATUS).to_numpy()
+    plots = bundled_raw["afforestation"]
+    plot_status = plots["状态"].map(STATUS).to_numpy()
+    done_union = shapely.union_all(plots.geometry.values[plot_status == "completed"])
+    outfalls = bundled_raw["outfall"]
+    for cell in cells.itertuples():
+        rows = towns[towns["township"] == cell.township_name].set_index("target_id")
+        for target_id, road_class in (("rural_roads", "农村公路"),
+                                      ("village_roads", "一事一议村内道路")):
+            for key in ("planned", "under_construction", "completed"):
+                chosen = roads[(roads["道路类别"] == road_class).to_numpy() &
+                               (road_status == key)]
+                expected = sum(_lines_km(g.intersection(cell.geometry)) for g in chosen.geometry)
+                got = rows.loc[target_id, key] if target_id in rows.index else 0.0
+                assert got == pytest.approx(expected, rel=1e-6, abs=1e-6), (
+                    cell.township_name, target_id, key)
+        expected = _polys_mu(done_union.intersection(cell.geometry))
+        got = rows.loc["afforestation", "completed"] if "afforestation" in rows.index else 0.0
+        assert got == pytest.approx(expected, rel=5e-6, abs=1e-6), cell.township_name
+        inside = outfalls[outfalls.within(cell.geometry)]
+        got = rows.loc["river_outfalls", "n_features"] if "river_outfalls" in rows.index else 0
+        assert got == len(inside), cell.township_name
 
 
 def test_stated_length_and_unknown_status_are_noted():
@@ -355,3 +437,141 @@ def test_polygon_in_a_length_target_is_not_measured():
     got = progress(_roads_project(roads, [target])).iloc[0]
     assert got["completed"] == pytest.approx(km(ROADS["R1"]), rel=1e-9)  # not the outline
     assert "1 个要素不是线或为空, 未计量" in got["notes"]
+
+
+def test_a_feature_of_another_year_does_not_link_through_its_kind():
+    roads = gpd.GeoDataFrame({"project_id": ["R1", "R2", "R3"], "kind": ["road_rebuild"] * 3,
+                              "status": ["completed"] * 3, "year": [2023, 2022, None],
+                              "target": [None, None, None]},
+                             geometry=[ROADS["R1"], ROADS["R2"], ROADS["R3"]], crs="EPSG:4490")
+    target = Target("a", "公路", "六", Measure.LENGTH, "公里", 10.0, 2023,
+                    kinds=(LayerKind.ROAD_REBUILD,))
+    details = progress_details(_roads_project(roads, [target]))
+    # R1 (2023) and R3 (no year) count; R2 (2022) does not, and is reported
+    assert row(details.table, "a")["completed"] == pytest.approx(km(ROADS["R1"]) + km(ROADS["R3"]),
+                                                                 rel=1e-9)
+    assert details.link_problems["project_id"].tolist() == ["R2"]
+    assert details.link_problems.loc[0, "problem"] == (
+        "links to no target: its year 2022 is not the year of the targets its kind matches "
+        "(2023)")
+    # an explicit target field links whatever the year
+    roads.loc[1, "target"] = "a"
+    assert row(progress(_roads_project(roads, [target])), "a")["n_features"] == 3
+
+
+# --- the NDVI greening check (tiny rasters, project_fixtures.write_tiny_ndvi) ------------------
+
+def test_progress_shows_how_much_of_the_completed_area_is_green(tiny_green_project):
+    table = progress(tiny_green_project, greening=True)
+    assert list(table.columns[9:12]) == ["pct_completed", "greened", "green_share"]
+    plots = row(table, "afforestation")
+    union = mu(PLOTS["P1"].union(PLOTS["P2"]))
+    assert plots["completed"] == pytest.approx(union, rel=1e-6)  # ≈ 7 pixels of 0.01°
+    # P1 greened (+0.3); P2 unchanged; their shared pixel goes to the greened verdict.
+    # P1 = 0.02° × 0.02° at 42.22 °N: 1.651 km × 2.221 km = 3.668 km² ≈ 5,502 亩. Cutting P2
+    # where P1 overlaps it moves ~1e-5 of the area (new vertices on lon/lat chords, not
+    # geodesics), and the verdict areas are scaled to add up to the union: rel=2e-5
+    assert plots["greened"] == pytest.approx(mu(PLOTS["P1"]), rel=2e-5)
+    assert plots["greened"] == pytest.approx(5502, abs=2)
+    assert plots["green_share"] == pytest.approx(mu(PLOTS["P1"]) / union, rel=2e-5)
+    assert plots["green_share"] == pytest.approx(4 / 7, abs=2e-3)
+    assert "NDVI 核查: 完工地块 2 块, 变绿 1 块, 无明显变化 1 块" in plots["notes"]
+    # roads and schools are not checked; the default table has no greening columns
+    assert math.isnan(row(table, "rural_roads")["greened"])
+    assert "greened" not in progress(tiny_green_project).columns
+
+
+def test_greening_per_township_adds_up(tiny_green_project):
+    towns = progress(tiny_green_project, by="township", greening=True)
+    plots = towns[towns["target_id"] == "afforestation"].set_index("township")
+    assert plots.loc["西乡", "greened"] == pytest.approx(mu(PLOTS["P1"]), rel=2e-5)
+    assert plots.loc["东镇", "greened"] == 0 and math.isnan(plots.loc["东镇", "green_share"])
+    county = row(progress(tiny_green_project, greening=True), "afforestation")
+    assert plots["greened"].sum() == pytest.approx(county["greened"], rel=1e-12)
+
+
+def test_greening_summary_and_progress_agree(tiny_green_project):
+    from county_gis import greening_summary
+
+    summary = greening_summary(tiny_green_project)
+    table = row(progress(tiny_green_project, greening=True), "afforestation")
+    got = summary.loc["afforestation"]
+    assert list(summary.index) == ["afforestation"]  # the registry's id, not the kind
+    assert got["features"] == 2
+    assert got["checked_mu"] == table["completed"]  # the same union, the same measure
+    assert got["greened_mu"] == pytest.approx(table["greened"], rel=1e-12)
+    assert got["greened_mu"] + got["unchanged_mu"] == pytest.approx(got["checked_mu"],
+                                                                     rel=1e-12)
+    assert got["degraded_mu"] == got["no_data_mu"] == 0
+    assert got["unchanged_mu"] == pytest.approx(mu(PLOTS["P2"].difference(PLOTS["P1"])),
+                                                rel=2e-5)
+    plots = progress_details(tiny_green_project, greening=True).greening
+    assert plots["project_id"].tolist() == ["P1", "P2"]
+    np.testing.assert_allclose(plots["ndvi_change"], [0.3, 0.0], atol=1e-6)
+    assert plots["place"].tolist() == ["tiny.gpkg:plots#1", "tiny.gpkg:plots#2"]
+
+
+def test_greening_threshold_and_missing_rasters(tiny_green_project, tiny_project):
+    from county_gis.errors import ConfigError
+    from county_gis.raster.change import ThresholdError
+
+    strict = row(progress(tiny_green_project, greening=True, threshold=0.35), "afforestation")
+    assert strict["greened"] == 0 and strict["green_share"] == 0  # +0.3 is not enough
+    with pytest.raises(ThresholdError, match=r"threshold was 0 but is expected to be an NDVI "
+                                             r"change between 0 and 2 \(exclusive\), e.g. 0.05"):
+        progress(tiny_green_project, greening=True, threshold=0)
+    assert issubclass(ThresholdError, ValueError)
+    with pytest.raises(ConfigError, match=r"no NDVI raster ndvi_before or ndvi_2022 declared in "
+                                          r"the project or found in .*rasters; pass before= "
+                                          r"and after="):
+        progress(tiny_project, greening=True)
+
+
+def test_bundled_greening_per_township_adds_up(bundled_project):
+    county = progress(bundled_project, greening=True).set_index("target_id")
+    towns = progress(bundled_project, by="township", greening=True)
+    for target_id in ("afforestation", "mine_regreening"):
+        rows = towns[towns["target_id"] == target_id]
+        assert rows["greened"].sum() == pytest.approx(county.loc[target_id, "greened"],
+                                                      rel=1e-12)
+        assert (rows["green_share"].dropna() <= 1).all()
+        assert (rows["greened"] <= rows["completed"] * (1 + 1e-5)).all()
+
+
+def test_bundled_greening_follows_the_plots(bundled_project, bundled_raw):
+    from county_gis import greening_summary, vegetation_change
+
+    table = progress(bundled_project, greening=True).set_index("target_id")
+    summary = greening_summary(bundled_project)
+    assert list(summary.index) == ["afforestation", "mine_regreening"]
+    for target_id, layer in (("afforestation", "afforestation"),
+                             ("mine_regreening", "mine_restoration")):
+        assert summary.loc[target_id, "checked_mu"] == table.loc[target_id, "completed"]
+        assert summary.loc[target_id, "greened_mu"] == pytest.approx(
+            table.loc[target_id, "greened"], rel=1e-12)
+        # independently: the union of the completed plots whose NDVI rose, with pyproj
+        plots = bundled_raw[layer]
+        done = plots[plots["状态"].map(STATUS) == "completed"]
+        verdict = vegetation_change(done, bundled_project.rasters["ndvi_before"],
+                                    bundled_project.rasters["ndvi_after"])["verdict"]
+        greened = mu(shapely.union_all(done.geometry.values[(verdict == "greened").to_numpy()]))
+        assert table.loc[target_id, "greened"] == pytest.approx(greened, rel=1e-6)
+        # most completed plots green up, some do not (scripts/build_rasters.py)
+        assert 0.7 < table.loc[target_id, "green_share"] < 0.95
+        assert 0 < (verdict != "greened").sum() < 0.25 * len(done)
+
+
+def test_layers_readme_states_the_numbers_progress_measures(bundled_project):
+    """layers/README.md quotes the scenario as measured: keep it true when the layers change."""
+    from county_gis._paths import bundled_layers_dir
+
+    readme = (bundled_layers_dir() / "README.md").read_text(encoding="utf-8")
+    table = progress(bundled_project, greening=True).set_index("target_id")
+    for target_id, measured in table.dropna(subset=["pct_completed"]).iterrows():
+        if measured["measure"] in ("length", "area"):
+            assert f"{measured['completed']:,.1f} " in readme, target_id
+        assert f"{measured['pct_completed']:.1f} %" in readme or \
+            measured["pct_completed"] in (0, 100), target_id
+    for target_id in ("afforestation", "mine_regreening"):
+        green = table.loc[target_id]
+        assert f"{green['greened']:,.1f} 亩 ({100 * green['green_share']:.1f} %)" in readme

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from pyproj import Geod
@@ -35,8 +36,9 @@ def test_tiny_project_loads_through_read_layer(tiny_project):
     p = tiny_project
     assert p.name == "示例县" and p.root == Path(p.root)
     assert list(p.townships.columns[:4]) == ["code", "name", "kind", "approximate"]
-    assert p.townships["name"].tolist() == ["西乡", "东镇"]
-    assert p.townships["code"].tolist() == ["001", "002"]
+    assert p.townships["name"].tolist() == ["西乡", "东镇", "北村"]
+    assert p.townships["code"].tolist() == ["001", "002", "003"]
+    assert p.townships.geometry.isna().tolist() == [False, False, True]  # 北村: no polygon
     assert not p.townships["approximate"].any()
     roads = p.layers["roads"]
     assert roads.crs.to_epsg() == 4490
@@ -57,11 +59,11 @@ def test_folder_or_file(tiny_project_file):
 def test_every_problem_of_project_toml_is_listed(tmp_path):
     (tmp_path / "project.toml").write_text(
         'title = "x"\n[layers.roads]\npath = "missing.gpkg"\nkind = "rocket"\n'
-        '[layers.plots]\nlayer = "p"\n', encoding="utf-8")
+        '[layers.plots]\nlayer = "p"\n[rasters]\nndvi_after = "ndvi.tif"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_project(tmp_path)
     message = str(caught.value)
-    assert message.startswith(f"{tmp_path / 'project.toml'}: 7 problems: ")
+    assert message.startswith(f"{tmp_path / 'project.toml'}: 8 problems: ")
     for part in (
         "unknown top-level key(s) title; allowed: boundary, description, layers, name, "
         "rasters, targets, townships",
@@ -71,6 +73,7 @@ def test_every_problem_of_project_toml_is_listed(tmp_path):
         "[layers.roads] kind was 'rocket' but is expected to be one of road_rebuild",
         '[layers.plots] needs path = "<file relative to project.toml>"',
         '[layers.plots] needs kind = "..." (one of road_rebuild, street_renovation',
+        f"[rasters] ndvi_after = 'ndvi.tif': {tmp_path / 'ndvi.tif'} does not exist",
     ):
         assert part in message, part
 
@@ -82,7 +85,7 @@ def test_missing_project_and_bad_boundary(tmp_path):
     project = write_tiny_project(tmp_path)
     text = project.read_text(encoding="utf-8").replace('layer = "county"', 'layer = "towns"', 1)
     project.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"tiny.gpkg:towns: the boundary has 2 features but "
+    with pytest.raises(ConfigError, match=r"tiny.gpkg:towns: the boundary has 3 features but "
                                           r"must have exactly one; dissolve it first"):
         load_project(project)
 
@@ -145,7 +148,8 @@ def test_bundled_layers_are_small_and_documented():
         assert phrase in readme, phrase
 
 
-def test_the_committed_layers_are_what_the_script_builds():
+@pytest.fixture(scope="module")
+def build_script():
     real = ROOT.parent / "shared" / "real"
     if not real.is_dir():
         pytest.skip("the real source data (../shared/real) is not next to this checkout")
@@ -153,8 +157,26 @@ def test_the_committed_layers_are_what_the_script_builds():
                                                   "build_layers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    built = module.build()
-    for name in ("townships", "road_rebuild", "afforestation", "mine_restoration"):
+    return module
+
+
+@pytest.fixture(scope="module")
+def built_layers(build_script):
+    return build_script.build()
+
+
+def test_the_build_is_byte_for_byte_deterministic(build_script, built_layers, tmp_path):
+    first = build_script.write(built_layers, tmp_path / "a" / "fumeng.gpkg")
+    second = build_script.write(build_script.build(), tmp_path / "b" / "fumeng.gpkg")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_committed_layers_are_what_the_script_builds(built_layers):
+    built = built_layers
+    committed_names = [name for name, _ in pyogrio.list_layers(bundled_layers_dir() /
+                                                               "fumeng.gpkg")]
+    assert committed_names == list(built)  # every layer, in the order the script writes them
+    for name in built:
         committed = gpd.read_file(bundled_layers_dir() / "fumeng.gpkg", layer=name)
         fresh = built[name]
         assert len(committed) == len(fresh), name

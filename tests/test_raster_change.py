@@ -11,8 +11,12 @@ import rasterio
 from rasterio.transform import Affine
 from shapely.geometry import box
 
-from county_gis.errors import ConfigError, CountyGisWarning
+from county_gis import progress
+from county_gis.errors import ConfigError, CountyGisError, CountyGisWarning
+from county_gis.kinds import LayerKind
 from county_gis.raster import Verdict, greening_summary, vegetation_change
+from county_gis.raster.change import ThresholdError
+from county_gis.targets import Measure, Target
 
 X0, Y0, RES = 500_000.0, 4_650_000.0, 100.0
 GK41 = "EPSG:4550"  # at the central meridian a 100 m square is 10,000 m² = 15 亩 to 1e-4
@@ -89,44 +93,83 @@ def test_outside_rasters_is_no_data(tmp_path, rasters):
     assert table["verdict"].tolist() == ["no_data"]
 
 
-def test_greening_summary_per_target(rasters, plots):
+def test_greening_summary_per_kind_of_bare_plots(rasters, plots):
     before, after = rasters
     summary = greening_summary(plots, before, after)
-    # E is under construction: left out. A, B link to mine_1615; C, D fall back to their kind
-    assert sorted(summary.index) == ["afforestation", "mine_1615"]
-    mine = summary.loc["mine_1615"]
-    assert mine["features"] == 2
+    # no targets registry: one row per kind; E is under construction: left out; the bare
+    # frame's `target` column names no registry, so it is not used
+    assert list(summary.index) == ["mine_restoration", "afforestation"]
+    mine = summary.loc["mine_restoration"]
+    assert (mine["title"], mine["kind"], mine["features"]) == ("矿山复绿", "mine_restoration", 2)
     assert mine["checked_mu"] == pytest.approx(60, rel=1e-3)
     assert mine["greened_mu"] == pytest.approx(30, rel=1e-3)
     assert mine["unchanged_mu"] == pytest.approx(30, rel=1e-3)
     assert mine["green_share"] == pytest.approx(0.5, abs=1e-6)
     forest = summary.loc["afforestation"]
     assert (forest["greened_mu"], forest["degraded_mu"]) == pytest.approx((15, 30), rel=1e-3)
-    assert forest["kind"] == "afforestation"
+    assert forest["checked_mu"] == pytest.approx(45, rel=1e-3)
 
 
 def test_greening_summary_needs_canonical_columns(rasters, plots):
     before, after = rasters
-    with pytest.raises(ValueError, match="lack the column"):
+    with pytest.raises(ValueError, match=r"the project features lack the column\(s\) status; "
+                                         r"load them with county_gis.read_layer\(..., kind=...\)"):
         greening_summary(plots.drop(columns="status"), before, after)
     with pytest.raises(TypeError, match="project was a int; expected a Project"):
         greening_summary(5, before, after)
     summary = greening_summary({"mines": plots.iloc[:2], "forest": plots.iloc[2:]}, before,
                                after, kinds=["mine_restoration"])
-    assert list(summary.index) == ["mine_1615"]
+    assert list(summary.index) == ["mine_restoration"]
+
+
+def test_greening_summary_links_like_progress(rasters, plots):
+    """A project with targets: plots link through the same code as progress()."""
+    before, after = rasters
+    mine = Target("mine_1615", "年内完成矿山复绿1615亩", "七", Measure.AREA, "亩", 1615.0, 2023,
+                  kinds=(LayerKind.MINE_RESTORATION,))
+    forest = Target("forest", "造林", "七", Measure.AREA, "公顷", 10.0, 2023,
+                    kinds=(LayerKind.AFFORESTATION,), filter={"work_type": ("造林",)})
+    layer = plots.to_crs("EPSG:4490").assign(
+        kind=["mine_restoration", "mine_restoration", "afforestation", "afforestation",
+              "afforestation"],
+        status=["completed", "completed", "completed", "completed", "under_construction"],
+        work_type=[None, None, "造林", "抚育", "造林"])
+    project = SimpleNamespace(layers={"plots": layer}, targets=[mine, forest], reports={},
+                              rasters={"ndvi_before": before, "ndvi_after": after},
+                              root=before.parent, townships=None)
+    summary = greening_summary(project)
+    # C links to forest through its work type; D (抚育) matches no filter: not checked
+    assert list(summary.index) == ["mine_1615", "forest"]
+    assert summary.loc["forest", "features"] == 1
+    assert summary.loc["forest", "degraded_mu"] == pytest.approx(30, rel=1e-3)
+    table = progress(project, greening=True).set_index("target_id")
+    assert table.loc["mine_1615", "completed"] == summary.loc["mine_1615", "checked_mu"]
+    assert table.loc["mine_1615", "greened"] == pytest.approx(
+        summary.loc["mine_1615", "greened_mu"], rel=1e-12)
+    # progress gives the forest target in its own unit: 30 亩 = 2 公顷, none of it green
+    assert table.loc["forest", "completed"] == pytest.approx(2.0, rel=1e-3)
+    assert table.loc["forest", "greened"] == 0 and table.loc["forest", "green_share"] == 0
 
 
 def test_greening_summary_of_a_project_object(rasters, plots, tmp_path):
-    # the shape of county_gis.load_project(): .layers (kind -> GeoDataFrame), .rasters, .root
+    # layers, rasters and root but no targets: per kind, the rasters found through .rasters
     before, after = rasters
     project = SimpleNamespace(layers={"mine_restoration": plots.iloc[:2],
                                       "afforestation": plots.iloc[2:]},
                               rasters={"ndvi_before": before.name, "ndvi_after": after.name},
                               root=before.parent)
     summary = greening_summary(project)
-    assert summary.loc["mine_1615", "greened_mu"] == pytest.approx(30, rel=1e-3)
+    assert summary.loc["mine_restoration", "greened_mu"] == pytest.approx(30, rel=1e-3)
     bare = SimpleNamespace(layers=project.layers, rasters={}, root=tmp_path / "elsewhere")
     with pytest.raises(ConfigError, match=r"no NDVI raster ndvi_before or ndvi_2022 declared in "
                                           r"the project or found in .*elsewhere/rasters; pass "
                                           r"before= and after="):
         greening_summary(bare)
+
+
+def test_a_bad_threshold_is_its_own_error_class(rasters, plots):
+    before, after = rasters
+    with pytest.raises(ThresholdError, match=r"^threshold was 2.5 but is expected to be an NDVI "
+                                             r"change between 0 and 2 \(exclusive\), e.g. 0.05$"):
+        greening_summary(plots, before, after, threshold=2.5)
+    assert issubclass(ThresholdError, ValueError) and issubclass(ThresholdError, CountyGisError)

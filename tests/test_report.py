@@ -14,6 +14,8 @@ from county_gis import ConfigError, OutputExistsError, progress_details
 from county_gis.cli import main
 from county_gis.report import write_report
 from project_fixtures import (  # noqa: F401  (fixtures)
+    tiny_green_project,
+    tiny_green_project_file,
     tiny_project,
     tiny_project_file,
 )
@@ -31,7 +33,8 @@ def cells(sheet) -> list[list[object]]:
 def test_xlsx_has_a_sheet_per_view_with_chinese_headers(details, tmp_path):
     out = write_report(details, tmp_path / "进度.xlsx")
     book = load_workbook(out)
-    assert book.sheetnames == ["目标进度", "分乡镇", "重叠地块", "填报与实测", "关联问题"]
+    assert book.sheetnames == ["目标进度", "分乡镇", "无多边形乡镇", "重叠地块", "填报与实测",
+                               "关联问题"]
     main_sheet = book["目标进度"]
     assert cells(main_sheet)[0] == ["目标编号", "目标", "报告部分", "计量方式", "单位", "目标值",
                                     "计划", "在建", "已完工", "完成率(%)", "要素数", "备注"]
@@ -46,8 +49,9 @@ def test_xlsx_has_a_sheet_per_view_with_chinese_headers(details, tmp_path):
     assert row[header.index("已完工")].number_format == "#,##0.00"
     assert row[header.index("完成率(%)")].number_format == "0.0"
     towns = cells(book["分乡镇"])
-    assert towns[0][2] == "乡镇"
+    assert towns[0][2:5] == ["乡镇", "乡镇代码", "范围为近似"]
     assert {r[2] for r in towns[1:]} == {"西乡", "东镇"}
+    assert cells(book["无多边形乡镇"]) == [["乡镇代码", "乡镇"], ["003", "北村"]]
     assert cells(book["关联问题"])[1][2] == "R4"
     assert book["填报与实测"]["A1"].value == "目标编号"
 
@@ -156,3 +160,106 @@ def test_print_progress_is_reusable(tiny_project):
     text = console.export_text()
     assert "示例县 — 目标任务完成进度" in text and "维修改造校舍3000平方米" in text
     assert isinstance(details.table, pd.DataFrame) and len(details.table) == 5
+
+
+HOSTILE = ["=HYPERLINK(\"http://example.invalid\")", "+1+1", "-2+3", "@SUM(A1:A9)",
+           "\t=1", "\r=1"]
+
+
+@pytest.fixture(scope="module")
+def hostile_details():
+    """A project whose every text holds something a spreadsheet would run as a formula."""
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    from county_gis.kinds import LayerKind
+    from county_gis.targets import Measure, Target
+
+    towns = gpd.GeoDataFrame({"code": ["=1", HOSTILE[1]], "name": [HOSTILE[2], HOSTILE[5]],
+                              "approximate": [True, True]},
+                             geometry=[box(121.6, 42.2, 121.7, 42.3), None], crs="EPSG:4490")
+    roads = gpd.GeoDataFrame(
+        {"project_id": HOSTILE[:3], "name": HOSTILE[3:], "kind": ["road_rebuild"] * 3,
+         "status": ["completed", "planned", "completed"], "target": [None, None, "@nope"],
+         "stated_length_km": [-5.0, None, None]},
+        geometry=[LineString([(121.61, 42.25), (121.69, 42.25)])] * 3, crs="EPSG:4490")
+    target = Target("-id", HOSTILE[0], "=六", Measure.LENGTH, "公里", 10.0, 2023,
+                    kinds=(LayerKind.ROAD_REBUILD,), note=HOSTILE[4])
+    project = SimpleNamespace(layers={"=layer": roads}, targets=[target], reports={},
+                              townships=towns)
+    return progress_details(project, by="township")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").removesuffix("%"))  # -5.0, -1,234.50, -175.7%
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_report_format_lets_data_start_a_formula(hostile_details, tmp_path):
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    book = load_workbook(write_report(hostile_details, tmp_path / "h.xlsx"))
+    assert book.sheetnames == ["目标进度", "分乡镇", "无多边形乡镇", "填报与实测", "关联问题"]
+    texts = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(starts), (sheet.title, cell.coordinate)
+                    texts.append(cell.value)
+    for value in HOSTILE:  # every hostile value arrived, quoted (XML reads CR back as LF)
+        assert any(t.startswith("'" + value.replace("\r", "\n")) for t in texts), value
+    # numbers stay numbers: the stated length (−5 公里) is a cell of type n
+    stated = cells(book["填报与实测"])
+    assert stated[1][stated[0].index("填报值")] == -5.0
+    # csv (the township view) and markdown: every text field is quoted the same way
+    raw = write_report(hostile_details, tmp_path / "h.csv").read_text(encoding="utf-8-sig")
+    fields = [f for r in csv.reader(raw.splitlines()) for f in r]
+    assert "'-2+3" in fields
+    assert not [f for f in fields if f.startswith(starts) and not _is_number(f)]
+    text = write_report(hostile_details, tmp_path / "h.md").read_text(encoding="utf-8")
+    md_cells = [c.strip(" ") for line in text.splitlines()
+                if line.startswith("|") and not line.startswith("|---")
+                for c in line.strip("|").split("|")]
+    assert "'@SUM(A1:A9)" in md_cells
+    assert not [c for c in md_cells if c.startswith(starts) and not _is_number(c)]
+
+
+def test_greening_columns_and_sheet(tiny_green_project, tmp_path):
+    details = progress_details(tiny_green_project, greening=True)
+    book = load_workbook(write_report(details, tmp_path / "g.xlsx"))
+    assert "遥感核查" in book.sheetnames
+    sheet = book["目标进度"]
+    header = cells(sheet)[0]
+    assert header[9:12] == ["完成率(%)", "遥感变绿", "变绿比例"]
+    line = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "afforestation")
+    expected = details.table.set_index("target_id").loc["afforestation"]
+    assert line[10].value == pytest.approx(expected["greened"])  # 亩, ≈ 5,503
+    assert line[11].value == pytest.approx(expected["green_share"])  # ≈ 4/7
+    assert (line[10].number_format, line[11].number_format) == ("#,##0.00", "0.0%")
+    plots = cells(book["遥感核查"])
+    assert plots[0][:4] == ["目标编号", "图层", "位置", "项目编号"]
+    assert [r[3] for r in plots[1:]] == ["P1", "P2"]
+    assert [r[plots[0].index("核查结论")] for r in plots[1:]] == ["变绿", "无明显变化"]
+
+
+def test_cli_progress_greening(tiny_green_project_file, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["progress", str(tiny_green_project_file), "--greening"])
+    assert result.exit_code == 0, result.output
+    assert "遥感变绿" in result.output and "57.1 %" in result.output  # ≈ 4/7 of P1 ∪ P2
+    assert ("NDVI 未变绿 not green [afforestation]: tiny.gpkg:plots#2 (P2): NDVI +0.000, "
+            "无明显变化") in result.output
+    greening = runner.invoke(main, ["greening", str(tiny_green_project_file)])
+    assert greening.exit_code == 0, greening.output
+    assert "afforestation" in greening.output and "57.1%" in greening.output  # the same share
+    for command in (["progress", "--greening"], ["greening"]):
+        bad = runner.invoke(main, [*command, str(tiny_green_project_file), "--threshold", "-1"])
+        assert bad.exit_code == 2, bad.output  # a usage error, before any work
+        assert "Invalid value for '--threshold': threshold was -1.0 but is expected to be an " \
+               "NDVI change between 0 and 2 (exclusive), e.g. 0.05" in bad.output

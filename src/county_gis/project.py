@@ -183,6 +183,9 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
     rasters = data.get("rasters", {})
     if not isinstance(rasters, Mapping) or not all(isinstance(v, str) for v in rasters.values()):
         problems.append("[rasters] must map names to file paths (strings)")
+    else:
+        problems += [f"[rasters] {name} = {value!r}: {root / value} does not exist"
+                     for name, value in rasters.items() if not (root / value).exists()]
     return problems
 
 

@@ -3,8 +3,10 @@
 :func:`write_report` writes the tables of :func:`county_gis.analysis.progress_details`:
 
 - **xlsx**: a sheet per view — 目标进度 (one row per target), 分乡镇 (per township, when
-  computed), 重叠地块 (overlapping plots), 填报与实测 (stated vs measured), 关联问题 (features
-  linked to no target or to two) — with Chinese headers, number formats, a frozen header row;
+  computed), 无多边形乡镇 (townships listed without a polygon), 重叠地块 (overlapping plots),
+  填报与实测 (stated vs measured), 遥感核查 (the NDVI verdict of each completed plot, with
+  ``greening``), 关联问题 (features linked to no target or to two) — with Chinese headers,
+  number formats, a frozen header row;
 - **csv**: the main view (per township when computed, else per target), UTF-8 with BOM so
   Excel reads the Chinese;
 - **md**: every view as a markdown table, under a heading each.
@@ -57,14 +59,21 @@ HEADERS = {
     "project_id": "项目编号", "name": "项目名称", "kind": "类型", "status": "状态",
     "candidates": "匹配目标", "problem": "问题", "stated": "填报值", "measured": "实测值",
     "difference": "差值(填报−实测)", "relative": "相对差",
-    "overlap": "重叠面积(只计一次)",
+    "overlap": "重叠面积(只计一次)", "approximate": "范围为近似",
+    "greened": "遥感变绿", "green_share": "变绿比例", "ndvi_before": "NDVI(前)",
+    "ndvi_after": "NDVI(后)", "ndvi_change": "NDVI变化", "verdict": "核查结论代码",
+    "verdict_label": "核查结论", "area_mu": "面积(亩)", "coverage_fraction": "有数据比例",
+    "code": "代码", "note": "说明",
     **{f"{c}_{s}": f"{h}{s.upper()}" for s in ("a", "b") for c, h in (
         ("layer", "图层"), ("place", "位置"), ("project_id", "项目编号"), ("name", "项目名称"))},
 }
 _MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
 _STATUSES = {"planned": "计划", "under_construction": "在建", "completed": "完工"}
 _AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
-            "difference", "overlap"}
+            "difference", "overlap", "greened", "area_mu"}
+_SHARES = {"relative", "green_share", "coverage_fraction"}  # fractions shown as percentages
+_NDVI = {"ndvi_before", "ndvi_after", "ndvi_change"}
+_NUMBERS = _AMOUNTS | _SHARES | _NDVI | {"pct_completed", "n_features"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -143,10 +152,16 @@ def views(details: Any) -> list[View]:
     out = [View("目标进度", _display(details.table))]
     if details.by_township is not None:
         out.append(View("分乡镇", _display(details.by_township)))
+    without = details.townships_without_polygon
+    if without is not None and len(without):
+        out.append(View("无多边形乡镇", _display(without)))
     if len(details.overlaps):
         out.append(View("重叠地块", _display(details.overlaps)))
     if len(details.stated):
         out.append(View("填报与实测", _display(details.stated)))
+    plots = details.greening
+    if plots is not None and len(plots):
+        out.append(View("遥感核查", _display(plots.drop(columns="verdict"))))
     problems = details.link_problems
     if len(problems):
         keep = ["layer", "place", "project_id", "name", "kind", "status", "candidates",
@@ -160,8 +175,10 @@ def _number_format(column: str) -> str | None:
         return "#,##0.00"
     if column == "pct_completed":
         return "0.0"
-    if column == "relative":
+    if column in _SHARES:
         return "0.0%"
+    if column in _NDVI:
+        return "0.000"
     if column == "n_features":
         return "0"
     return None
@@ -218,8 +235,10 @@ def _md_value(column: str, value: Any) -> str:
     if isinstance(value, float):
         if column == "pct_completed":
             return f"{value:.1f}"
-        if column == "relative":
+        if column in _SHARES:
             return f"{value:.1%}"
+        if column in _NDVI:
+            return f"{value:+.3f}" if column == "ndvi_change" else f"{value:.3f}"
         return f"{value:,.2f}"
     return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
@@ -230,8 +249,7 @@ def _write_md(all_views: list[View], tmp: Path, title: str) -> None:
         columns = list(view.frame.columns)
         lines += [f"## {view.title}", ""]
         lines.append("| " + " | ".join(HEADERS.get(c, str(c)) for c in columns) + " |")
-        lines.append("|" + "|".join("---:" if c in _AMOUNTS or c in (
-            "pct_completed", "n_features", "relative") else "---" for c in columns) + "|")
+        lines.append("|" + "|".join("---:" if c in _NUMBERS else "---" for c in columns) + "|")
         for record in view.frame.itertuples(index=False):
             lines.append("| " + " | ".join(_md_value(c, v) for c, v in zip(
                 columns, record, strict=True)) + " |")

@@ -90,6 +90,13 @@ class Measure(enum.Enum):
         raise ValueError(f"measure was {value!r} but is expected to be one of {allowed}")
 
 
+#: The kind geometries (``LayerKind.geometry``) a length or an area target can measure.
+_GEOMETRY_FOR = {
+    Measure.LENGTH: frozenset({"line", "line_or_polygon", "any"}),
+    Measure.AREA: frozenset({"polygon", "line_or_polygon", "point_or_polygon", "any"}),
+}
+
+
 @dataclass(frozen=True)
 class Target:
     """One quantitative target of the work report.
@@ -109,7 +116,8 @@ class Target:
     value : float
         The target amount, in ``unit``.
     year : int
-        The year the target is for.
+        The year the target is for. A feature links through its kind and filter only when
+        its ``year`` is empty or equal to it (see :func:`county_gis.analysis.link_features`).
     kinds : tuple of LayerKind
         The layer kinds the target draws from; empty for an indicator with no map layer.
     filter : mapping of str to tuple of str
@@ -248,6 +256,13 @@ def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | 
             kinds.append(LayerKind.parse(name))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
+    if measure in _GEOMETRY_FOR:
+        for kind in kinds:
+            if kind.geometry not in _GEOMETRY_FOR[measure]:
+                problems.append(
+                    f"{where}: a {measure.value} target cannot draw on kind {kind.value} "
+                    f"({kind.label}), whose features are {kind.geometry.replace('_', ' ')}s; "
+                    "use measure = \"count\" or \"sum\", or another kind")
     column = raw.get("field")
     if column is not None and (not isinstance(column, str) or not column.strip()):
         problems.append(f"{where}: field was {column!r} but must be a column name")

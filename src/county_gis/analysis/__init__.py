@@ -1,24 +1,36 @@
 """Analysis of a loaded project: progress against targets, per township, overlaps, checks.
 
 - :func:`progress` — one row per target: planned / under construction / completed amounts
-  (geodesic, overlap-aware), % completed, features, notes; ``by="township"`` splits them.
+  (geodesic, overlap-aware), % completed, features, notes; ``by="township"`` splits them;
+  ``greening=True`` adds how much of the completed regreening is green on NDVI.
 - :func:`progress_details` — the same table with the lists behind its notes: overlapping
-  pairs, stated-vs-measured differences, features linked to no target or to two.
-- :func:`link_features` — which feature counts toward which target, and why.
+  pairs, stated-vs-measured differences, features linked to no target or to two, townships
+  without a polygon, the NDVI verdict of each completed plot.
+- :func:`link_features`, :func:`linked_features` — which feature counts toward which
+  target, and why (progress and :func:`county_gis.raster.greening_summary` both use them).
 """
 
-from .linking import link_features
-from .overlaps import overlapping_pairs, stated_differences
-from .progress import By, ProgressDetails, progress, progress_details
+from .greening import Ndvi, PlotCheck, check_plots, greening_targets, select_plots
+from .linking import link_features, linked_features
+from .overlaps import overlapping_pairs, priority_parts, stated_differences
+from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
 
 __all__ = [
+    "GREENING_COLUMNS",
     "By",
+    "Ndvi",
+    "PlotCheck",
     "ProgressDetails",
+    "check_plots",
+    "greening_targets",
     "link_features",
+    "linked_features",
     "overlapping_pairs",
+    "priority_parts",
     "progress",
     "progress_details",
+    "select_plots",
     "split_by_township",
     "stated_differences",
 ]

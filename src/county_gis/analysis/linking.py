@@ -1,7 +1,9 @@
 """Which feature counts toward which target.
 
 A feature links to a target through its explicit ``target`` field (the target's id or its
-title), otherwise through the target's layer kinds and filter. A feature may count toward
+title), otherwise through the target's layer kinds and filter — and then only when its
+``year`` (年度) is empty or the target's year, so a 2022 road does not count toward a 2023
+target. A feature may count toward
 several targets that measure different things (a water pipeline: enterprises served *and*
 residents served). When two of its targets measure the same quantity (two length targets in
 公里), it would be counted twice: it counts toward the first in registry order and is reported.
@@ -34,13 +36,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._crs import CGCS2000
 from ..kinds import normalise_name
 from ..targets import Target, matches_filter
 
-__all__ = ["link_features"]
+__all__ = ["link_features", "linked_features"]
 
 _COLUMNS = ["layer", "row", "fid", "place", "project_id", "name", "kind", "status",
             "target_id", "target_ids", "candidates", "how", "problem"]
@@ -100,13 +104,17 @@ def link_features(project: Any) -> pd.DataFrame:
             continue
         explicit = [_text(v) for v in (gdf["target"] if "target" in gdf else [None] * n)]
         kinds = gdf["kind"] if "kind" in gdf else pd.Series([None] * n, index=gdf.index)
-        implicit = np.zeros((n, len(targets)), dtype=bool)
+        years = (pd.to_numeric(gdf["year"], errors="coerce").to_numpy(dtype=float)
+                 if "year" in gdf else np.full(n, np.nan))
+        matched = np.zeros((n, len(targets)), dtype=bool)  # kind and filter
         for j, t in enumerate(targets):
             if not t.kinds:
                 continue
             kind_ok = kinds.isin([k.value for k in t.kinds]).to_numpy()
             if kind_ok.any():
-                implicit[:, j] = kind_ok & matches_filter(gdf, t).to_numpy()
+                matched[:, j] = kind_ok & matches_filter(gdf, t).to_numpy()
+        target_years = np.array([t.year for t in targets], dtype=float)
+        implicit = matched & (np.isnan(years)[:, None] | (years[:, None] == target_years))
         records = []
         fids = (gdf["source_fid"].to_numpy(dtype=object) if "source_fid" in gdf
                 else np.arange(n))
@@ -127,7 +135,12 @@ def link_features(project: Any) -> pd.DataFrame:
             else:
                 candidates = tuple(targets[j].id for j in np.flatnonzero(implicit[i]))
                 how = "kind"
-                if not candidates:
+                if not candidates and matched[i].any():
+                    wanted = sorted({targets[j].year for j in np.flatnonzero(matched[i])})
+                    problem = (f"links to no target: its year {years[i]:g} is not the year of "
+                               f"the targets its kind matches "
+                               f"({', '.join(map(str, wanted))})")
+                elif not candidates:
                     problem = "links to no target (kind and filters match none)"
             counted: list[str] = []
             seen: dict[tuple[str, str, str | None], str] = {}
@@ -149,3 +162,61 @@ def link_features(project: Any) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def linked_features(project: Any, links: pd.DataFrame, target: Target) -> gpd.GeoDataFrame:
+    """The features counting toward ``target``, from every layer, in EPSG:4490.
+
+    Parameters
+    ----------
+    project : Project
+        The project ``links`` was made from.
+    links : DataFrame
+        :func:`link_features` of ``project``.
+    target : Target
+        One of the project's targets.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``layer, place, project_id, name, status``, ``stated_area_mu`` and
+        ``stated_length_km`` (NaN where the source states none), ``value`` (the target's
+        ``field``, sum targets only) and the geometry; in link order (layer by layer).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from types import SimpleNamespace
+    >>> from shapely.geometry import box
+    >>> from county_gis.kinds import LayerKind
+    >>> from county_gis.targets import Measure, Target
+    >>> plots = gpd.GeoDataFrame({"project_id": ["A", "B"], "kind": ["afforestation", "mine"],
+    ...     "status": ["completed"] * 2}, geometry=[box(121.6, 42.3, 121.61, 42.31)] * 2,
+    ...     crs="EPSG:4490")
+    >>> t = Target("forest", "造林", "七", Measure.AREA, "亩", 10.0, 2023,
+    ...            kinds=(LayerKind.AFFORESTATION,))
+    >>> p = SimpleNamespace(layers={"plots": plots}, targets=[t], reports={})
+    >>> linked_features(p, link_features(p), t)[["layer", "place", "project_id"]].values.tolist()
+    [['plots', '<memory>:plots#0', 'A']]
+    """
+    rows = links[np.array([target.id in ids for ids in links["target_ids"]], dtype=bool)]
+    frames = []
+    for layer, group in rows.groupby("layer", sort=False):
+        src = project.layers[layer].iloc[group["row"].to_numpy()]
+        frame = pd.DataFrame({
+            "layer": layer, "place": group["place"].to_numpy(),
+            "project_id": group["project_id"].to_numpy(), "name": group["name"].to_numpy(),
+            "status": group["status"].to_numpy(),
+        })
+        for column in ("stated_area_mu", "stated_length_km"):
+            frame[column] = (pd.to_numeric(src[column], errors="coerce").to_numpy()
+                             if column in src else np.nan)
+        if target.field is not None:
+            frame["value"] = (pd.to_numeric(src[target.field], errors="coerce").to_numpy()
+                              if target.field in src else np.nan)
+        frames.append(gpd.GeoDataFrame(frame, geometry=src.geometry.to_crs(CGCS2000).values,
+                                       crs=CGCS2000))
+    if not frames:
+        return gpd.GeoDataFrame({"layer": [], "place": [], "project_id": [], "name": [],
+                                 "status": [], "value": []}, geometry=[], crs=CGCS2000)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CGCS2000)

@@ -18,6 +18,7 @@ Two 0.01° × 0.01° plots that share half their width: the overlap is half a pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -28,7 +29,7 @@ import shapely
 from ..measure import geodesic_area
 from ..units import AreaUnit
 
-__all__ = ["overlapping_pairs", "polygonal", "stated_differences"]
+__all__ = ["overlapping_pairs", "polygonal", "priority_parts", "stated_differences"]
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _LABELS = ("layer", "place", "project_id", "name")
@@ -57,6 +58,54 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
             p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
         out[i] = shapely.multipolygons(parts) if parts else shapely.Polygon()
     return out
+
+
+def priority_parts(geoms: np.ndarray, labels: np.ndarray, order: Sequence[str]) -> np.ndarray:
+    """The union of the polygons of each label, minus the polygons of the labels before it.
+
+    Where plots with different labels overlap, the shared area goes to the label that comes
+    first in ``order``: the parts never overlap and together make the union of all
+    ``geoms`` (those with a label in ``order``), so their areas add up without double
+    counting. Progress uses it with the statuses (completed first), the greening check with
+    the NDVI verdicts (greened first).
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+        Polygons.
+    labels : array of str
+        The label of each geometry; labels not in ``order`` are left out.
+    order : sequence of str
+        The labels, highest priority first.
+
+    Returns
+    -------
+    ndarray of shapely geometries
+        One (multi)polygon per label of ``order``, in that order; empty where none.
+
+    Examples
+    --------
+    Two unit squares sharing half their area, one completed and one planned:
+
+    >>> from shapely.geometry import box
+    >>> parts = priority_parts(np.array([box(0, 0, 2, 1), box(1, 0, 3, 1)]),
+    ...                        np.array(["planned", "completed"]), ["completed", "planned"])
+    >>> [p.area for p in parts]
+    [2.0, 1.0]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    labels = np.asarray(labels, dtype=object)
+    parts = []
+    covered = shapely.Polygon()
+    for key in order:
+        chosen = labels == key
+        if not chosen.any():
+            parts.append(shapely.Polygon())
+            continue
+        union = shapely.union_all(geoms[chosen])
+        parts.append(shapely.difference(union, covered))
+        covered = shapely.union(covered, union)
+    return polygonal(np.array(parts, dtype=object))
 
 
 def overlapping_pairs(

@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 from rich.console import Console
 from rich.table import Table
 
-from ..raster import DEFAULT_THRESHOLD, greening_summary
+from ..raster.change import DEFAULT_THRESHOLD, ThresholdError, check_threshold, greening_summary
 from ._options import handle_errors, out_option, overwrite_option
 from ._tables import write_table
 
-__all__ = ["greening"]
+__all__ = ["greening", "threshold_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_HEADERS = {"title": "目标名称", "kind": "类型", "features": "图斑", "checked_mu": "完工(亩)",
+            "greened_mu": "变绿(亩)", "unchanged_mu": "无变化(亩)", "degraded_mu": "退化(亩)",
+            "no_data_mu": "无数据(亩)", "green_share": "变绿比例"}
+
+
+def _threshold(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    try:
+        return check_threshold(value)
+    except ThresholdError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def threshold_option(func: F) -> F:
+    """``--threshold``: the NDVI change that counts as greened, checked before any work."""
+    return click.option(
+        "--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
+        callback=_threshold, help="NDVI change that counts as greened (+) or degraded (−).",
+    )(func)
 
 
 @click.command("greening")
@@ -19,8 +43,7 @@ __all__ = ["greening"]
               help="NDVI raster before (default: the project's ndvi_before / ndvi_2022).")
 @click.option("--after", type=click.Path(exists=True, dir_okay=False), default=None,
               help="NDVI raster after (default: the project's ndvi_after / ndvi_2023).")
-@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
-              help="NDVI change that counts as greened (+) or degraded (−).")
+@threshold_option
 @out_option("Write the table as CSV (UTF-8 with BOM, opens in Excel).")
 @overwrite_option
 @handle_errors
@@ -28,27 +51,25 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
              out: str | None, overwrite: bool) -> None:
     """NDVI check of the completed mine-restoration and afforestation plots of PROJECT.
 
-    PROJECT defaults to the bundled county project. Per target: area checked, area greened,
-    unchanged, degraded and without data (亩), and the green share.
+    PROJECT (a project.toml or its folder, or a layer file) defaults to the bundled county
+    project. Per target (per kind for a bare layer file): area checked, greened, unchanged,
+    degraded and without data (亩, overlap-aware), and the green share. The same numbers as
+    ``county-gis progress --greening``.
     """
-    try:
-        table = greening_summary(project, before, after, threshold=threshold)
-    except ValueError as exc:
-        if "threshold" in str(exc):
-            raise click.BadParameter(str(exc), param_hint="--threshold") from None
-        raise
+    table = greening_summary(project, before, after, threshold=threshold)
     view = Table(title=f"复绿 / 造林 NDVI 核查 (threshold ±{threshold:g})")
-    headers = {"kind": "类型", "features": "图斑", "checked_mu": "完工(亩)",
-               "greened_mu": "变绿(亩)", "unchanged_mu": "无变化(亩)", "degraded_mu": "退化(亩)",
-               "no_data_mu": "无数据(亩)", "green_share": "变绿比例"}
     view.add_column("目标")
     for column in table.columns:
-        view.add_column(headers.get(column, column), justify="right")
+        view.add_column(_HEADERS.get(column, column),
+                        justify="left" if column in ("title", "kind") else "right")
     for target, row in table.iterrows():
         cells = [f"{row[c]:.1%}" if c == "green_share" else
                  f"{row[c]:,.1f}" if c.endswith("_mu") else str(row[c]) for c in table.columns]
         view.add_row(str(target), *cells)
-    Console().print(view)
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: do not squeeze the table
+        console = Console(width=160)
+    console.print(view)
     if table.empty:
         click.echo("no completed mine-restoration or afforestation plots to check", err=True)
     if out:

@@ -44,14 +44,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..errors import CountyGisError
 from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
 from ._io import RasterLike
-from ._project import project_features, project_ndvi
+from ._project import _load, project_features, project_ndvi
 from .zonal import Stat, zonal_stats
 
-__all__ = ["DEFAULT_THRESHOLD", "GREENING_KINDS", "Verdict", "greening_summary",
-           "vegetation_change"]
+__all__ = ["DEFAULT_THRESHOLD", "GREENING_KINDS", "ThresholdError", "Verdict",
+           "check_threshold", "greening_summary", "vegetation_change"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,30 @@ class Verdict(enum.Enum):
         return out
 
 
-def _check_threshold(threshold: float) -> float:
+class ThresholdError(CountyGisError, ValueError):
+    """An NDVI change threshold that is not a number in (0, 2).
+
+    Catch this class (not the message text) to tell a bad threshold from other errors; the
+    CLI turns it into a usage error of ``--threshold``.
+    """
+
+
+def check_threshold(threshold: Any) -> float:
+    """``threshold`` as a float, or :class:`ThresholdError` saying what is allowed.
+
+    Examples
+    --------
+    >>> check_threshold(0.1)
+    0.1
+    >>> check_threshold(-1)
+    Traceback (most recent call last):
+    ...
+    county_gis.raster.change.ThresholdError: threshold was -1 but is expected to be an NDVI
+    change between 0 and 2 (exclusive), e.g. 0.05
+    """
     if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
             or not math.isfinite(threshold) or not 0 < threshold < 2):
-        raise ValueError(
+        raise ThresholdError(
             f"threshold was {threshold!r} but is expected to be an NDVI change between 0 and 2 "
             f"(exclusive), e.g. {DEFAULT_THRESHOLD}"
         )
@@ -138,8 +159,8 @@ def vegetation_change(
 
     Raises
     ------
-    ValueError
-        If ``threshold`` is not a number in (0, 2).
+    ThresholdError
+        If ``threshold`` is not a number in (0, 2) (a ``ValueError``).
     CRSError, DataError, LayerReadError
         As :func:`~county_gis.raster.zonal.zonal_stats`.
 
@@ -147,7 +168,7 @@ def vegetation_change(
     --------
     See the module docstring.
     """
-    threshold = _check_threshold(threshold)
+    threshold = check_threshold(threshold)
     first = zonal_stats(layer, before, stats=[Stat.MEAN], band=band)
     second = zonal_stats(layer, after, stats=[Stat.MEAN], band=band)
     change = second["mean"] - first["mean"]
@@ -180,12 +201,18 @@ def greening_summary(
 ) -> pd.DataFrame:
     """How much of the completed regreening / afforestation area is green from above.
 
+    Features are linked to targets by :func:`county_gis.analysis.link_features`, the linking
+    :func:`county_gis.progress` uses, and measured the same way (the union of the plots), so
+    ``checked_mu`` of a target is its ``completed`` amount in the progress table and
+    ``greened_mu`` its ``greened`` (``progress(project, greening=True)``), in 亩.
+
     Parameters
     ----------
     project : Project, path, mapping of GeoDataFrames, or GeoDataFrame, optional
-        Features in the canonical schema (``kind``, ``status``; ``target`` when linked).
-        A path (or None: the bundled project) is loaded with
-        :func:`county_gis.load_project` when available, else its ``fumeng.gpkg`` is read.
+        A :class:`~county_gis.project.Project` (or a project.toml / its folder; None: the
+        bundled project): one row per area target drawing on ``kinds``. Bare features (a
+        layer file, a mapping of layers, a GeoDataFrame with ``kind`` and ``status``) have
+        no targets registry: one row per kind, every plot of the kind linked to it.
     before, after : path or rasterio dataset, optional
         NDVI rasters; by default the project's ``ndvi_before`` / ``ndvi_after`` rasters
         (project.toml ``[rasters]``) or ``rasters/ndvi_2022.tif`` / ``ndvi_2023.tif`` in
@@ -193,60 +220,50 @@ def greening_summary(
     threshold : float, default 0.05
         As :func:`vegetation_change`.
     kinds : iterable of LayerKind or str, default mine_restoration, afforestation
-        The kinds to check.
+        The kinds whose targets are checked.
     status : Status or str, default completed
-        Only features with this status are checked (what the progress table calls done).
+        Only plots with this status are checked (what the progress table calls done).
 
     Returns
     -------
     pandas.DataFrame
-        One row per target (the ``target`` column; the kind where it is empty), indexed by
-        it: ``kind``, ``features``, ``checked_mu`` (area of the features checked, 亩, summed
-        per feature, not overlap-aware), ``greened_mu``, ``unchanged_mu``, ``degraded_mu``,
-        ``no_data_mu`` and ``green_share`` (greened / checked, 0–1).
+        Indexed by target id (``target``; the kind for bare features): ``title``, ``kind``,
+        ``features`` (plots checked), ``checked_mu`` (the union of the plots, 亩),
+        ``greened_mu``, ``unchanged_mu``, ``degraded_mu``, ``no_data_mu`` (overlap-aware:
+        a shared area goes to the first of these verdicts; they add up to ``checked_mu``)
+        and ``green_share`` (greened / checked, 0–1). Targets with nothing to check are
+        left out.
+
+    Raises
+    ------
+    ThresholdError
+        If ``threshold`` is not a number in (0, 2).
+    ConfigError
+        If no NDVI rasters are given or found.
 
     Examples
     --------
     >>> import geopandas as gpd
-    >>> from shapely.geometry import box
     >>> from county_gis.raster.change import greening_summary
     >>> empty = gpd.GeoDataFrame({"kind": [], "status": []}, geometry=[], crs="EPSG:4490")
     >>> greening_summary(empty, "before.tif", "after.tif").empty  # nothing to check, no reads
     True
     """
-    wanted_kinds = [LayerKind.parse(k).value for k in kinds]
-    wanted_status = Status.parse(status).value
-    features = project_features(project)
-    missing = [c for c in ("kind", "status") if c not in features.columns]
-    if missing:
-        raise ValueError(
-            f"the project features lack the column(s) {', '.join(missing)}; load them with "
-            "county_gis.read_layer(..., kind=...) so they follow the canonical schema"
-        )
-    kind = features["kind"].map(lambda v: LayerKind.parse(v).value if pd.notna(v) else None)
-    stat = features["status"].map(lambda v: Status.parse(v).value if pd.notna(v) else None)
-    chosen = features[kind.isin(wanted_kinds).to_numpy() & (stat == wanted_status).to_numpy()]
-    columns = ["kind", "features", "checked_mu", "greened_mu", "unchanged_mu", "degraded_mu",
-               "no_data_mu", "green_share"]
-    if chosen.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="target"))
-    if before is None or after is None:
-        default_before, default_after = project_ndvi(project)
-        before = default_before if before is None else before
-        after = default_after if after is None else after
-    table = vegetation_change(chosen, before, after, threshold=threshold)
-    table["kind"] = kind.loc[chosen.index].to_numpy()
-    target = (chosen["target"] if "target" in chosen.columns
-              else pd.Series(None, index=chosen.index, dtype=object))
-    table["target"] = target.where(target.notna() & (target.astype(str) != ""),
-                                   table["kind"]).to_numpy()
-    areas = table.pivot_table(index="target", columns="verdict", values="area_mu",
-                              aggfunc="sum", fill_value=0.0)
-    out = pd.DataFrame(index=areas.index)
-    out["kind"] = table.groupby("target")["kind"].first()
-    out["features"] = table.groupby("target").size()
-    out["checked_mu"] = table.groupby("target")["area_mu"].sum()
-    for verdict in Verdict:
-        out[f"{verdict.value}_mu"] = areas.get(verdict.value, 0.0)
-    out["green_share"] = out["greened_mu"] / out["checked_mu"]
-    return out[columns]
+    from ..analysis.greening import Ndvi, as_linkable, select_plots, summary_table
+
+    threshold = check_threshold(threshold)
+    kinds = [LayerKind.parse(k) for k in kinds]
+    loaded = _load(project)
+    linkable = loaded if hasattr(loaded, "targets") else as_linkable(
+        project_features(loaded), kinds)
+    selected = select_plots(linkable, kinds=kinds, status=status)
+    ndvi = None
+    if selected:  # read (and look for) the rasters only when there is something to check
+        if before is None or after is None:
+            default_before, default_after = project_ndvi(loaded)
+            before = default_before if before is None else before
+            after = default_after if after is None else after
+        ndvi = Ndvi(before, after, threshold)
+    summary, _ = summary_table(selected, ndvi)
+    logger.info("greening_summary: %d target(s) checked", len(summary))
+    return summary
