@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from county_gis import read_layer
+from county_gis import DataError, read_layer
 from county_gis.io import Severity, parse_quantity
 from io_corpus import LAT, LON, overflow_numeric, plots_gdf, shapefile, write
 
@@ -141,3 +141,42 @@ def test_empty_layer_keeps_the_schema(tmp_path):
     assert len(out) == 0
     assert list(out.columns) == ["name", "kind", "status", "source_fid", "geometry"]
     assert out.attrs["load_report"].crs_decision.startswith("EPSG:4549 ")
+
+
+@pytest.mark.parametrize("engine", ["pyogrio", "fiona"])
+def test_dbf_numeric_cells_gdal_would_misread(tmp_path, engine):
+    # a European-locale tool wrote '30,5' into a numeric field; another wrote text into one
+    gdf = plots_gdf()
+    gdf["面积(亩)"] = [15.0, 30.5, 7.25]
+    path = shapefile(tmp_path, gdf, encoding="GBK", cpg="GBK")
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    assert data.count(b"30.5000000") == 1 and data.count(b"7.2500000") == 1
+    dbf.write_bytes(data.replace(b"30.5000000", b"30,5000000").replace(b" 7.2500000",
+                                                                        b" 7.25mu   "))
+    out = read_layer(path, engine=engine)
+    report = out.attrs["load_report"]
+    # GDAL alone reads 30 and 7.25: the comma case is read as written, the text case refused
+    assert out["stated_area_mu"].tolist()[:2] == [15.0, 30.5]
+    assert math.isnan(out["stated_area_mu"].iloc[2])
+    found = [(n.code, n.fid, n.field, n.severity) for n in report.select("value")]
+    assert found == [("value.decimal_comma", 1, "面积(亩)", Severity.ASSUMPTION),
+                     ("value.unreadable", 2, "面积(亩)", Severity.PROBLEM)]
+    assert report.select("value.decimal_comma")[0].message == (
+        "decimal comma in the numeric cell '30,500000000000000' read as 30.5 (GDAL would read "
+        "30)")
+    with pytest.raises(DataError, match=r"plots\.shp:plots#1 \(面积\(亩\)\): decimal comma in "
+                       r"the numeric cell '30,500000000000000' read as 30\.5 .*strict=True"):
+        read_layer(path, engine=engine, strict=True)
+
+
+def test_source_fields_named_like_added_columns_kept(tmp_path):
+    gdf = gpd.GeoDataFrame({"source_fid": ["A-1"], "名称": ["y"]}, geometry=[Point(LON, LAT)],
+                           crs=4490)
+    out = read_layer(write(gdf, tmp_path / "a.gpkg"))
+    assert list(out.columns) == ["name", "kind", "status", "source_fid_source", "source_fid",
+                                 "geometry"]
+    assert (out["source_fid_source"].tolist(), out["source_fid"].tolist()) == (["A-1"], [1])
+    [note] = out.attrs["load_report"].select("field.renamed")
+    assert note.message == ("field 'source_fid' is kept as 'source_fid_source': county_gis adds "
+                            "a 'source_fid' column of its own")

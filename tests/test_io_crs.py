@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+from pyproj import Transformer
 from shapely.geometry import Point
 
 from county_gis import CRSError, geodesic_area, read_layer
 from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
 from county_gis.io._offsets import bd09_to_wgs84, gcj02_to_bd09
-from io_corpus import E40, E41, LAT, LON, N40, esri_prj, gk_plots, shapefile, write
+from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, write
 
 ENGINES = ["pyogrio", "fiona"]
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -77,14 +83,17 @@ def test_degrees_in_county_inferred(tmp_path):
 def test_lat_lon_swapped_refused(tmp_path):
     gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(LAT, LON)])
     path = shapefile(tmp_path, gdf, prj=None)
-    with pytest.raises(CRSError, match="latitude/longitude swapped"):
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: coordinates look like latitude/"
+                       r"longitude swapped \(x 42\.10000\.\.42\.10000, y 121\.60000\.\.121\.60000: "
+                       r"x holds latitudes, y longitudes\); put longitude in x"):
         read_layer(path)
 
 
 def test_prefix_contradicts_prj_zone(tmp_path):
     # eastings carry prefix 40, the .prj says zone 41 with prefix
     path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4529))
-    with pytest.raises(CRSError, match=r"zone prefix 40 but the file's CRS is CGCS2000 / "
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: eastings 40600000\.\.40603000 carry "
+                       r"the zone prefix 40 but the file's CRS is CGCS2000 / "
                        r"3-degree Gauss-Kruger zone 41 \(zone 41\); declare crs='EPSG:4528'"):
         read_layer(path)
 
@@ -99,7 +108,7 @@ def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
 def test_zone40_data_with_zone41_prj_lands_outside(tmp_path):
     # plain zone-40 eastings (east of CM 120E) read as zone 41 land ~250 km west, outside
     path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4550))
-    with pytest.raises(CRSError, match=r"after transforming from EPSG:4550 .* outside the "
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: after transforming from EPSG:4550 .* outside the "
                        r"county .*look like EPSG:4549 .*declare crs='EPSG:4549'"):
         read_layer(path)
 
@@ -130,14 +139,18 @@ def test_survey_table_x_northing(tmp_path):
 def test_gk_eastings_straddling_refused(tmp_path):
     gdf = gpd.GeoDataFrame(geometry=[Point(480_000, N40), Point(520_000, N40)])
     path = shapefile(tmp_path, gdf, prj=None)
-    with pytest.raises(CRSError, match="straddle 500 km"):
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: eastings 480000\.\.520000 \(no zone "
+                       r"prefix\) straddle 500 km, .*declare the CRS \(crs='EPSG:4549' for zone "
+                       r"40, 'EPSG:4550' for zone 41\)"):
         read_layer(path)
 
 
 def test_degrees_outside_county_refused(tmp_path):
     gdf = gpd.GeoDataFrame(geometry=[Point(116.4, 39.9)])  # Beijing
     path = shapefile(tmp_path, gdf, prj=None)
-    with pytest.raises(CRSError, match=r"degrees \(x 116.40000..116.40000.*outside the county"):
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: the layer has no CRS and its degrees "
+                       r"\(x 116\.40000\.\.116\.40000, y 39\.90000\.\.39\.90000\) are outside the "
+                       r"county \(121\.02-122\.43E, 41\.76-42\.57N\); declare the CRS with crs="):
         read_layer(path)
 
 
@@ -184,15 +197,21 @@ def test_bd09_inverse_agrees_with_iterative_inverse():
 
 def test_source_crs_on_projected_layer_refused(tmp_path):
     path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4549))
-    with pytest.raises(CRSError, match="source_crs='gcj02' applies to longitude/latitude"):
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: source_crs='gcj02' applies to "
+                       r"longitude/latitude picked on a web map, but the layer is in CGCS2000 / "
+                       r"3-degree Gauss-Kruger CM 120E; drop source_crs or fix crs="):
         read_layer(path, source_crs="gcj02")
 
 
 def test_zone41_inferred_lands_in_east(tmp_path):
     path = shapefile(tmp_path, gk_plots(41), prj=None)
     gdf = read_layer(path)
-    assert 121.9 < gdf.geometry.iloc[0].centroid.x < 122.1
-    assert E41 < 500_000
+    assert gdf.attrs["load_report"].crs_decision.startswith("EPSG:4550 ")
+    # the square's lower left corner (420,000 E, 4,660,000 N in zone 41) as PROJ puts it
+    x, y = Transformer.from_crs(4550, 4490, always_xy=True).transform(E41, N41)
+    assert (x, y) == pytest.approx((122.033334, 42.071222), abs=1e-6)
+    corners = gdf.geometry.iloc[0].exterior.coords  # written clockwise by the shapefile driver
+    assert sum(c == pytest.approx((x, y), abs=1e-12) for c in corners) == 1
 
 
 def test_outside_area_of_use_refused(tmp_path):
@@ -203,7 +222,7 @@ def test_outside_area_of_use_refused(tmp_path):
     x, y = Transformer.from_crs(4490, 2383, always_xy=True).transform(LON, LAT)
     gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(x, y)])
     path = shapefile(tmp_path, gdf, prj=esri_prj(2383))
-    with pytest.raises(CRSError, match=r"read as EPSG:2383 .* lie at x 121.60000..121.60000, "
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: the coordinates, read as EPSG:2383 .* lie at x 121.60000..121.60000, "
                        r"y 42.10000..42.10000 .*outside that CRS's area of use \(112.5-115.5E, "
                        r"21.52-45.45N, \+1.5 degrees\)"), pytest.warns(LegacyDatumWarning):
         read_layer(path)
@@ -212,7 +231,7 @@ def test_outside_area_of_use_refused(tmp_path):
 def test_declared_lonlat_crs_with_swapped_axes(tmp_path):
     gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(LAT, LON)], crs=4490)
     path = write(gdf, tmp_path / "swapped.gpkg")
-    with pytest.raises(CRSError, match=r"the file's CRS says China Geodetic Coordinate System "
+    with pytest.raises(CRSError, match=r"swapped\.gpkg:swapped: the file's CRS says China Geodetic Coordinate System "
                        r"2000 \(longitude, latitude\) but the coordinates look like "
                        r"latitude/longitude swapped"):
         read_layer(path)
@@ -221,5 +240,78 @@ def test_declared_lonlat_crs_with_swapped_axes(tmp_path):
 def test_declared_crs_on_survey_table_with_x_northing(tmp_path):
     csv = tmp_path / "survey.csv"
     csv.write_text(f"点号,X,Y\nJ1,{N40:.3f},{E40:.3f}\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"look like a survey table with X = northing, Y = easting"):
+    with pytest.raises(CRSError, match=r"survey\.csv:survey: the coordinates, read as EPSG:4549 "
+                       r".*outside that CRS's area of use .*the coordinates look like a survey "
+                       r"table with X = northing, Y = easting .*swap the columns, or leave crs= "
+                       r"out to let county_gis infer it"):
         read_layer(csv, crs="EPSG:4549")
+
+
+@pytest.mark.parametrize(("epsg", "decision", "datum"), [
+    (2385, "EPSG:2385 (Xian 1980 / 3-degree Gauss-Kruger CM 120E)", "Xian 1980"),
+    (2437, "EPSG:2437 (Beijing 1954 / 3-degree Gauss-Kruger CM 120E)", "Beijing 1954"),
+    (4549, "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)", "China 2000"),
+])
+def test_esri_prj_identified_with_epsg_and_datum(tmp_path, epsg, decision, datum):
+    prj = esri_prj(epsg)
+    assert prj.startswith("PROJCS[") and "AUTHORITY" not in prj  # no code to read off
+    path = shapefile(tmp_path, gk_plots(40), prj=prj)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gdf = read_layer(path)
+    report = gdf.attrs["load_report"]
+    assert report.crs_decision == decision
+    assert report.crs_evidence.endswith(f"; datum {datum})")
+    legacy = [n.code for n in report.problems] == ["crs.legacy_datum"]
+    assert legacy == (epsg != 4549)
+    assert [w.category for w in caught] == ([LegacyDatumWarning] if legacy else [])
+
+
+def test_zone41_plot_read_as_zone40_caught(tmp_path):
+    # the reverse mistake: zone-41 eastings (~420 km) read as zone 40 land 230 km west
+    path = shapefile(tmp_path, gk_plots(41), prj=esri_prj(4549))
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: after transforming from EPSG:4549 .*"
+                       r"outside the county .*look like EPSG:4550 .*declare crs='EPSG:4550'"):
+        read_layer(path)
+
+
+def test_zone40_prefixed_plot_read_as_zone41_prefixed_caught(tmp_path):
+    # prefix-40 eastings under a prefix-41 .prj: 900 km west of zone 41's meridian, refused
+    path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4529))
+    with pytest.raises(CRSError, match=r"carry the zone prefix 40 but the file's CRS is "
+                       r"CGCS2000 / 3-degree Gauss-Kruger zone 41 \(zone 41\); declare "
+                       r"crs='EPSG:4528'"):
+        read_layer(path)
+    gdf = read_layer(path, crs="EPSG:4528")  # the fix the message names
+    assert gdf.attrs["load_report"].crs_decision.startswith("EPSG:4528 ")
+
+
+def test_some_features_outside_the_county_listed(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["县内", "北京", "县内"]},
+                           geometry=[Point(LON, LAT), Point(116.4, 39.9), Point(LON + 0.1, LAT)],
+                           crs=4490)
+    out = read_layer(write(gdf, tmp_path / "p.gpkg"))
+    [note] = out.attrs["load_report"].select("crs.outside_county")
+    assert (note.fid, note.severity) == (2, Severity.PROBLEM)
+    assert note.message == "feature lies outside the county bounding box (+0.2 degrees margin)"
+
+
+def test_gcj02_against_published_conversion(tmp_path):
+    # 25 real township seats picked on Amap (GCJ-02), and their published WGS84 conversion
+    seats = pd.read_csv(DATA / "township_seats_gcj02.csv", dtype={"code": str})
+    csv = tmp_path / "seats.csv"
+    seats.rename(columns={"gcj_lon": "经度", "gcj_lat": "纬度"}).drop(
+        columns=["lon", "lat"]).to_csv(csv, index=False)
+    out = read_layer(csv, source_crs="gcj02")
+    got = np.array([[p.x, p.y] for p in out.geometry])
+    # the same to the 6 decimals published, i.e. within 0.07 m (and well within 1 m)
+    np.testing.assert_array_equal(np.round(got, 6), seats[["lon", "lat"]].to_numpy())
+    error = _metres(got[:, 0], got[:, 1], seats["lon"].to_numpy(), seats["lat"].to_numpy())
+    assert error.max() < 0.07
+    # and it is the inverse: the forward formula gives the Amap points back to 1e-9 degree
+    glon, glat = wgs84_to_gcj02(got[:, 0], got[:, 1])
+    np.testing.assert_allclose(np.column_stack([glon, glat]),
+                               seats[["gcj_lon", "gcj_lat"]].to_numpy(), atol=1e-9, rtol=0)
+    shift = _metres(got[:, 0], got[:, 1], seats["gcj_lon"].to_numpy(),
+                    seats["gcj_lat"].to_numpy())
+    assert (shift.min(), shift.max()) == pytest.approx((486.0, 550.3), abs=0.1)

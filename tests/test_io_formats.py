@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from county_gis import LayerReadError, list_layers, read_layer, read_layers
+from county_gis import LayerReadError, geodesic_area, list_layers, read_layer, read_layers
 from county_gis.io import parse_degrees
 from io_corpus import E40, LAT, LON, N40, esri_prj, gk_plots, plots_gdf, shapefile, write
 
@@ -56,7 +56,8 @@ def test_formats_agree_across_engines(tmp_path, fmt):
                                   check_dtype=False)
 
 
-def test_multi_layer_gpkg_needs_a_layer_and_read_all_keeps_each_crs(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_multi_layer_gpkg_needs_a_layer_and_read_all_keeps_each_crs(tmp_path, engine):
     path = tmp_path / "project.gpkg"
     write(plots_gdf(), path, layer="造林")
     gk = gk_plots(40).set_crs(4549)
@@ -64,12 +65,16 @@ def test_multi_layer_gpkg_needs_a_layer_and_read_all_keeps_each_crs(tmp_path):
     assert list_layers(path) == {"造林": "Polygon", "地块_gk": "Polygon"}
     with pytest.raises(LayerReadError, match=r"has 2 layers \('造林', '地块_gk'\); pass "
                        r"layer=\.\.\. or read them all with read_layers\(\)"):
-        read_layer(path)
-    layers = read_layers(path)
+        read_layer(path, engine=engine)
+    layers = read_layers(path, engine=engine)
     assert list(layers) == ["造林", "地块_gk"]
     assert layers["造林"].attrs["load_report"].crs_decision.startswith("EPSG:4490 ")
     assert layers["地块_gk"].attrs["load_report"].crs_decision.startswith("EPSG:4549 ")
     assert all(g.crs.to_epsg() == 4490 for g in layers.values())
+    assert [len(g) for g in layers.values()] == [3, 2]
+    # the zone-40 squares, as read: 1 km x 1 km in the zone plane
+    assert geodesic_area(layers["地块_gk"], unit="m2", method="gk").tolist() == pytest.approx(
+        [1e6, 1e6], rel=1e-9)
 
 
 KML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -91,8 +96,9 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("packed", [False, True])
-def test_kml_all_folders_with_paths(tmp_path, packed):
+def test_kml_all_folders_with_paths(tmp_path, packed, engine):
     if packed:
         path = tmp_path / "项目.kmz"
         with zipfile.ZipFile(path, "w") as zf:
@@ -101,14 +107,14 @@ def test_kml_all_folders_with_paths(tmp_path, packed):
         path = tmp_path / "项目.kml"
         path.write_text(KML, encoding="utf-8")
     assert list_layers(path) == {"道路/2024": "LineString", "学校": "Point"}
-    gdf = read_layer(path)
+    gdf = read_layer(path, engine=engine)
     assert gdf["folder"].tolist() == ["道路/2024", "学校", "学校"]
     assert gdf["name"].tolist() == ["甲路", "一中", "二中"]
     assert gdf["description"].iloc[0] == "<p><b>里程</b>: 3.2公里</p>"
     assert gdf["status"].tolist() == ["under_construction", None, None]
-    schools = read_layer(path, layer="学校", kind="school")
+    schools = read_layer(path, layer="学校", kind="school", engine=engine)
     assert schools["name"].tolist() == ["一中", "二中"]
-    roads = read_layer(path, layer="道路", kind="road")
+    roads = read_layer(path, layer="道路", kind="road", engine=engine)
     assert roads.geometry.iloc[0].equals(LineString([(121.60, 42.10), (121.61, 42.10)]))
 
 
@@ -121,11 +127,12 @@ def test_dms(text, degrees):
     assert parse_degrees(text) == pytest.approx(degrees, abs=1e-12)
 
 
-def test_csv_with_dms_columns(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_csv_with_dms_columns(tmp_path, engine):
     path = tmp_path / "outfalls.csv"
     path.write_text("名称,东经,北纬,状态\n排污口1,121°30'36\",42°6'0\",完工\n"
                     "排污口2,121.6,42.2,计划\n排污口3,,,计划\n", encoding="utf-8")
-    gdf = read_layer(path, kind="outfall")
+    gdf = read_layer(path, kind="outfall", engine=engine)
     assert gdf.geometry.iloc[0].equals(Point(121.51, 42.1))
     assert gdf.geometry.iloc[1].equals(Point(121.6, 42.2))
     assert gdf.geometry.iloc[2] is None
@@ -133,7 +140,8 @@ def test_csv_with_dms_columns(tmp_path):
     assert null.fid == 2
 
 
-def test_xlsx_sheets(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_xlsx_sheets(tmp_path, engine):
     path = tmp_path / "学校.xlsx"
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"学校名称": ["一中"], "lon": [121.6], "lat": [42.1],
@@ -144,11 +152,13 @@ def test_xlsx_sheets(tmp_path):
     assert list(list_layers(path)) == ["2024", "测量"]
     with pytest.raises(LayerReadError, match="has 2 sheets"):
         read_layer(path)
-    sheet = read_layer(path, layer="2024", kind="school")
+    sheet = read_layer(path, layer="2024", kind="school", engine=engine)
     assert sheet.geometry.iloc[0].equals(Point(121.6, 42.1))
     assert sheet["floor_area_m2"].tolist() == [1200.0]
-    surveyed = read_layer(path, layer="测量")
+    surveyed = read_layer(path, layer="测量", engine=engine)
     assert surveyed.attrs["load_report"].crs_decision.startswith("EPSG:4549 ")
+    assert (surveyed.geometry.iloc[0].x, surveyed.geometry.iloc[0].y) == pytest.approx(
+        (121.20658, 41.97892), abs=1e-5)  # 600,000 E, 4,650,000 N in zone 40
 
 
 def test_csv_without_coordinates_refused(tmp_path):
@@ -170,7 +180,8 @@ def test_geoparquet_crs_kept(tmp_path):
     gk_plots(40).set_crs(4549).to_parquet(path)
     gdf = read_layer(path)
     assert gdf.attrs["load_report"].crs_decision.startswith("EPSG:4549 ")
-    assert 121.2 < gdf.geometry.iloc[0].centroid.x < 121.25
+    assert geodesic_area(gdf, unit="m2", method="gk").tolist() == pytest.approx([1e6, 1e6],
+                                                                              rel=1e-9)
 
 
 def test_shapefile_prj_esri_lonlat(tmp_path):
@@ -191,3 +202,16 @@ def test_kml_read_layers_never_double_counts(tmp_path):
     assert {k: v["name"].tolist() for k, v in layers.items()} == {
         "道路": ["丙路"], "道路/2024": ["甲路"], "学校": ["一中", "二中"]}
     assert len(read_layer(path)) == 4
+
+
+def test_table_formats_agree_across_engines(tmp_path):
+    """KML, CSV and XLSX are parsed by county_gis whatever the engine: the same layer comes out,
+    and the report says who parsed it."""
+    kml = tmp_path / "项目.kml"
+    kml.write_text(KML, encoding="utf-8")
+    csv = tmp_path / "t.csv"
+    csv.write_text("名称,经度,纬度\n甲,121.6,42.1\n", encoding="utf-8")
+    for path in (kml, csv):
+        a, b = (read_layer(path, engine=e) for e in ENGINES)
+        pd.testing.assert_frame_equal(a, b)
+        assert a.attrs["load_report"].engine == b.attrs["load_report"].engine == "county_gis"

@@ -6,11 +6,26 @@ import json
 
 import geopandas as gpd
 import pytest
+import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from county_gis import GeometryError, geodesic_area, geodesic_length, read_layer
 from county_gis.io import Severity, split_by_geometry
-from io_corpus import E40, LAT, LON, N40, bow_tie, esri_prj, roads_gdf, shapefile, square, write
+from io_corpus import (
+    E40,
+    LAT,
+    LON,
+    N40,
+    bow_tie,
+    esri_prj,
+    gpkg_without_index,
+    ring_area_m2,
+    roads_gdf,
+    set_gpkg_geometry,
+    shapefile,
+    square,
+    write,
+)
 
 ENGINES = ["pyogrio", "fiona"]
 
@@ -65,15 +80,17 @@ def test_bow_tie_reported_not_repaired_by_default(tmp_path):
     [note] = gdf.attrs["load_report"].select("geometry.invalid")
     assert note.fid == 1
     assert note.message.startswith("invalid geometry: Self-intersection[")
-    # the invalid ring's signed parts cancel: the area is nearly zero, not 20,000 m²
-    assert geodesic_area(gdf, unit="m2").iloc[1] < 1.0
+    # the invalid ring's signed parts cancel: 0.00995 m², not 20,000 m² (pyproj agrees)
+    area = geodesic_area(gdf, unit="m2").iloc[1]
+    assert area == pytest.approx(0.00995, abs=1e-5)
+    assert area == pytest.approx(ring_area_m2(gdf.geometry.iloc[1].exterior.coords), abs=1e-4)
 
 
 def test_bow_tie_make_valid_with_area_before_after(tmp_path):
     gdf = read_layer(_bow_tie_layer(tmp_path), repair="all")
     [note] = gdf.attrs["load_report"].repairs
     assert note.code == "geometry.repaired" and note.fid == 1 and note.unit == "m2"
-    assert note.before < 1.0
+    assert note.before == pytest.approx(0.00995, abs=1e-5)
     # two triangles of 200 m x 100 m / 2 = 10,000 m² each in the zone plane ...
     planar = geodesic_area(gdf, unit="m2", method="gk")
     assert planar.iloc[1] == pytest.approx(20_000.0, abs=1e-3)
@@ -205,3 +222,43 @@ def test_geometry_error_wins_over_a_refused_attribute_assumption(tmp_path):
         read_layer(path, kind="afforestation", strict=True)
     with pytest.raises(GeometryError, match="layer kind road_rebuild takes line geometries"):
         read_layer(path, kind="road_rebuild", strict=True)
+
+
+def test_bow_tie_plot_of_21600_square_metres(tmp_path):
+    # a plot digitised with two corners swapped: 0.002 x 0.00235 degrees, two triangles
+    x, y, a, b = LON, LAT, 0.002, 0.00235
+    ring = [(x, y), (x + a, y + b), (x + a, y), (x, y + b), (x, y)]
+    gdf = gpd.GeoDataFrame({"项目编号": ["ZL-9"]}, geometry=[Polygon(ring)], crs=4490)
+    path = write(gdf, tmp_path / "plots.gpkg")
+    kept = read_layer(path, kind="afforestation")
+    assert geodesic_area(kept, unit="m2").iloc[0] == 0.0  # what a plain read would measure
+    out = read_layer(path, kind="afforestation", repair="make_valid")
+    centre = (x + a / 2, y + b / 2)
+    right = ring_area_m2([centre, (x + a, y + b), (x + a, y), centre])
+    left = ring_area_m2([(x, y + b), (x, y), centre, (x, y + b)])
+    [note] = out.attrs["load_report"].repairs
+    assert (note.before, note.unit) == (0.0, "m2")
+    assert note.after == pytest.approx(abs(right) + abs(left), rel=1e-9)
+    assert note.after == pytest.approx(21_591.98, abs=0.01)
+    table = out.attrs["load_report"].to_frame()
+    row = table[table["code"] == "geometry.repaired"].iloc[0]
+    assert (row["fid"], row["before"], round(row["after"], 2)) == (1, 0.0, 21_591.98)
+    assert geodesic_area(out, unit="亩").iloc[0] == pytest.approx(note.after * 15 / 10_000)
+
+
+def test_m_values_dropped_with_a_note(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a", "b"]},
+                           geometry=[LineString([(LON, LAT), (LON + 0.01, LAT)])] * 2, crs=4490)
+    path = gpkg_without_index(gdf, tmp_path / "m.gpkg", "m")
+    measured = shapely.from_wkt(f"LINESTRING M ({LON} {LAT} 0, {LON + 0.01} {LAT} 827.2)")
+    set_gpkg_geometry(path, "m", 2, shapely.to_wkb(measured, flavor="iso"))
+    out = read_layer(path)
+    assert not shapely.has_m(out.geometry.to_numpy()).any()
+    [note] = out.attrs["load_report"].select("geometry.z_dropped")
+    assert note.message == "1 feature(s) have M coordinates; dropped (measurement is horizontal)"
+    assert out.geometry.iloc[1].equals(LineString([(LON, LAT), (LON + 0.01, LAT)]))
+    # fiona hands over GeoJSON-like geometries, which have no M: the same geometry comes out,
+    # but fiona has dropped the M values before county_gis can see (and note) them
+    other = read_layer(path, engine="fiona")
+    assert other.geometry.geom_equals_exact(out.geometry, tolerance=0).all()
+    assert other.attrs["load_report"].select("geometry.z_dropped") == []

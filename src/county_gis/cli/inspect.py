@@ -29,12 +29,19 @@ def render(summaries: list[dict], title: str) -> list[Table]:
     overview = Table(title=title)
     for header in ("图层 layer", "几何 geometry", "要素 features", "坐标系 CRS", "编码 encoding",
                    "问题 problems"):
-        overview.add_column(header)
+        overview.add_column(header, overflow="fold")
     details = []
     for s in summaries:
+        if s.get("skipped"):
+            overview.add_row(s["layer"], "—", "—", f"[dim]{s['skipped']}[/dim]", "—", "—")
+            continue
         if s["error"]:
             overview.add_row(s["layer"], s["declared_geometry_type"], "—",
-                             f"[red]{s['error']}[/red]", "—", "—")
+                             "[red]not read (see below)[/red]", "—", "[red]error[/red]")
+            table = Table(title=f"{s['layer']}: error", title_justify="left")
+            table.add_column("message", overflow="fold")
+            table.add_row(f"[red]{s['error']}[/red]")
+            details.append(table)
             continue
         counts: dict[str, int] = {}
         for note in s["notes"]:
@@ -48,7 +55,7 @@ def render(summaries: list[dict], title: str) -> list[Table]:
         if s["notes"] or s["warnings"]:
             table = Table(title=f"{s['layer']}: notes", title_justify="left")
             for header in ("where", "severity", "code", "message"):
-                table.add_column(header)
+                table.add_column(header, overflow="fold")
             for note in s["notes"]:
                 style = _STYLE.get(note["severity"], "")
                 table.add_row(_place(note), f"[{style}]{note['severity']}[/{style}]",

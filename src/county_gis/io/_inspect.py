@@ -26,7 +26,8 @@ def inspect_source(path: str | os.PathLike[str], **kwargs: Any) -> list[dict[str
     list of dict
         Per layer: ``layer``, ``driver``, ``geometry_types``, ``feature_count``,
         ``crs_decision``, ``crs_evidence``, ``encoding``, ``encoding_evidence``, ``notes``
-        (every assumption, repair and problem), ``error`` (None or the message).
+        (every assumption, repair and problem), ``error`` (None or the message), ``skipped``
+        (None, or why the layer was not read: a table without a geometry column).
 
     Examples
     --------
@@ -42,7 +43,11 @@ def inspect_source(path: str | os.PathLike[str], **kwargs: Any) -> list[dict[str
     summaries = []
     for name, geometry_type in list_layers(path).items():
         summary: dict[str, Any] = {"layer": name, "declared_geometry_type": geometry_type,
-                                   "error": None, "warnings": []}
+                                   "error": None, "skipped": None, "warnings": []}
+        if geometry_type in ("None", ""):  # as read_layers() does
+            summary["skipped"] = "attribute table without a geometry column; not a layer"
+            summaries.append(summary)
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
