@@ -22,4 +22,8 @@ def test_regreening_notebook_runs(tmp_path):
                      for o in outputs)
     assert "ndvi_2023.tif  580 x 420 px" in text
     assert "elevation (m)" in text
-    assert "PNG " in text and "KB, bounds" in text
+    assert "115 completed plots of 135 mine-restoration / afforestation plots" in text
+    assert "greened" in text and "green_share" in text
+    assert "regreening.html (" in text and "self-contained" in text
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("data-asset" in h and "leaflet.js" in h for h in html)  # the map displayed inline

@@ -365,3 +365,15 @@ def test_render_overview_writes_maps_overview(tmp_path):
         render_overview(make_project(), tmp_path / "maps", progress_table=make_progress())
     assert render_overview(make_project(), tmp_path / "maps", progress_table=make_progress(),
                            overwrite=True).path == saved.path
+
+
+def test_progress_panel_shows_how_much_is_green_from_above(tmp_path):
+    table = make_progress(hostile=False).assign(greened=[1000.0, float("nan")],
+                                                green_share=[1000.0 / 1380.27, float("nan")])
+    page = save_map(make_map(make_project(hostile=False), progress_table=table),
+                    tmp_path / "m.html").path.read_text(encoding="utf-8")
+    [panel] = [b for b in _blocks(page).values() if isinstance(b, dict) and "greenText" in b]
+    assert panel["greenText"] == "其中遥感核查变绿"
+    plots, roads = panel["rows"]
+    assert plots["greened"] == 1000.0 and plots["greenShare"] == pytest.approx(0.72449, abs=1e-5)
+    assert roads["greened"] is None and roads["greenShare"] is None

@@ -25,10 +25,14 @@ __all__ = ["overview"]
               help="Background (none works offline).")
 @click.option("--rasters/--no-rasters", default=True, show_default=True,
               help="Add the project's rasters to the map (switched off until ticked).")
+@click.option("--greening/--no-greening", default=None,
+              help="NDVI check of the completed regreening and afforestation in the table and "
+                   "the progress panel [default: on when the project has ndvi_before and "
+                   "ndvi_after rasters].")
 @overwrite_option
 @handle_errors
 def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
-             overwrite: bool) -> None:
+             greening: bool | None, overwrite: bool) -> None:
     """Print the progress of PROJECT against every target and render its overview map.
 
     PROJECT is a project.toml or its folder (default: the bundled 阜新蒙古族自治县 project).
@@ -43,7 +47,9 @@ def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
     target = Path(out_dir) / "overview.html"
     check_overwrite(target, overwrite)  # fail before the work, not after
     loaded = load_project(project)
-    details = print_progress(loaded)
+    if greening is None:
+        greening = {"ndvi_before", "ndvi_after"} <= set(loaded.rasters)
+    details = print_progress(loaded, greening=greening)
     saved = render_overview(loaded, out_dir, overwrite=overwrite, basemap=basemap,
                             progress_table=details.table, rasters=None if rasters else [])
     click.echo(f"map: {saved}")

@@ -73,7 +73,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
     Language.ZH: {
         "boundary": "县界", "townships": "乡镇", "approximate": "位置近似",
         "legend": "图例", "kinds": "项目类型", "statuses": "建设状态",
-        "progress": "目标完成进度", "completed": "已完工", "collapse": "收起 / 展开",
+        "progress": "目标完成进度", "completed": "已完工", "greened": "其中遥感核查变绿",
+        "collapse": "收起 / 展开",
         "search": "搜索项目名称", "none": "无匹配项目",
         "line": "测距离", "area": "测面积", "finish": "完成", "clear": "清除",
         "hint": "在地图上单击添加测量点", "length": "长度", "area_result": "面积",
@@ -85,6 +86,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "boundary": "County boundary", "townships": "Townships", "approximate": "approximate",
         "legend": "Legend", "kinds": "Project kinds", "statuses": "Status",
         "progress": "Progress against targets", "completed": "completed",
+        "greened": "of which green from above (NDVI)",
         "collapse": "collapse / expand", "search": "Search project name", "none": "No match",
         "line": "Distance", "area": "Area", "finish": "Finish", "clear": "Clear",
         "hint": "Click on the map to add points", "length": "Length", "area_result": "Area",
@@ -139,6 +141,7 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
         else:
             pct = _number(record.get("pct_completed"))
         notes = record.get("notes")
+        greened = _number(record.get("greened"))
         rows.append({
             "title": str(record.get("title")),
             "unit": _unit_label(record.get("unit")),
@@ -147,12 +150,15 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
             "under_construction": _number(record.get("under_construction")),
             "completed": completed,
             "pct": pct,
+            "greened": greened,
+            "greenShare": _number(record.get("green_share")) if greened is not None else None,
             "notes": None if notes is None or (isinstance(notes, float) and math.isnan(notes))
             else str(notes) or None,
         })
     return {
         "title": texts["progress"],
         "completedText": texts["completed"],
+        "greenText": texts["greened"],
         "collapseText": texts["collapse"],
         "statusLabels": {s.value: s.label for s in Status},
         "rows": rows,

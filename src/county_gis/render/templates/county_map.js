@@ -578,6 +578,10 @@
         el("div", "cg-progress-text",
            data.completedText + " " + fmt(r.completed) + " / " + fmt(r.target) + " " + (r.unit || "") +
            " (" + pct + ")", item);
+        if (r.greened !== null && r.greened !== undefined) {
+          el("div", "cg-progress-green", data.greenText + " " + fmt(r.greened) + " " + (r.unit || "") +
+             " (" + fmt(100 * r.greenShare, 1) + "%)", item);
+        }
         if (r.notes) el("div", "cg-progress-note", r.notes, item);
       });
       var key = el("div", "cg-progress-key", null, box);
