@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import geopandas as gpd
 import pytest
@@ -86,3 +87,42 @@ def test_unknown_unit_is_one_clear_error(plots_gpkg):
     result = CliRunner().invoke(main, ["measure", str(path), "--unit", "acre"])
     assert result.exit_code == 2
     assert "unknown unit 'acre'; valid area units: m2 (平方米), mu (亩)" in result.output
+
+
+@pytest.fixture()
+def two_layers(tmp_path):
+    """A GeoPackage with a plot layer and a road layer."""
+    path = tmp_path / "two.gpkg"
+    gpd.GeoDataFrame({"name": ["甲"]}, geometry=[box(121.60, 42.10, 121.61, 42.11)],
+                     crs="EPSG:4490").to_file(path, layer="plots", driver="GPKG")
+    gpd.GeoDataFrame({"name": ["乙路"]}, geometry=[LineString([(121.6, 41.9), (121.6, 42.4)])],
+                     crs="EPSG:4490").to_file(path, layer="roads", driver="GPKG")
+    return path
+
+
+def test_layer_option_picks_the_layer(two_layers):
+    result = CliRunner().invoke(main, ["measure", str(two_layers), "--layer", "roads",
+                                       "--unit", "公里"])
+    assert result.exit_code == 0, result.output
+    assert ":roads — geodesic" in result.stdout
+    # half a degree of latitude centred on 42.15°N: (111,132.954 - 559.822 cos 2φ
+    # + 1.175 cos 4φ) / 2 m = 55.538 公里
+    assert "55.538" in result.stdout
+    assert "乙路" in result.stdout and "甲" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], r"has 2 layers \('plots', 'roads'\); pass layer=\.\.\."),
+        (["--layer", "nope"], r"two\.gpkg:nope: .*could not be opened"),
+    ],
+)
+def test_library_errors_are_one_line_on_stderr(two_layers, args, message):
+    result = CliRunner().invoke(main, ["measure", str(two_layers), *args])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert "Traceback" not in result.output

@@ -162,13 +162,79 @@ def test_plots_agree_with_geographiclib(lon, lat, hectares, n, seed):
     ours = geodesic_area(plot, crs="EPSG:4490").iloc[0]
     ref, perimeter = GEOD.geometry_area_perimeter(plot)
     # GeographicLib sums per-edge areas measured from the equator; its own round-off is about
-    # 2e-6 m² per vertex here (see README, performance), which bounds the comparison for the
-    # smallest plots. An equal-area projection centred on the plot gives a second reference.
+    # 2e-6 m² per vertex here (see README, performance, and the exact 40-digit reference test
+    # above), which bounds the comparison for the smallest plots. An equal-area projection
+    # centred on the plot gives a second reference, without that round-off.
     assert ours == pytest.approx(abs(ref), rel=1e-7, abs=2e-6 * n)
     laea = f"+proj=laea +lat_0={lat} +lon_0={lon} +ellps=GRS80"
     projected = gpd.GeoSeries([plot], crs="EPSG:4490").to_crs(laea).area.iloc[0]
     assert ours == pytest.approx(projected, rel=1e-9)
     assert geodesic_perimeter(plot, crs="EPSG:4490").iloc[0] == pytest.approx(perimeter, rel=1e-8)
+
+
+def exact_area(geom: Polygon) -> float:
+    """Area of a small ring in 40-digit arithmetic: the authalic sphere, edge by edge.
+
+    Each edge's trapezoid to the equator on the authalic sphere (which preserves area
+    exactly) is 2 atan(tan(Δλ/2) (t₁ + t₂) / (1 + t₁ t₂)), t = tan(β/2). Edges are taken as
+    great circles there; for edges of a few metres the difference to the geodesic is
+    below 1e-12 of the area (it grows with the cube of the edge length).
+    """
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(40):
+        a, e2 = mp.mpf(GEOD.a), mp.mpf(GEOD.es)
+        e = mp.sqrt(e2)
+
+        def q(s):
+            return (1 - e2) * (s / (1 - e2 * s * s) + mp.atanh(e * s) / e)
+
+        qp = q(mp.mpf(1))
+        coords = shapely.get_coordinates(geom.exterior)
+        sb = [q(mp.sin(mp.radians(mp.mpf(float(y))))) / qp for y in coords[:, 1]]
+        t = [s / (1 + mp.sqrt(1 - s * s)) for s in sb]
+        total = mp.mpf(0)
+        for i in range(len(coords) - 1):
+            half = mp.radians(mp.mpf(float(coords[i + 1, 0])) - mp.mpf(float(coords[i, 0]))) / 2
+            total += 2 * mp.atan(mp.tan(half) * (t[i] + t[i + 1]) / (1 + t[i] * t[i + 1]))
+        return float(abs(a * a * qp / 2 * total))
+
+
+@pytest.mark.parametrize(("hectares", "n", "seed"), [(0.1, 120, 1), (0.1, 200, 2), (0.3, 60, 3), (1.0, 20, 4)])
+def test_small_plots_agree_with_an_exact_40_digit_reference(hectares, n, seed):
+    # GeographicLib differs from this reference by up to ~1.5e-7 on 0.1 ha plots (its own
+    # round-off; bench/measure.py prints it); county_gis must not.
+    rng = np.random.default_rng(seed)
+    plot = star(*SEAT, math.sqrt(hectares * 1e4 / math.pi) / 0.875, n, rng)
+    exact = exact_area(plot)
+    assert exact == pytest.approx(hectares * 1e4, rel=0.5)  # the plot is about the size asked
+    assert geodesic_area(plot, crs="EPSG:4490").iloc[0] == pytest.approx(exact, rel=1e-9)
+
+
+def test_area_does_not_move_when_the_plot_moves_along_its_parallel():
+    # A shift in longitude (or a mirror across the equator) is an exact symmetry of the
+    # ellipsoid: the area must not change. (GeographicLib's own results for this plot spread
+    # by ~1e-7: the round-off the 1e-7 comparison with it runs into.)
+    rng = np.random.default_rng(5)
+    plot = star(*SEAT, 20.0, 120, rng)  # ~0.1 ha
+    coords = shapely.get_coordinates(plot)
+    shifts = np.array([0.0, -60.0, -1.0, 0.37, 1.0, 13.0, 57.0])
+    moved = [Polygon(np.column_stack([coords[:, 0] + s, coords[:, 1]])) for s in shifts]
+    moved.append(Polygon(np.column_stack([coords[:, 0], -coords[:, 1]])))
+    areas = geodesic_area(moved, crs="EPSG:4490").to_numpy()
+    assert areas.max() / areas.min() - 1.0 < 1e-10
+
+
+def test_edges_across_the_antimeridian():
+    # 0.01° × 0.01° straddling 180°, and the same at 0°: the same area and boundary
+    across = Polygon([(179.995, 42.0), (-179.995, 42.0), (-179.995, 42.01), (179.995, 42.01)])
+    here = box(-0.005, 42.0, 0.005, 42.01)
+    area = geodesic_area([across, here], crs="EPSG:4490").to_numpy()
+    assert area[0] == pytest.approx(area[1], rel=1e-9)
+    assert area[0] == pytest.approx(geod_area(across), rel=1e-7)
+    road = LineString([(179.999, 42.0), (-179.999, 42.0)])  # 0.002° of longitude, ~166 m
+    assert geodesic_length(road, crs="EPSG:4490").iloc[0] == pytest.approx(
+        GEOD.geometry_length(road), rel=1e-9
+    )
 
 
 # --- structure: holes, orientation, parts, types ----------------------------------------
@@ -220,6 +286,69 @@ def test_empty_and_null_geometries_are_nan_and_counted():
         area = geodesic_area(data)
     assert area.iloc[0] > 0
     assert area.iloc[1:].isna().all()
+
+
+def test_empty_and_null_give_exactly_one_warning():
+    data = gpd.GeoSeries([None, Polygon(), box(121.6, 42.1, 121.61, 42.11)], crs="EPSG:4490")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        geodesic_area(data)
+    assert [str(w.message) for w in caught] == [
+        "2 of 3 features have no area and are NaN (null: 1, empty: 1)"
+    ]
+    assert caught[0].category is MeasureWarning
+    assert caught[0].filename == __file__  # points at the caller, not at county_gis
+
+
+def test_empty_parts_of_multigeometries_add_nothing():
+    tri = "(121.6 42.1, 121.61 42.1, 121.61 42.11, 121.6 42.1)"
+    polys = shapely.from_wkt([f"POLYGON ({tri})", f"MULTIPOLYGON (({tri}), EMPTY)"])
+    area = geodesic_area(polys, crs="EPSG:4490").to_numpy()
+    assert area[1] == area[0]  # the empty part neither adds nor doubles anything
+    assert geodesic_perimeter(polys, crs="EPSG:4490").iloc[1] == pytest.approx(
+        geodesic_perimeter(polys[:1], crs="EPSG:4490").iloc[0], rel=1e-15
+    )
+    lines = shapely.from_wkt(["LINESTRING (121.6 42.1, 121.61 42.1)",
+                              "MULTILINESTRING (EMPTY, (121.6 42.1, 121.61 42.1), EMPTY)"])
+    length = geodesic_length(lines, crs="EPSG:4490").to_numpy()
+    assert length[1] == length[0]
+
+
+def test_mixed_types_name_each_kind_left_out():
+    data = [
+        box(121.6, 42.1, 121.61, 42.11),
+        shapely.from_wkt("GEOMETRYCOLLECTION (POINT (121.6 42.1))"),
+        shapely.MultiPoint([(121.6, 42.1), (121.7, 42.2)]),
+        LineString([(121.6, 42.1), (121.61, 42.1)]),
+    ]
+    with pytest.warns(MeasureWarning, match=r"^3 of 4 features have no area and are NaN \(LineString: 1, MultiPoint: 1, GeometryCollection: 1\); lines have no area"):
+        area = geodesic_area(data, crs="EPSG:4490")
+    assert area.notna().tolist() == [True, False, False, False]
+
+
+def test_measure_table_warns_once_for_all_three_quantities():
+    data = gpd.GeoDataFrame(geometry=[box(121.6, 42.1, 121.61, 42.11), None, Point(121.6, 42.1)],
+                            crs="EPSG:4490")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = measure_table(data)
+    assert [str(w.message) for w in caught] == [
+        "2 of 3 features have no area or length and are NaN (null: 1, Point: 1)"
+    ]
+    assert table.iloc[1:, 1:].isna().all().all()
+
+
+def test_lonlat_input_needs_no_transformer(monkeypatch):
+    import county_gis.measure as measure_module
+
+    def no_transform(*args, **kwargs):
+        raise AssertionError("EPSG:4490 / EPSG:4326 coordinates must be used as they are")
+
+    monkeypatch.setattr(measure_module, "to_lonlat", no_transform)
+    plot = box(121.6, 42.1, 121.61, 42.11)
+    cgcs, wgs = (geodesic_area(plot, crs=c).iloc[0] for c in ("EPSG:4490", "EPSG:4326"))
+    assert cgcs == wgs  # GRS80 and WGS 84 differ by 1e-10 in flattening: the same to print
+    assert geodesic_length(plot.boundary, crs="EPSG:4326").iloc[0] > 0
 
 
 def test_output_is_aligned_to_the_input_index():
@@ -307,7 +436,9 @@ def test_unknown_unit_lists_the_valid_ones():
     ("name", "unit"),
     [("亩", AreaUnit.MU), ("MU", AreaUnit.MU), ("公顷", AreaUnit.HECTARE), ("hectare", AreaUnit.HECTARE),
      ("km²", AreaUnit.SQUARE_KILOMETRE), ("平方千米", AreaUnit.SQUARE_KILOMETRE),
-     ("万亩", AreaUnit.WAN_MU), ("square metre", AreaUnit.SQUARE_METRE)],
+     ("万亩", AreaUnit.WAN_MU), ("square metre", AreaUnit.SQUARE_METRE),
+     ("平方米", AreaUnit.SQUARE_METRE), ("平方公里", AreaUnit.SQUARE_KILOMETRE), ("ha", AreaUnit.HECTARE),
+     ("wan mu", AreaUnit.WAN_MU), ("km2", AreaUnit.SQUARE_KILOMETRE), ("m²", AreaUnit.SQUARE_METRE)],
 )
 def test_area_units_in_chinese_and_english(name, unit):
     assert AreaUnit.parse(name) is unit
@@ -315,7 +446,19 @@ def test_area_units_in_chinese_and_english(name, unit):
 
 def test_length_units_in_chinese_and_english():
     assert LengthUnit.parse("千米") is LengthUnit.KILOMETRE
+    assert LengthUnit.parse("公里") is LengthUnit.KILOMETRE
+    assert LengthUnit.parse("km") is LengthUnit.KILOMETRE
+    assert LengthUnit.parse("米") is LengthUnit.METRE
     assert LengthUnit.parse("metres") is LengthUnit.METRE
+
+
+def test_units_convert_by_hand_checkable_factors():
+    assert AreaUnit.MU.from_base(1e4) == pytest.approx(15.0, rel=1e-15)  # 1 公顷 = 15 亩
+    assert AreaUnit.WAN_MU.to_base(1.0) == pytest.approx(6_666_666.667, abs=1e-3)
+    assert AreaUnit.SQUARE_KILOMETRE.to_base(1.0) == AreaUnit.MU.to_base(1500.0)
+    assert LengthUnit.KILOMETRE.from_base(200_000.0) == 200.0  # the 200 km road target
+    square = box(500_000, 4_650_000, 501_000, 4_651_000)  # 1 km² on the zone-41 plane
+    assert geodesic_area(square, crs="EPSG:4550", method="gk", unit="亩").iloc[0] == pytest.approx(1500.0, rel=1e-9)
 
 
 def test_unknown_method_is_refused():
