@@ -198,6 +198,11 @@ def lying_zip(archive: Path, name: str, data: bytes, declared: int) -> Path:
     return archive
 
 
+def noted(report: object, code: str) -> list[tuple[object, ...]]:
+    """(code, fid, field, severity) of the notes of ``report`` whose code starts with ``code``."""
+    return [(n.code, n.fid, n.field, n.severity) for n in report.select(code)]  # type: ignore
+
+
 def ring_area_m2(coords: list[tuple[float, float]]) -> float:
     """Signed geodesic area (GRS80, m²) of one lon/lat ring as pyproj computes it: an
     independent check of county_gis's own measurement."""
@@ -211,7 +216,7 @@ def ring_area_m2(coords: list[tuple[float, float]]) -> float:
 __all__ = [
     "E40", "E41", "LAT", "LON", "N40", "N41",
     "Point", "bow_tie", "drop_last_dbf_record", "esri_prj", "gk_plots", "gpkg_without_index",
-    "lying_zip", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
+    "lying_zip", "noted", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
     "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "unclose_last_ring", "write",
     "zip_files", "zip_shapefile",
 ]

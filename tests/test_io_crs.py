@@ -89,15 +89,6 @@ def test_lat_lon_swapped_refused(tmp_path):
         read_layer(path)
 
 
-def test_prefix_contradicts_prj_zone(tmp_path):
-    # eastings carry prefix 40, the .prj says zone 41 with prefix
-    path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4529))
-    with pytest.raises(CRSError, match=r"plots\.shp:plots: eastings 40600000\.\.40603000 carry "
-                       r"the zone prefix 40 but the file's CRS is CGCS2000 / "
-                       r"3-degree Gauss-Kruger zone 41 \(zone 41\); declare crs='EPSG:4528'"):
-        read_layer(path)
-
-
 def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
     path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4549))
     with pytest.raises(CRSError, match=r"carry the zone prefix 40 but the file's CRS is .*"
@@ -105,11 +96,15 @@ def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
         read_layer(path)
 
 
-def test_zone40_data_with_zone41_prj_lands_outside(tmp_path):
-    # plain zone-40 eastings (east of CM 120E) read as zone 41 land ~250 km west, outside
-    path = shapefile(tmp_path, gk_plots(40), prj=esri_prj(4550))
-    with pytest.raises(CRSError, match=r"plots\.shp:plots: after transforming from EPSG:4550 .* outside the "
-                       r"county .*look like EPSG:4549 .*declare crs='EPSG:4549'"):
+@pytest.mark.parametrize(("zone", "prj", "lands", "right"), [
+    (40, 4550, "x 124.2", 4549),  # zone-40 eastings read as zone 41: ~250 km east
+    (41, 4549, "x 119.0", 4550),  # zone-41 eastings read as zone 40: ~250 km west
+])
+def test_plot_read_in_the_wrong_zone_caught(tmp_path, zone, prj, lands, right):
+    path = shapefile(tmp_path, gk_plots(zone), prj=esri_prj(prj))
+    with pytest.raises(CRSError, match=rf"plots\.shp:plots: after transforming from EPSG:{prj} "
+                       rf"\(.*\) the layer lies at {lands}.* outside the county .*look like "
+                       rf"EPSG:{right} .*declare crs='EPSG:{right}'"):
         read_layer(path)
 
 
@@ -267,20 +262,12 @@ def test_esri_prj_identified_with_epsg_and_datum(tmp_path, epsg, decision, datum
     assert [w.category for w in caught] == ([LegacyDatumWarning] if legacy else [])
 
 
-def test_zone41_plot_read_as_zone40_caught(tmp_path):
-    # the reverse mistake: zone-41 eastings (~420 km) read as zone 40 land 230 km west
-    path = shapefile(tmp_path, gk_plots(41), prj=esri_prj(4549))
-    with pytest.raises(CRSError, match=r"plots\.shp:plots: after transforming from EPSG:4549 .*"
-                       r"outside the county .*look like EPSG:4550 .*declare crs='EPSG:4550'"):
-        read_layer(path)
-
-
 def test_zone40_prefixed_plot_read_as_zone41_prefixed_caught(tmp_path):
     # prefix-40 eastings under a prefix-41 .prj: 900 km west of zone 41's meridian, refused
     path = shapefile(tmp_path, gk_plots(40, prefixed=True), prj=esri_prj(4529))
-    with pytest.raises(CRSError, match=r"carry the zone prefix 40 but the file's CRS is "
-                       r"CGCS2000 / 3-degree Gauss-Kruger zone 41 \(zone 41\); declare "
-                       r"crs='EPSG:4528'"):
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: eastings 40600000\.\.40603000 carry "
+                       r"the zone prefix 40 but the file's CRS is CGCS2000 / 3-degree "
+                       r"Gauss-Kruger zone 41 \(zone 41\); declare crs='EPSG:4528'"):
         read_layer(path)
     gdf = read_layer(path, crs="EPSG:4528")  # the fix the message names
     assert gdf.attrs["load_report"].crs_decision.startswith("EPSG:4528 ")

@@ -156,7 +156,34 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
 
     Returns NaN with a code for overflow (``********``), vague values (约 / 左右 ...),
     unknown units and unreadable text; decimal commas and thousands separators are read
-    and flagged.
+    and flagged. The unit words and vague markers come from ``data/value_units.toml``.
+
+    Parameters
+    ----------
+    text : str or number
+        The cell.
+    quantity : {"area", "length", "power"}
+        What the field holds.
+    unit : str
+        The unit of the result (a key of ``value_units.toml``: ``mu``, ``km``, ``kw`` ...).
+    source_unit : str
+        The unit of a bare number (the field's own unit, e.g. 面积(公顷) -> ``ha``).
+
+    Returns
+    -------
+    ParsedValue
+        ``value`` (NaN when unusable), ``code`` (None, or the load-report code) and ``detail``.
+
+    Examples
+    --------
+    >>> parse_quantity("2公顷", "area", "mu", "mu").value
+    30.0
+    >>> parse_quantity("800米", "length", "km", "km").value
+    0.8
+    >>> parse_quantity("12,5", "area", "mu", "mu")[:2]
+    (12.5, 'value.decimal_comma')
+    >>> parse_quantity("10余亩", "area", "mu", "mu").code
+    'value.vague'
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ParsedValue(math.nan, None, None)
@@ -435,18 +462,22 @@ def _kind_column(
 
 
 def _report_duplicate_ids(ids: pd.Series, fids: np.ndarray, report: LoadReport, field: str) -> None:
-    if ids.is_unique:  # one hash pass; the usual case, with nothing to report
+    """Report every feature whose (non-blank) project id another feature has too.
+
+    One hash pass (``factorize``); the usual case, all ids distinct, ends there.
+    """
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    repeated = np.flatnonzero(counts > 1)
+    if len(repeated) == 0:
         return
-    present = ids.notna() & (ids.astype(str).str.strip() != "")
-    dup = present & ids.duplicated(keep=False)
-    if not dup.any():
-        return
-    groups: dict[str, list[int]] = {}
-    for row in np.flatnonzero(dup.to_numpy()):
-        groups.setdefault(str(ids.iloc[row]), []).append(int(fids[row]))
-    for value, rows in groups.items():
+    blank = {u for u in repeated.tolist() if str(uniques[u]).strip() == ""}
+    for u in repeated.tolist():
+        if u in blank:
+            continue
+        rows = [int(fids[row]) for row in np.flatnonzero(codes == u)]
         for fid in rows:
             others = ", ".join(f"#{f}" for f in rows if f != fid)
             report.add("value.duplicate_id",
-                       f"project id {value!r} also used by {others}",
+                       f"project id {str(uniques[u])!r} also used by {others}",
                        severity=Severity.PROBLEM, fid=fid, field=field)

@@ -13,12 +13,12 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, LayerReadError
+from ..errors import CountyGisError, DataError, LayerReadError
 from ._choice import Choice
 from ._report import Severity
 
@@ -76,6 +76,13 @@ class RawLayer:
     cell_fixes: dict[tuple[int, str], CellFix] = field(default_factory=dict)
 
 
+class ChunkSink(Protocol):
+    """Takes the features' WKB as the reader fetches them (a :class:`~._geometry.WkbParser`)."""
+
+    def feed(self, wkb: np.ndarray, fids: np.ndarray) -> None:
+        """Take the next features: WKB bytes (or None) and their feature ids."""
+
+
 def read_raw(
     path: str | os.PathLike[str],
     *,
@@ -83,9 +90,13 @@ def read_raw(
     encoding: str | None,
     engine: Engine,
     driver: str,
+    parser: ChunkSink | None = None,
 ) -> RawLayer:
     """Read one layer of ``path`` (a file of GDAL driver ``driver``) with ``engine``.
 
+    With ``parser`` and the pyogrio engine, the layer is streamed in Arrow batches of
+    :data:`~._geometry.PARSE_CHUNK` features and each batch's WKB is handed to ``parser`` as
+    it arrives (GDAL fetches the next batch meanwhile); the returned layer then holds no WKB.
     Text that is not valid UTF-8 in a format whose text is UTF-8 by specification
     (``encoding=None``) is recovered cell by cell: see :func:`recover_text`.
 
@@ -98,10 +109,10 @@ def read_raw(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if engine is Engine.PYOGRIO:
-                raw = _read_pyogrio(path, layer, encoding, driver)
+                raw = _read_pyogrio(path, layer, encoding, driver, parser)
             else:
                 raw = _read_fiona(path, layer, encoding)
-    except LayerReadError:
+    except CountyGisError:
         raise
     except Exception as exc:  # pyogrio / fiona errors carry GDAL's text
         raise LayerReadError(
@@ -112,28 +123,47 @@ def read_raw(
 
 
 def _read_pyogrio(
-    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str,
+    parser: ChunkSink | None,
 ) -> RawLayer:
-    import pyogrio
+    import pyarrow as pa
+    from pyogrio.raw import open_arrow
 
-    meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding, return_fids=True)
-    geometry_name = meta.get("geometry_name") or "wkb_geometry"
-    fid_name = meta.get("fid_column") or "OGC_FID"
-    names = table.column_names
-    if geometry_name in names:
-        wkb = table.column(geometry_name).to_numpy(zero_copy_only=False)
-        table = table.drop_columns([geometry_name])
-    else:
-        wkb = np.full(table.num_rows, None, dtype=object)
-    if fid_name in table.column_names:
-        fids = table.column(fid_name).to_numpy(zero_copy_only=False).astype(np.int64)
-        table = table.drop_columns([fid_name])
-    else:
-        fids = np.arange(table.num_rows, dtype=np.int64)
+    from . import _geometry
+
+    batches = []
+    wkb_parts: list[np.ndarray] = []
+    fid_parts: list[np.ndarray] = []
+    with open_arrow(path, layer=layer, encoding=encoding, return_fids=True, use_pyarrow=True,
+                    batch_size=_geometry.PARSE_CHUNK) as (meta, reader):
+        geometry_name = meta.get("geometry_name") or "wkb_geometry"
+        fid_name = meta.get("fid_column") or "OGC_FID"
+        schema = reader.schema
+        keep = [i for i, name in enumerate(schema.names) if name not in (geometry_name, fid_name)]
+        count = 0
+        for batch in reader:
+            n = batch.num_rows
+            if fid_name in batch.schema.names:
+                fids = batch.column(fid_name).to_numpy(zero_copy_only=False).astype(np.int64)
+            else:
+                fids = np.arange(count, count + n, dtype=np.int64)
+            if geometry_name in batch.schema.names:
+                wkb = batch.column(geometry_name).to_numpy(zero_copy_only=False)
+            else:
+                wkb = np.full(n, None, dtype=object)
+            if parser is not None:
+                parser.feed(np.asarray(wkb, dtype=object), fids)
+            else:
+                wkb_parts.append(np.asarray(wkb, dtype=object))
+            fid_parts.append(fids)
+            batches.append(batch.select(keep))
+            count += n
+    table = pa.Table.from_batches(batches, schema=pa.schema([schema.field(i) for i in keep]))
+    fids = np.concatenate(fid_parts) if fid_parts else np.empty(0, dtype=np.int64)
     table, fixes = recover_text(table, fids, driver=driver)
     return RawLayer(
         attributes=table.to_pandas(),
-        wkb=np.asarray(wkb, dtype=object),
+        wkb=np.concatenate(wkb_parts) if wkb_parts else np.empty(0, dtype=object),
         fids=fids,
         crs_wkt=_wkt(meta.get("crs")),
         driver=driver,

@@ -29,6 +29,7 @@ from ._report import LoadReport, Severity
 __all__ = [
     "GeometryFacts",
     "Repair",
+    "WkbParser",
     "check_geometries",
     "check_geometry_types",
     "check_validity",
@@ -213,38 +214,97 @@ class GeometryFacts:
         return np.concatenate([valid[k] for k in range(len(chunks))])
 
 
+class WkbParser:
+    """Builds shapely geometries from WKB chunk by chunk, as a reader delivers it.
+
+    A feature GEOS cannot build is named, not fatal: unclosed rings are closed when ``repair``
+    includes ``close_rings`` (reported), any other failure is collected and raised by
+    :meth:`finish` as one :class:`GeometryError` naming every such feature. With ``facts``,
+    each chunk is handed to :class:`GeometryFacts` as soon as it is parsed (its validity checked
+    in the worker while the reader fetches and this parser parses the next chunks); a layer of
+    a single chunk is not (it is checked in one go later). The notes are held back until
+    :meth:`finish`, so the report reads the same whether the parser was fed while reading or
+    after.
+
+    Examples
+    --------
+    >>> from county_gis.io._report import LoadReport
+    >>> report = LoadReport(source="plots.gpkg", layer="plots")
+    >>> parser = WkbParser(report, repair=Repair.CLOSE_RINGS)
+    >>> parser.feed(np.array([shapely.box(0, 0, 1, 1).wkb], dtype=object), np.array([1]))
+    >>> parser.finish().tolist()
+    [<POLYGON ((1 0, 1 1, 0 1, 0 0, 1 0))>]
+    """
+
+    def __init__(
+        self, report: LoadReport, *, repair: Repair, facts: GeometryFacts | None = None
+    ) -> None:
+        self._report = report
+        self._held = LoadReport(source=report.source, layer=report.layer, strict=report.strict)
+        self._repair = repair
+        self._facts = facts
+        self._parts: list[np.ndarray] = []
+        self._pending: np.ndarray | None = None  # the first chunk, added to facts once a
+        self._refused: list[tuple[int, str]] = []  # second one shows the layer is large
+
+    @property
+    def fed(self) -> bool:
+        """Whether any chunk was fed."""
+        return bool(self._parts)
+
+    def feed(self, wkb: np.ndarray, fids: np.ndarray) -> None:
+        """Parse the next features (WKB bytes or None, with their feature ids)."""
+        part = _parse_chunk(wkb, fids, self._held, self._repair, self._refused)
+        self._parts.append(part)
+        if self._facts is None:
+            return
+        if len(self._parts) == 1:
+            self._pending = part
+            return
+        if self._pending is not None:
+            self._facts.add(self._pending)
+            self._pending = None
+        self._facts.add(part)
+
+    def feed_all(self, wkb: np.ndarray, fids: np.ndarray) -> None:
+        """Parse a whole layer: in chunks of :data:`PARSE_CHUNK` when ``facts`` are gathered."""
+        step = PARSE_CHUNK if self._facts is not None else max(len(wkb), 1)
+        for start in range(0, max(len(wkb), 1), step):
+            self.feed(wkb[start:start + step], fids[start:start + step])
+
+    def finish(self) -> np.ndarray:
+        """The geometries of every chunk fed, in order; the held notes go to the report.
+
+        Raises
+        ------
+        GeometryError
+            Naming every feature that cannot be built.
+        """
+        geoms = (np.concatenate(self._parts) if len(self._parts) > 1
+                 else self._parts[0] if self._parts else np.empty(0, dtype=object))
+        if self._facts is not None and self._pending is None and self._parts:
+            self._facts.bind(geoms)
+        self._report.notes.extend(self._held.notes)
+        if self._refused:
+            reasons = sorted({r for _, r in self._refused})
+            report = self._report
+            raise GeometryError(
+                f"{len(self._refused)} feature(s) cannot be built ({'; '.join(reasons)}): "
+                f"{_places(report, [f for f, _ in self._refused])}. Fix them in the source, "
+                "or pass repair='close_rings' to close unclosed rings",
+                Place(report.source, report.layer),
+            )
+        return geoms
+
+
 def parse_wkb(
     wkb: np.ndarray, fids: np.ndarray, report: LoadReport, *, repair: Repair,
     facts: GeometryFacts | None = None,
 ) -> np.ndarray:
-    """Build shapely geometries from WKB; a feature GEOS cannot build is named, not fatal.
-
-    Unclosed rings are closed when ``repair`` includes ``close_rings`` (reported), otherwise a
-    :class:`GeometryError` names every such feature. With ``facts``, a large layer is parsed
-    in chunks of :data:`PARSE_CHUNK` features and each finished chunk (repairs included) is
-    handed to ``facts`` (see :class:`GeometryFacts`) before the next one is parsed.
-    """
-    n = len(wkb)
-    chunk = PARSE_CHUNK if facts is not None and n >= 2 * PARSE_CHUNK else max(n, 1)
-    geoms = np.empty(n, dtype=object)
-    refused: list[tuple[int, str]] = []
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        part = _parse_chunk(wkb[start:stop], fids[start:stop], report, repair, refused)
-        geoms[start:stop] = part
-        if facts is not None and chunk < n:
-            facts.add(part)
-    if facts is not None:
-        facts.bind(geoms)
-    if refused:
-        reasons = sorted({r for _, r in refused})
-        raise GeometryError(
-            f"{len(refused)} feature(s) cannot be built ({'; '.join(reasons)}): "
-            f"{_places(report, [f for f, _ in refused])}. Fix them in the source, or pass "
-            "repair='close_rings' to close unclosed rings",
-            Place(report.source, report.layer),
-        )
-    return geoms
+    """Build shapely geometries from the WKB of a whole layer (see :class:`WkbParser`)."""
+    parser = WkbParser(report, repair=repair, facts=facts)
+    parser.feed_all(wkb, fids)
+    return parser.finish()
 
 
 def _parse_chunk(

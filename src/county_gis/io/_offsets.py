@@ -79,7 +79,14 @@ def _transform_lon(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The public GCJ-02 forward formula (valid inside China)."""
+    """The public GCJ-02 forward formula (valid inside China): WGS 84 -> GCJ-02 (Amap).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(121.6, 42.1)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (121.605319, 42.102013)
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     dlat = _transform_lat(lon - 105.0, lat - 35.0)
@@ -95,7 +102,16 @@ def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
 def gcj02_to_wgs84(
     lon: Any, lat: Any, *, tolerance: float = 1e-10, max_iterations: int = 30
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Iterative inverse of :func:`wgs84_to_gcj02` (fixed point, vectorised)."""
+    """Iterative inverse of :func:`wgs84_to_gcj02` (fixed point, vectorised): GCJ-02 -> WGS 84.
+
+    Iterates until the forward image matches the input to ``tolerance`` degrees.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84([121.605319, 121.716867], [42.102013, 42.118486])
+    >>> [round(float(v), 6) for v in lon], [round(float(v), 6) for v in lat]
+    ([121.6, 121.711364], [42.1, 42.116314])
+    """
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
@@ -139,5 +155,13 @@ def bd09_to_gcj02(
 
 
 def bd09_to_wgs84(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 to WGS 84: both iterative inverses in turn."""
+    """BD-09 (Baidu) to WGS 84: both iterative inverses in turn.
+
+    Examples
+    --------
+    >>> blon, blat = gcj02_to_bd09(*wgs84_to_gcj02(121.6, 42.1))
+    >>> lon, lat = bd09_to_wgs84(blon, blat)
+    >>> bool(abs(lon - 121.6) < 1e-9 and abs(lat - 42.1) < 1e-9)
+    True
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))

@@ -23,11 +23,11 @@ from ._formats import Format, detect_format, list_layers, opened_source
 from ._geometry import (
     GeometryFacts,
     Repair,
+    WkbParser,
     check_geometry_types,
     check_validity,
     drop_z,
     measure_closed_rings,
-    parse_wkb,
 )
 from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
@@ -117,30 +117,40 @@ def read_layer(
     report = LoadReport(source=str(path), layer=layer, engine=engine.value, strict=strict)
     with opened_source(Path(path), report) as source:
         fmt = detect_format(source)
-        if fmt.table:
-            from ._tables import read_table
+        # per-feature facts (validity in a worker thread) are gathered while the WKB is parsed,
+        # and GDAL sources are parsed while they are read; each later step uses the facts only
+        # for the very array parsed (else computes them again)
+        facts = GeometryFacts()
+        try:
+            parser = None
+            if fmt.table:
+                from ._tables import read_table
 
-            report.engine = "county_gis"  # tables and KML are parsed here, whatever the engine
-            raw = read_table(source, fmt, layer=layer, encoding=encoding, report=report)
-        else:
-            if layer is None:
-                layers = list_layers(source, fmt=fmt)
-                if len(layers) > 1:
-                    names = ", ".join(repr(name) for name in layers)
-                    raise LayerReadError(
-                        f"{path} has {len(layers)} layers ({names}); pass layer=... or read "
-                        "them all with read_layers()"
-                    )
-                layer = next(iter(layers)) if layers else None
-                report.layer = layer
-            raw = _read_vector(source, fmt, layer=layer, encoding=encoding, engine=engine,
-                               report=report)
-        return _finish(raw, report, kind=kind, crs=crs, offset=offset, repair=repair)
+                report.engine = "county_gis"  # tables and KML are parsed here, whatever engine
+                raw = read_table(source, fmt, layer=layer, encoding=encoding, report=report)
+            else:
+                if layer is None:
+                    layers = list_layers(source, fmt=fmt)
+                    if len(layers) > 1:
+                        names = ", ".join(repr(name) for name in layers)
+                        raise LayerReadError(
+                            f"{path} has {len(layers)} layers ({names}); pass layer=... or "
+                            "read them all with read_layers()"
+                        )
+                    layer = next(iter(layers)) if layers else None
+                    report.layer = layer
+                parser = WkbParser(report, repair=repair, facts=facts)
+                raw = _read_vector(source, fmt, layer=layer, encoding=encoding, engine=engine,
+                                   report=report, parser=parser)
+            return _finish(raw, report, kind=kind, crs=crs, offset=offset, repair=repair,
+                           parser=parser, facts=facts)
+        finally:
+            facts.cancel()
 
 
 def _read_vector(
     source: Path, fmt: Format, *, layer: str | None, encoding: str | None, engine: Engine,
-    report: LoadReport,
+    report: LoadReport, parser: WkbParser,
 ) -> RawLayer:
     if fmt is Format.SHAPEFILE:
         from ._shapefile import check_shapefile
@@ -149,7 +159,7 @@ def _read_vector(
         with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
             path = check.working_copy(source, Path(tmp)) if check.needs_copy else source
             raw = read_raw(path, layer=layer, encoding=check.encoding, engine=engine,
-                           driver=fmt.value)
+                           driver=fmt.value, parser=parser)
         raw.cell_fixes.update(check.fixes)
         return raw
     if fmt is Format.GEOPARQUET:
@@ -163,11 +173,12 @@ def _read_vector(
         with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
             utf8 = geojson_as_utf8(source, Path(tmp), encoding=encoding, report=report)
             return read_raw(utf8, layer=layer if utf8 == source else None, encoding=None,
-                            engine=engine, driver=fmt.value)
+                            engine=engine, driver=fmt.value, parser=parser)
     if encoding is not None:
         report.add("encoding.ignored", f"encoding={encoding!r} ignored: {fmt.value} text is "
                    "UTF-8 by specification", severity=Severity.INFO)
-    raw = read_raw(source, layer=layer, encoding=None, engine=engine, driver=fmt.value)
+    raw = read_raw(source, layer=layer, encoding=None, engine=engine, driver=fmt.value,
+                   parser=parser)
     report.encoding = "UTF-8"
     report.encoding_evidence = f"{fmt.value} text is UTF-8 by specification; " + (
         f"{len(raw.cell_fixes)} cell(s) are not (listed)" if raw.cell_fixes
@@ -177,31 +188,27 @@ def _read_vector(
 
 def _finish(
     raw: RawLayer, report: LoadReport, *, kind: LayerKind | None, crs: Any,
-    offset: OffsetDatum | None, repair: Repair,
+    offset: OffsetDatum | None, repair: Repair, parser: WkbParser | None, facts: GeometryFacts,
 ) -> gpd.GeoDataFrame:
     report.driver = raw.driver
     for message, count in Counter(raw.gdal_messages).items():
         report.add("gdal.message", f"GDAL: {message}" + (f" ({count} times)" if count > 1
                                                          else ""), severity=Severity.INFO)
     fids = raw.fids
-    # per-feature facts (validity in a worker thread) are gathered while the WKB is parsed;
-    # each step uses them only for the very array parsed (else computes them again)
-    facts = GeometryFacts()
-    try:
-        geoms = raw.parsed if raw.parsed is not None else parse_wkb(
-            raw.wkb, fids, report, repair=repair, facts=facts)
-        geoms = drop_z(geoms, report, facts=facts)
-        decision = decide_crs(geoms, raw.crs_wkt, crs, report, facts=facts)
-        geoms = to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
-        if not facts.holds(geoms):  # Z dropped or reprojected: validity is checked afresh
-            facts.cancel()
-        measure_closed_rings(geoms, fids, report)
-        present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
-        held = _canonicalise_held(raw, fids, report, kind=kind)
-        geoms = check_validity(geoms, fids, report, present=present, repair=repair,
-                               facts=facts)
-    finally:
+    if parser is None:
+        parser = WkbParser(report, repair=repair, facts=facts)
+    if not parser.fed:  # the reader did not parse while reading
+        parser.feed_all(raw.wkb, fids)
+    geoms = parser.finish()
+    geoms = drop_z(geoms, report, facts=facts)
+    decision = decide_crs(geoms, raw.crs_wkt, crs, report, facts=facts)
+    geoms = to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
+    if not facts.holds(geoms):  # Z dropped or reprojected: validity is checked afresh
         facts.cancel()
+    measure_closed_rings(geoms, fids, report)
+    present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
+    held = _canonicalise_held(raw, fids, report, kind=kind)
+    geoms = check_validity(geoms, fids, report, present=present, repair=repair, facts=facts)
     if isinstance(held, Exception):
         raise held
     attributes, attribute_report = held
@@ -243,10 +250,35 @@ def read_layers(
     report). Attribute-only tables (no geometry column) are skipped. Keyword arguments are those
     of :func:`read_layer` except ``layer``.
 
+    Parameters
+    ----------
+    path : path-like
+        A GeoPackage, KML / KMZ, XLSX, or any single-layer source :func:`read_layer` reads.
+    **kwargs
+        ``kind``, ``encoding``, ``crs``, ``source_crs``, ``engine``, ``repair``, ``strict``:
+        applied to every layer.
+
     Returns
     -------
     dict of str to GeoDataFrame
         In the source's layer order.
+
+    Raises
+    ------
+    TypeError
+        If ``layer=`` is given.
+
+    Examples
+    --------
+    >>> import county_gis
+    >>> from county_gis._paths import bundled_layers_dir
+    >>> layers = county_gis.read_layers(bundled_layers_dir() / "fumeng.gpkg")
+    >>> list(layers)[:3]
+    ['county_boundary', 'townships', 'township_seats']
+    >>> {gdf.crs.to_epsg() for gdf in layers.values()}
+    {4490}
+    >>> len(layers["township_seats"])
+    25
     """
     if "layer" in kwargs:
         raise TypeError("read_layers reads every layer; use read_layer(path, layer=...) for one")
