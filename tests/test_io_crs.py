@@ -15,7 +15,7 @@ from shapely.geometry import Point
 from county_gis import CRSError, geodesic_area, read_layer
 from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
 from county_gis.io._offsets import bd09_to_wgs84, gcj02_to_bd09
-from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, write
+from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, square, write
 
 ENGINES = ["pyogrio", "fiona"]
 DATA = Path(__file__).parent / "data"
@@ -302,3 +302,13 @@ def test_gcj02_against_published_conversion(tmp_path):
     shift = _metres(got[:, 0], got[:, 1], seats["gcj_lon"].to_numpy(),
                     seats["gcj_lat"].to_numpy())
     assert (shift.min(), shift.max()) == pytest.approx((486.0, 550.3), abs=0.1)
+
+
+def test_local_grid_without_crs_refused(tmp_path):
+    # a CAD drawing in a local grid: neither degrees nor Gauss-Krueger metres, so no guess
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[square(5000.0, 3000.0)])
+    path = shapefile(tmp_path, gdf, prj=None)
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: the layer has no CRS and its "
+                       r"coordinates \(x 5000\.\.6000, y 3000\.\.4000\) are neither degrees in the "
+                       r"county nor Gauss-Krueger zone 40/41 metres; declare the CRS with crs="):
+        read_layer(path)

@@ -215,3 +215,14 @@ def test_table_formats_agree_across_engines(tmp_path):
         a, b = (read_layer(path, engine=e) for e in ENGINES)
         pd.testing.assert_frame_equal(a, b)
         assert a.attrs["load_report"].engine == b.attrs["load_report"].engine == "county_gis"
+
+
+def test_kml_placemark_with_unreadable_coordinates_named(tmp_path):
+    path = tmp_path / "p.kml"
+    path.write_text(KML.replace("121.65,42.12", "121.65,北纬42.12"), encoding="utf-8")
+    gdf = read_layer(path)
+    report = gdf.attrs["load_report"]
+    [bad] = report.select("kml.bad_coordinates")
+    assert bad.fid == 1 and bad.message.startswith("unreadable <coordinates> (could not convert")
+    assert gdf.geometry.isna().tolist() == [False, True, False]
+    assert [n.fid for n in report.select("geometry.null")] == [1]

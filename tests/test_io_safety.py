@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 import stat
@@ -329,3 +330,28 @@ def test_truncated_shp_is_an_error(tmp_path):
     with pytest.raises(LayerReadError, match=r"plots\.shp: record 2 runs past the end of the "
                        r"file; the \.shp is truncated"):
         read_layer(path)
+
+
+def test_write_layer_fsyncs_then_renames_into_place(tmp_path, monkeypatch):
+    from county_gis import _atomic
+
+    events = []
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(fd):
+        events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    def link(src, dst):
+        events.append(("link", os.path.basename(src), os.path.basename(dst)))
+        real_link(src, dst)
+
+    monkeypatch.setattr(_atomic.os, "fsync", fsync)
+    monkeypatch.setattr(_atomic.os, "link", link)
+    out = tmp_path / "plots.gpkg"
+    write_layer(plots_gdf(), out, layer="造林")
+    tmp_name = events[0][1]
+    assert tmp_name.startswith(".plots.gpkg.") and tmp_name.endswith(".tmp")
+    assert events == [("fsync", tmp_name), ("link", tmp_name, "plots.gpkg"),
+                      ("fsync", tmp_path.name)]  # the file, the rename, the folder
+    assert len(read_layer(out)) == 3

@@ -26,7 +26,7 @@ __all__ = ["kml_layers", "read_kml"]
 def kml_layers(path: Path) -> dict[str, str]:
     """Folder path -> geometry type (``Mixed`` when a folder holds several)."""
     layers: dict[str, str] = {}
-    for folder, _, geometry in _kml_document(path, LoadReport(source=str(path)))[0]:
+    for folder, _, geometry, _ in _kml_document(path, LoadReport(source=str(path)))[0]:
         kind = geometry["type"] if geometry else "None"
         previous = layers.get(folder)
         layers[folder] = kind if previous in (None, kind) else "Mixed"
@@ -81,14 +81,15 @@ def _kml_geometry(element: ET.Element) -> dict[str, Any] | None:
     return None
 
 
-_Placemark = tuple[str, dict[str, Any], dict[str, Any] | None]
+#: (folder path, properties, GeoJSON-like geometry, why the geometry could not be read)
+_Placemark = tuple[str, dict[str, Any], dict[str, Any] | None, str | None]
 
 
 def _kml_document(
     path: Path, report: LoadReport, encoding: str | None = None
 ) -> tuple[list[_Placemark], bool]:
-    """(folder path, properties, GeoJSON-like geometry) of every Placemark, in document order,
-    and whether undecodable bytes were replaced by U+FFFD (the caller reports the cells).
+    """Every Placemark (see :data:`_Placemark`), in document order, and whether undecodable
+    bytes were replaced by U+FFFD (the caller reports the cells).
 
     The text encoding is decided by :func:`~county_gis.io._text.decode_text` (the XML
     declaration, checked against the bytes; Python's XML parser refuses multi-byte encodings
@@ -118,12 +119,16 @@ def _kml_document(
                             props[item.get("name", "")] = _text(_child(item, "value"))
                         elif _local(item.tag) == "SimpleData":
                             props[item.get("name", "")] = _text(item)
-                geometry = None
+                geometry, problem = None, None
                 for part in child:
-                    geometry = _kml_geometry(part)
+                    try:
+                        geometry = _kml_geometry(part)
+                    except ValueError as exc:  # a coordinate that is not a number
+                        problem = f"unreadable <coordinates> ({exc}); no geometry"
+                        break
                     if geometry is not None:
                         break
-                found.append(("/".join(folder), props, geometry))
+                found.append(("/".join(folder), props, geometry, problem))
 
     walk(root, [])
     return found, clean != text
@@ -155,7 +160,7 @@ def read_kml(
                "column", severity=Severity.INFO)
     rows = [{"folder": folder, **{("folder_source" if k == "folder" else k): v
                                   for k, v in props.items()}}
-            for folder, props, _ in placemarks]
+            for folder, props, _, _ in placemarks]
     attributes = pd.DataFrame(rows)
     if "folder" not in attributes:
         attributes = pd.DataFrame(columns=["folder", "name", "description"])
@@ -169,7 +174,10 @@ def read_kml(
                                f"with U+FFFD: {value!r}", severity=Severity.PROBLEM,
                                fid=int(fids[row]), field=str(column))
     wkb = np.empty(len(placemarks), dtype=object)
-    for i, (_, _, geometry) in enumerate(placemarks):
+    for i, (_, _, geometry, problem) in enumerate(placemarks):
         wkb[i] = None if geometry is None else _geojson_to_wkb(geometry)
+        if problem is not None:
+            report.add("kml.bad_coordinates", problem, severity=Severity.PROBLEM,
+                       fid=int(fids[i]))
     return RawLayer(attributes=attributes, wkb=wkb, fids=fids, crs_wkt="OGC:CRS84",
                     driver="KML", geometry_type=None)
