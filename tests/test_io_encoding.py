@@ -302,3 +302,10 @@ def test_geojson_undecodable_bytes_named(tmp_path, engine):
     [bad] = out.attrs["load_report"].select("encoding.undecodable")
     assert (bad.fid, bad.field) == (2, "乡镇")
     assert out["township"].tolist() == ["扎兰营子镇", "大板镇", "\ufffd\ufffd\ufffd"]
+
+
+def test_unknown_declared_encoding_refused(tmp_path):
+    path = shapefile(tmp_path, plots_gdf(), encoding="GBK", cpg=None)
+    with pytest.raises(EncodingError, match=r"plots\.shp: encoding='GB-2312x' is not a known "
+                       r"text encoding; use e.g. 'GB18030'"):
+        read_layer(path, encoding="GB-2312x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import tempfile
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._crs import CGCS2000
-from ..errors import LayerReadError
+from ..errors import EncodingError, LayerReadError, Place
 from ..kinds import LayerKind
 from ._attributes import canonicalise
 from ._crs_infer import decide_crs, to_cgcs2000
@@ -112,6 +113,13 @@ def read_layer(
     """
     engine = Engine.parse(engine)
     repair = Repair.parse(repair)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise EncodingError(f"encoding={encoding!r} is not a known text encoding; use e.g. "
+                                "'GB18030' (also reads GBK / GB2312) or 'UTF-8', or leave it "
+                                "out to let the bytes decide", Place(str(path))) from None
     kind = LayerKind.parse(kind) if kind is not None else None
     offset = OffsetDatum.parse(source_crs) if source_crs is not None else None
     report = LoadReport(source=str(path), layer=layer, engine=engine.value, strict=strict)
@@ -218,7 +226,8 @@ def _finish(
                            crs=CGCS2000)
     report.feature_count = len(gdf)
     gdf.attrs["load_report"] = report
-    log.info("read %s", report.summary())
+    if log.isEnabledFor(logging.INFO):
+        log.info("read %s", report.summary())
     return gdf
 
 

@@ -110,6 +110,7 @@ def read_table(
 
         return read_kml(path, layer=layer, report=report, encoding=encoding)
     if fmt is Format.CSV:
+        report.layer = report.layer or path.stem
         text = decode_text(path.read_bytes(), declared=encoding, report=report)
         # undecodable bytes stand in the text as lone surrogates, which only the Python
         # parser keeps (the C parser re-encodes the text as UTF-8)
@@ -118,7 +119,6 @@ def read_table(
                             engine="python" if has_undecodable(text) else "c")
         frame = undecodable_cells(frame, np.arange(len(frame)), report)
         driver = "CSV"
-        report.layer = report.layer or path.stem
     else:
         sheets = table_layers(path, fmt)
         if layer is None:
