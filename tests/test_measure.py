@@ -224,6 +224,27 @@ def test_area_does_not_move_when_the_plot_moves_along_its_parallel():
     assert areas.max() / areas.min() - 1.0 < 1e-10
 
 
+@pytest.mark.parametrize("lat", [-89.0, -62.0, 75.0, 89.0])
+def test_far_from_fuxin_too(lat):
+    # the mid-latitude segment formula loses accuracy towards the poles: beyond 60° the
+    # segments go to GeographicLib
+    road = LineString([(10.0, lat), (10.003, lat + 0.0002), (10.01, lat + 0.0004)])
+    assert geodesic_length(road, crs="EPSG:4326").iloc[0] == pytest.approx(
+        GEOD.geometry_length(road), rel=1e-12
+    )
+    plot = box(10.0, lat, 10.5, lat + 0.3 * np.sign(-lat))
+    assert geodesic_area(plot, crs="EPSG:4326").iloc[0] == pytest.approx(geod_area(plot), rel=1e-9)
+
+
+@pytest.mark.parametrize(("lat", "step"), [(80.0, 5.0), (-80.0, -5.0), (-45.0, 5.0)])
+def test_rings_round_a_pole(lat, step):
+    # a ring along a parallel, round the globe: the cap beyond it (the smaller region),
+    # edges being geodesics; either orientation
+    lons = np.arange(-180.0, 180.0, abs(step))[:: int(np.sign(step))]
+    ring = Polygon(np.column_stack([lons, np.full(lons.size, lat)]))
+    assert geodesic_area(ring, crs="EPSG:4326").iloc[0] == pytest.approx(geod_area(ring), rel=1e-9)
+
+
 def test_edges_across_the_antimeridian():
     # 0.01° × 0.01° straddling 180°, and the same at 0°: the same area and boundary
     across = Polygon([(179.995, 42.0), (-179.995, 42.0), (-179.995, 42.01), (179.995, 42.01)])
