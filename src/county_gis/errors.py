@@ -34,6 +34,7 @@ __all__ = [
     "MeasureWarning",
     "OutputExistsError",
     "Place",
+    "ThresholdError",
     "UnitError",
 ]
 
@@ -99,6 +100,14 @@ class CRSError(CountyGisError, ValueError):
 
 class ConfigError(CountyGisError, ValueError):
     """A project or targets file is invalid; the message lists every problem found."""
+
+
+class ThresholdError(ConfigError):
+    """An NDVI change threshold that is not a number in (0, 2).
+
+    Catch this class (not the message text) to tell a bad threshold from other errors; the
+    CLI turns it into a usage error of ``--threshold``.
+    """
 
 
 class DataError(CountyGisError, ValueError):

@@ -12,6 +12,7 @@
 (['mean', 'min', 'max'], '退化')
 """
 
+from ..errors import ThresholdError
 from .change import DEFAULT_THRESHOLD, GREENING_KINDS, Verdict, greening_summary, vegetation_change
 from .overlay import Colormap, png_data_uri, raster_to_png_overlay
 from .tools import Resampling, clip_raster, ndvi, reproject_raster, slope
@@ -24,6 +25,7 @@ __all__ = [
     "Colormap",
     "Resampling",
     "Stat",
+    "ThresholdError",
     "Verdict",
     "clip_raster",
     "greening_summary",

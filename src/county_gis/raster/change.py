@@ -44,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import CountyGisError
+from ..errors import ThresholdError
 from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
 from ._io import RasterLike
@@ -97,14 +97,6 @@ class Verdict(enum.Enum):
         return out
 
 
-class ThresholdError(CountyGisError, ValueError):
-    """An NDVI change threshold that is not a number in (0, 2).
-
-    Catch this class (not the message text) to tell a bad threshold from other errors; the
-    CLI turns it into a usage error of ``--threshold``.
-    """
-
-
 def check_threshold(threshold: Any) -> float:
     """``threshold`` as a float, or :class:`ThresholdError` saying what is allowed.
 
@@ -115,7 +107,7 @@ def check_threshold(threshold: Any) -> float:
     >>> check_threshold(-1)
     Traceback (most recent call last):
     ...
-    county_gis.raster.change.ThresholdError: threshold was -1 but is expected to be an NDVI
+    county_gis.errors.ThresholdError: threshold was -1 but is expected to be an NDVI
     change between 0 and 2 (exclusive), e.g. 0.05
     """
     if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
