@@ -53,7 +53,8 @@ def test_inspect_table_lists_every_layer_and_errors(tmp_path):
     write(plots_gdf(), path, layer="造林")
     write(gk_plots(40).set_crs(4550), path, layer="错区")  # zone-40 plots declared zone 41
     result = CliRunner().invoke(main, ["inspect", str(path)], terminal_width=250)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert result.output.rstrip().endswith("1 of 2 layer(s) could not be read: 错区")
     layers = _overview(result.output)
     assert list(layers) == ["造林", "错区"]
     assert layers["造林"][:3] == ["Polygon", "3", "EPSG:4490 (China Geodetic Coordinate System "
@@ -96,7 +97,8 @@ def test_inspect_missing_file():
 def test_inspect_strict_shows_the_refused_assumption(tmp_path):
     path = shapefile(tmp_path, plots_gdf(), encoding="GBK", cpg=None)
     result = CliRunner().invoke(main, ["inspect", str(path), "--json", "--strict"])
-    assert result.exit_code == 0, result.output
-    [layer] = json.loads(result.output)["layers"]
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "1 of 1 layer(s) could not be read: plots\n"
+    [layer] = json.loads(result.stdout)["layers"]
     assert layer["error"].startswith("EncodingError: ")
     assert "encoding GB18030 detected" in layer["error"]

@@ -81,7 +81,7 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: str | None,
             source_crs: str | None, strict: bool) -> None:
     """List the layers of PATH with geometry type, feature count, CRS and encoding decisions
-    (with their evidence) and every problem found."""
+    (with their evidence) and every problem found. Exits 1 when a layer could not be read."""
     from ..io._inspect import inspect_source
 
     summaries = inspect_source(path, engine=engine, encoding=encoding, crs=crs,
@@ -89,7 +89,12 @@ def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: st
     if as_json:
         click.echo(json.dumps({"source": path, "layers": summaries}, ensure_ascii=False,
                               indent=2, default=str))
-        return
-    console = Console(width=max(Console().width, 140))
-    for table in render(summaries, click.format_filename(path)):
-        console.print(table)
+    else:
+        console = Console(width=max(Console().width, 140))
+        for table in render(summaries, click.format_filename(path)):
+            console.print(table)
+    failed = [s["layer"] for s in summaries if s["error"]]
+    if failed:  # everything is listed first; then the exit status says it was not all read
+        click.echo(f"{len(failed)} of {len(summaries)} layer(s) could not be read: "
+                   f"{', '.join(failed)}", err=True)
+        raise SystemExit(1)
