@@ -19,26 +19,14 @@ ValueError: status was 'maybe' but is expected to be one of planned (计划), ..
 
 from __future__ import annotations
 
-import enum
 import tomllib
-import unicodedata
 from functools import cache
 from importlib import resources
-from typing import Any, Self
+from typing import Any
+
+from ._choice import Choice, normalise_name
 
 __all__ = ["LayerKind", "Status", "normalise_name"]
-
-
-def normalise_name(name: str) -> str:
-    """Normalised form used to look names up: NFKC, lower case, no spaces, ``-`` or ``_``.
-
-    Examples
-    --------
-    >>> normalise_name(" Under-Construction ")
-    'underconstruction'
-    """
-    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    return text.replace(" ", "").replace("_", "").replace("-", "")
 
 
 @cache
@@ -47,7 +35,7 @@ def _registry() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-class _Named(enum.Enum):
+class _Named(Choice):
     """An enum whose members carry a Chinese label and aliases from ``kinds.toml``."""
 
     @classmethod
@@ -65,24 +53,16 @@ class _Named(enum.Enum):
         return tuple(_registry()[self._section()][self.value].get("aliases", ()))
 
     @classmethod
-    def parse(cls, value: Self | str) -> Self:
-        """Return the member named by ``value``: its value, its label or a declared alias."""
-        if isinstance(value, cls):
-            return value
-        wanted = normalise_name(str(value))
-        for member in cls:
-            names = (member.value, member.name, member.label, *member.aliases)
-            if wanted in {normalise_name(n) for n in names}:
-                return member
-        allowed = ", ".join(f"{m.value} ({m.label})" for m in cls)
-        raise ValueError(
-            f"{cls._what()} was {value!r} but is expected to be one of {allowed} "
-            "or an alias of them"
-        )
+    def _aliases(cls) -> dict[str, str]:
+        return {name: m.value for m in cls for name in (m.label, *m.aliases)}
 
     @classmethod
-    def _what(cls) -> str:
-        return cls.__name__.lower()
+    def _allowed(cls) -> str:
+        return ", ".join(f"{m.value} ({m.label})" for m in cls)
+
+    @classmethod
+    def _hint(cls) -> str:
+        return " or an alias of them"
 
 
 class LayerKind(_Named):

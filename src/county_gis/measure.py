@@ -35,7 +35,6 @@ projection's scale grows away from the central meridian:
 
 from __future__ import annotations
 
-import enum
 import functools
 import warnings
 from collections import Counter
@@ -49,6 +48,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from . import _geodesic
+from ._choice import Choice
 from ._crs import (
     CGCS2000,
     gk_zone_crs,
@@ -78,7 +78,7 @@ _LINEAR = (
 )
 
 
-class Method(enum.Enum):
+class Method(Choice):
     """How to measure.
 
     Attributes
@@ -93,8 +93,8 @@ class Method(enum.Enum):
     GAUSS_KRUGER = "gk"
 
     @classmethod
-    def parse(cls, value: Method | str) -> Method:
-        """Return the method named by ``value`` (``"geodesic"`` or ``"gk"``).
+    def _allowed(cls) -> str:
+        """``'geodesic', 'gk'``.
 
         Examples
         --------
@@ -105,14 +105,7 @@ class Method(enum.Enum):
         ...
         ValueError: method was 'mercator' but is expected to be one of 'geodesic', 'gk'
         """
-        if isinstance(value, cls):
-            return value
-        wanted = value.strip().lower() if isinstance(value, str) else None
-        for method in cls:
-            if wanted in {method.value, method.name.lower()}:
-                return method
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"method was {value!r} but is expected to be one of {allowed}")
+        return ", ".join(repr(m.value) for m in cls)
 
 
 def _geometries(data: Any, crs: Any) -> tuple[np.ndarray, pd.Index, CRS]:

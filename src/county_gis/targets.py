@@ -22,7 +22,6 @@ True
 
 from __future__ import annotations
 
-import enum
 import math
 import os
 import tomllib
@@ -34,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._choice import Choice
 from .errors import ConfigError, UnitError
 from .kinds import LayerKind, normalise_name
 from .units import AreaUnit, LengthUnit
@@ -47,7 +47,7 @@ _REQUIRED = ("id", "title", "section", "measure", "unit", "value", "year")
 _OPTIONAL = ("kinds", "filter", "field", "note")
 
 
-class Measure(enum.Enum):
+class Measure(Choice):
     """How progress against a target is measured.
 
     Attributes
@@ -60,34 +60,21 @@ class Measure(enum.Enum):
         Number of linked features.
     SUM
         Sum of a numeric column (``Target.field``) of the linked features.
+
+    Examples
+    --------
+    >>> Measure.parse("Area")
+    <Measure.AREA: 'area'>
+    >>> Measure.parse("volume")
+    Traceback (most recent call last):
+    ...
+    ValueError: measure was 'volume' but is expected to be one of length, area, count, sum
     """
 
     LENGTH = "length"
     AREA = "area"
     COUNT = "count"
     SUM = "sum"
-
-    @classmethod
-    def parse(cls, value: Measure | str) -> Measure:
-        """The member named ``value``; refuses anything else with the valid names.
-
-        Examples
-        --------
-        >>> Measure.parse("Area")
-        <Measure.AREA: 'area'>
-        >>> Measure.parse("volume")
-        Traceback (most recent call last):
-        ...
-        ValueError: measure was 'volume' but is expected to be one of length, area, count, sum
-        """
-        if isinstance(value, cls):
-            return value
-        wanted = str(value).strip().lower()
-        for member in cls:
-            if member.value == wanted:
-                return member
-        allowed = ", ".join(m.value for m in cls)
-        raise ValueError(f"measure was {value!r} but is expected to be one of {allowed}")
 
 
 #: The kind geometries (``LayerKind.geometry``) a length or an area target can measure.

@@ -48,7 +48,6 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._choice import Choice
 from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
 from ._amounts import LINES, POLYS, STATUSES, amount, of_type
@@ -81,15 +81,15 @@ _TOWN_COLUMNS = ["township", "township_code", "approximate"]
 _GREENED = "greened"
 
 
-class By(enum.Enum):
+class By(Choice):
     """How to break progress down: ``county`` (one row per target) or ``township``."""
 
     COUNTY = "county"
     TOWNSHIP = "township"
 
     @classmethod
-    def parse(cls, value: By | str | None) -> By:
-        """The member named ``value`` (None: county).
+    def _aliases(cls) -> dict[str, str]:
+        """Chinese and plural names.
 
         Examples
         --------
@@ -100,15 +100,15 @@ class By(enum.Enum):
         ...
         ValueError: by was 'village' but is expected to be one of None, 'county', 'township' (乡镇)
         """
-        if value is None or isinstance(value, cls):
-            return cls.COUNTY if value is None else value
-        text = str(value).strip().lower()
-        if text in ("county", "县", "全县"):
-            return cls.COUNTY
-        if text in ("township", "townships", "乡镇"):
-            return cls.TOWNSHIP
-        raise ValueError(f"by was {value!r} but is expected to be one of None, 'county', "
-                         "'township' (乡镇)")
+        return {"县": "county", "全县": "county", "townships": "township", "乡镇": "township"}
+
+    @classmethod
+    def _allowed(cls) -> str:
+        return "None, 'county', 'township' (乡镇)"
+
+    @classmethod
+    def _default(cls) -> By:
+        return cls.COUNTY
 
 
 @dataclass

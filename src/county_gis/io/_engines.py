@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from .._choice import Choice
 from ..errors import CountyGisError, DataError, LayerReadError
-from ._choice import Choice
 from ._report import Severity
 
 __all__ = ["CellFix", "Engine", "RawLayer", "read_raw"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._choice import Choice
+from .._choice import Choice
 
 __all__ = ["OffsetDatum", "bd09_to_gcj02", "bd09_to_wgs84", "gcj02_to_bd09", "gcj02_to_wgs84",
            "wgs84_to_gcj02"]

@@ -29,7 +29,6 @@ True
 from __future__ import annotations
 
 import base64
-import enum
 import math
 import struct
 import zlib
@@ -42,6 +41,7 @@ from rasterio.transform import Affine
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import calculate_default_transform, transform_bounds
 
+from .._choice import Choice
 from ._io import RasterLike, check_band, open_raster, quiet_affine, raster_crs
 
 __all__ = [
@@ -69,37 +69,24 @@ _RAMPS: dict[str, tuple[tuple[float, str], ...]] = {
 }
 
 
-class Colormap(enum.Enum):
+class Colormap(Choice):
     """Colour ramps for overlays.
 
     ``NDVI`` has fixed values (−0.2 … 0.9); the others stretch over ``vmin`` … ``vmax``
     (default: the 2nd and 98th percentiles of the data; ``CHANGE`` is symmetric about 0).
+
+    Examples
+    --------
+    >>> Colormap.parse("viridis")
+    Traceback (most recent call last):
+    ...
+    ValueError: colormap was 'viridis' but is expected to be one of ndvi, terrain, ...
     """
 
     NDVI = "ndvi"
     TERRAIN = "terrain"
     CHANGE = "change"
     GREYS = "greys"
-
-    @classmethod
-    def parse(cls, value: Colormap | str) -> Colormap:
-        """Return the colormap named by ``value``.
-
-        Examples
-        --------
-        >>> Colormap.parse("viridis")
-        Traceback (most recent call last):
-        ...
-        ValueError: colormap was 'viridis' but is expected to be one of ndvi, terrain, ...
-        """
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            for cmap in cls:
-                if value.strip().lower() == cmap.value:
-                    return cmap
-        allowed = ", ".join(c.value for c in cls)
-        raise ValueError(f"colormap was {value!r} but is expected to be one of {allowed}")
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

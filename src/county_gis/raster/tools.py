@@ -24,7 +24,6 @@ NDVI of a 2-band red / near-infrared raster:
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from rasterio.warp import calculate_default_transform
 from rasterio.windows import Window
 
 from .._atomic import atomic_path
+from .._choice import Choice
 from .._crs import GRS80_A, GRS80_F, require_crs
 from ..errors import DataError, Place
 from ._io import (
@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 STRIP_ROWS = 512
 
 
-class Resampling(enum.Enum):
+class Resampling(Choice):
     """Resampling methods for :func:`reproject_raster` (the GDAL ones planners use).
 
     Examples
@@ -80,18 +80,6 @@ class Resampling(enum.Enum):
     CUBIC = "cubic"
     AVERAGE = "average"
     MODE = "mode"
-
-    @classmethod
-    def parse(cls, value: Resampling | str) -> Resampling:
-        """Return the method named by ``value``."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            for method in cls:
-                if value.strip().lower() == method.value:
-                    return method
-        allowed = ", ".join(m.value for m in cls)
-        raise ValueError(f"resampling was {value!r} but is expected to be one of {allowed}")
 
     @property
     def gdal(self) -> _GdalResampling:

@@ -49,7 +49,6 @@ the mean is (½·0 + 1·1 + ½·2) / 2 = 1.
 
 from __future__ import annotations
 
-import enum
 import logging
 import warnings
 from collections.abc import Iterable
@@ -60,6 +59,7 @@ import pandas as pd
 import shapely
 from rasterio.windows import Window
 
+from .._choice import Choice
 from ..errors import CountyGisWarning, MeasureWarning
 from ._coverage import coverage_strips, ring_edges
 from ._io import (
@@ -81,8 +81,18 @@ MAX_CELLS = 1_000_000
 _POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
-class Stat(enum.Enum):
-    """A zonal statistic; see the module docstring for the exact definitions."""
+class Stat(Choice):
+    """A zonal statistic; see the module docstring for the exact definitions.
+
+    Examples
+    --------
+    >>> Stat.parse("Mean")
+    <Stat.MEAN: 'mean'>
+    >>> Stat.parse("median")
+    Traceback (most recent call last):
+    ...
+    ValueError: stat was 'median' but is expected to be one of mean, min, max, ...
+    """
 
     MEAN = "mean"
     MIN = "min"
@@ -92,28 +102,6 @@ class Stat(enum.Enum):
     STD = "std"
     NODATA = "nodata"
     MAJORITY = "majority"
-
-    @classmethod
-    def parse(cls, value: Stat | str) -> Stat:
-        """Return the statistic named by ``value``.
-
-        Examples
-        --------
-        >>> Stat.parse("Mean")
-        <Stat.MEAN: 'mean'>
-        >>> Stat.parse("median")
-        Traceback (most recent call last):
-        ...
-        ValueError: stat was 'median' but is expected to be one of mean, min, max, ...
-        """
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            for stat in cls:
-                if value.strip().lower() == stat.value:
-                    return stat
-        allowed = ", ".join(s.value for s in cls)
-        raise ValueError(f"stat was {value!r} but is expected to be one of {allowed}")
 
 
 #: The statistics computed when none are named.

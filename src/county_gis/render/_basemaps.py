@@ -18,13 +18,12 @@ Examples
 
 from __future__ import annotations
 
-import enum
 import os
 import re
-from typing import Any, Self
+from typing import Any
 
+from .._choice import Choice
 from ..errors import ConfigError
-from ..kinds import normalise_name
 
 __all__ = ["NEUTRAL_BACKGROUND", "Basemap", "basemap_spec"]
 
@@ -39,7 +38,7 @@ _TIANDITU = (
 _TIANDITU_ATTR = "天地图 © 国家地理信息公共服务平台 (GS(2024)0568号)"
 
 
-class Basemap(enum.Enum):
+class Basemap(Choice):
     """The background of a map.
 
     Attributes
@@ -68,19 +67,20 @@ class Basemap(enum.Enum):
     AMAP = "amap"
 
     @classmethod
-    def parse(cls, value: Self | str | None) -> Self:
-        """Return the basemap named ``value`` (English name or Chinese alias)."""
-        if value is None:
-            return cls.NONE
-        if isinstance(value, cls):
-            return value
-        wanted = normalise_name(str(value))
-        for member in cls:
-            names = (member.value, member.name, *_ALIASES[member])
-            if wanted in {normalise_name(n) for n in names}:
-                return member
-        allowed = ", ".join(f"{m.value} ({_ALIASES[m][0]})" for m in cls)
-        raise ConfigError(f"basemap was {value!r} but is expected to be one of {allowed}")
+    def _aliases(cls) -> dict[str, str]:
+        return {alias: m.value for m, names in _ALIASES.items() for alias in names}
+
+    @classmethod
+    def _allowed(cls) -> str:
+        return ", ".join(f"{m.value} ({_ALIASES[m][0]})" for m in cls)
+
+    @classmethod
+    def _default(cls) -> Basemap:
+        return cls.NONE
+
+    @classmethod
+    def _error(cls) -> type[Exception]:
+        return ConfigError
 
     @property
     def online(self) -> bool:

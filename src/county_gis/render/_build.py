@@ -9,22 +9,22 @@ Examples
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
 from branca.element import Figure
 
+from .._choice import Choice
 from .._crs import CGCS2000
 from ..errors import ConfigError
-from ..kinds import LayerKind, Status, normalise_name
+from ..kinds import LayerKind, Status
 from ..raster._io import RasterLike
 from ..raster.overlay import DEFAULT_MAX_PIXELS
 from ..units import AreaUnit, LengthUnit
@@ -48,25 +48,23 @@ __all__ = ["Language", "make_map", "render_overview"]
 logger = logging.getLogger(__name__)
 
 
-class Language(enum.Enum):
+class Language(Choice):
     """Language of the map's own texts (attribute values are shown as they are)."""
 
     ZH = "zh"
     EN = "en"
 
     @classmethod
-    def parse(cls, value: Self | str) -> Self:
-        """Return the language named ``value`` (``zh``/``中文``, ``en``/``English``)."""
-        if isinstance(value, cls):
-            return value
-        names = {"zh": cls.ZH, "中文": cls.ZH, "chinese": cls.ZH, "zhcn": cls.ZH,
-                 "en": cls.EN, "english": cls.EN, "英文": cls.EN}
-        try:
-            return names[normalise_name(str(value))]
-        except KeyError:
-            raise ConfigError(
-                f"language was {value!r} but is expected to be one of zh (中文), en (English)"
-            ) from None
+    def _aliases(cls) -> dict[str, str]:
+        return {"中文": "zh", "chinese": "zh", "zhcn": "zh", "english": "en", "英文": "en"}
+
+    @classmethod
+    def _allowed(cls) -> str:
+        return "zh (中文), en (English)"
+
+    @classmethod
+    def _error(cls) -> type[Exception]:
+        return ConfigError
 
 
 _TEXTS: dict[Language, dict[str, str]] = {
