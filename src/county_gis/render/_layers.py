@@ -248,6 +248,26 @@ def _drop_unmappable(gdf: gpd.GeoDataFrame, what: str, *, level: int = logging.W
     return gdf[keep]
 
 
+def _geometry_groups(geoms: np.ndarray, *, simplify_m: float, gcj02: bool,
+                     coarse_m: float | None = None) -> list[dict[str, Any]]:
+    """The encoded geometry of a layer in one group per dimension (polygons, lines, points).
+
+    Each group holds its features' positions (``index``) and, with ``coarse_m``, a coarse copy
+    of its lines or polygons for the zooms below the detail zoom.
+    """
+    dims = shapely.get_dimensions(geoms)
+    groups = []
+    for dim in (2, 1, 0):
+        mask = dims == dim
+        if mask.any():
+            group = encode_geometries(geoms[mask], simplify_m=simplify_m, gcj02=gcj02)
+            group["index"] = _ints(np.flatnonzero(mask))
+            if coarse_m and dim > 0:
+                group["coarse"] = encode_geometries(geoms[mask], simplify_m=coarse_m, gcj02=gcj02)
+            groups.append(group)
+    return groups
+
+
 def prepare_layer(
     gdf: gpd.GeoDataFrame,
     *,
@@ -332,15 +352,7 @@ def prepare_layer(
         shown.append(list(LENGTH_FIELD))
     status = _parsed(Status, gdf["status"] if "status" in gdf.columns else
                      pd.Series([None] * len(gdf), dtype=object), "value", Status.PLANNED.value)
-    groups = []
-    for dim in (2, 1, 0):
-        mask = dims == dim
-        if mask.any():
-            group = encode_geometries(geoms[mask], simplify_m=simplify_m, gcj02=gcj02)
-            group["index"] = _ints(np.flatnonzero(mask))
-            if coarse_m and dim > 0:
-                group["coarse"] = encode_geometries(geoms[mask], simplify_m=coarse_m, gcj02=gcj02)
-            groups.append(group)
+    groups = _geometry_groups(geoms, simplify_m=simplify_m, gcj02=gcj02, coarse_m=coarse_m)
     buckets: dict[str, Any] = {"start": [], "end": [], "bbox": [], "n": []}
     if len(gdf):
         keys = _buckets(geoms, bucket_deg)
@@ -391,15 +403,7 @@ def prepare_outline(
     columns = {
         key: [_value(v) for v in gdf[key].astype(object)] for key in fields if key in gdf.columns
     }
-    geoms = gdf.geometry.values
-    dims = shapely.get_dimensions(geoms)
-    groups = []
-    for dim in (2, 1, 0):
-        mask = dims == dim
-        if mask.any():
-            group = encode_geometries(geoms[mask], simplify_m=simplify_m, gcj02=gcj02)
-            group["index"] = _ints(np.flatnonzero(mask))
-            groups.append(group)
+    groups = _geometry_groups(gdf.geometry.values, simplify_m=simplify_m, gcj02=gcj02)
     return {
         "name": name,
         "count": len(gdf),
