@@ -377,3 +377,19 @@ def test_progress_panel_shows_how_much_is_green_from_above(tmp_path):
     plots, roads = panel["rows"]
     assert plots["greened"] == 1000.0 and plots["greenShare"] == pytest.approx(0.72449, abs=1e-5)
     assert roads["greened"] is None and roads["greenShare"] is None
+
+
+def test_popups_name_the_target_each_feature_counts_toward(tmp_path):
+    from county_gis import load_project
+    from project_fixtures import write_tiny_project
+    from render_fixtures import page_data
+
+    project = load_project(write_tiny_project(tmp_path))
+    page = save_map(make_map(project), tmp_path / "m.html").path.read_text(encoding="utf-8")
+    [roads] = [layer for layer in page_data(page)["layers"]["layers"]
+               if "R1" in layer["columns"].get("project_id", [])]
+    assert ["target", "对应目标"] in roads["fields"]
+    # linked as progress() links them: by kind and 道路类别 filter; 林道 matches no target
+    assert dict(zip(roads["columns"]["project_id"], roads["columns"]["target"], strict=True)) == {
+        "R1": "新改建农村公路20公里", "R2": "新改建农村公路20公里", "R3": "村内道路5公里",
+        "R4": "未关联目标"}

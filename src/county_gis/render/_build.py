@@ -79,6 +79,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "perimeter": "周长", "fullscreen": "全屏", "exit_fullscreen": "退出全屏",
         "aggregate": "圆点：网格内项目数，放大到 {zoom} 级显示图斑",
         "count": " 个", "zoom_in": "(放大查看详情)", "title": "项目地图",
+        "unlinked": "未关联目标",
     },
     Language.EN: {
         "boundary": "County boundary", "townships": "Townships", "approximate": "approximate",
@@ -92,6 +93,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "exit_fullscreen": "Exit full screen",
         "aggregate": "Circles: projects per grid cell; zoom to {zoom} for the features",
         "count": " features", "zoom_in": "(zoom in for details)", "title": "Project map",
+        "unlinked": "linked to no target",
     },
 }
 _EN_FIELDS = {
@@ -161,6 +163,29 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
         "statusLabels": {s.value: s.label for s in Status},
         "rows": rows,
     }
+
+
+def _linked_targets(project: Any, unlinked: str) -> dict[str, list[str]]:
+    """Per layer, the title(s) of the target(s) each feature counts toward (as progress links).
+
+    A feature that links to nothing says ``unlinked``. Empty without targets.
+    """
+    targets = list(getattr(project, "targets", None) or [])
+    if not targets or not getattr(project, "layers", None):
+        return {}
+    from ..analysis.linking import link_features
+
+    titles = {t.id: t.title for t in targets}
+    out: dict[str, list[str]] = {}
+    for layer, rows in link_features(project).groupby("layer", sort=False):
+        text = ["；".join(titles.get(i, str(i)) for i in ids) if ids else unlinked
+                for ids in rows["target_ids"]]
+        size = int(rows["row"].max()) + 1
+        shown = [unlinked] * size
+        for row, value in zip(rows["row"], text, strict=True):
+            shown[int(row)] = value
+        out[str(layer)] = shown
+    return out
 
 
 def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
@@ -272,7 +297,10 @@ def make_map(
     coarse_m = 0.5 * 156_543.03 * math.cos(math.radians(42.0)) / 2**detail_zoom
     layers = []
     legend_kinds = []
+    linked = _linked_targets(project, texts["unlinked"])
     for key, gdf in layers_in.items():
+        if key in linked and len(linked[key]) == len(gdf):  # popups say what it counts toward
+            gdf = gdf.assign(target=linked[key])
         kind = _kind_of(key, gdf)
         if wanted is not None and kind not in wanted:
             continue
