@@ -2,7 +2,7 @@
 
 Run: ``python scripts/build_layers.py`` (from the repository root), then
 ``python scripts/build_rasters.py`` (its NDVI rasters follow the plots written here).
-Reads the real public data in ``../shared/real/`` (see layers/README.md for provenance) and
+Reads the real public data in ``layers/sources/`` (see its README.md for provenance) and
 writes ``layers/fumeng.gpkg``:
 
 - ``county_boundary`` — REAL (Amap geometry converted GCJ-02 -> WGS84, labelled CGCS2000);
@@ -23,6 +23,7 @@ far from its geometry.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from county_gis.measure import geodesic_area, geodesic_length  # noqa: E402
 
-REAL = ROOT.parent / "shared" / "real"
+REAL = ROOT / "layers" / "sources"  # copies of the real public data, see its README.md
 OUT = ROOT / "layers" / "fumeng.gpkg"
 CRS = "EPSG:4490"
 SEED = 2023
@@ -469,12 +470,19 @@ def write(layers: dict[str, gpd.GeoDataFrame], out: Path = OUT) -> Path:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="GeoPackage to write")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the GeoPackage if it exists (the committed one is)")
+    args = parser.parse_args(argv)
+    if args.out.exists() and not args.overwrite:
+        parser.error(f"{args.out} exists; pass --overwrite to rebuild it")
     layers = build()
-    write(layers, OUT)
+    write(layers, args.out)
     for name, frame in layers.items():
         print(f"{name:20s} {len(frame):4d} features")
-    print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

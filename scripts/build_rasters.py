@@ -26,6 +26,7 @@ imagery: every pixel is generated, and each file says so in its metadata.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 from pathlib import Path
@@ -261,9 +262,18 @@ def build_rasters(out_dir: Path = OUT_DIR, *, gpkg: Path = GPKG,
     ]
 
 
-def main() -> int:
-    for path in build_rasters():
-        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1024:.0f} KB)")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="folder of the rasters")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the rasters if they exist (the committed ones do)")
+    args = parser.parse_args(argv)
+    existing = [p for p in (args.out_dir / n for n in ("ndvi_2022.tif", "ndvi_2023.tif",
+                                                       "dem.tif")) if p.exists()]
+    if existing and not args.overwrite:
+        parser.error(f"{', '.join(map(str, existing))} exist; pass --overwrite to rebuild them")
+    for path in build_rasters(args.out_dir):
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
     return 0
 
 

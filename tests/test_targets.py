@@ -49,15 +49,14 @@ def test_bundled_targets_hold_every_figure_of_the_report():
         assert t.indicator == (not kinds)
 
 
-REPORT = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_7deede91013e2fc4.txt"
+#: Sections 五–八 of the 2023 work report (tests/data/README.md says where it comes from).
+REPORT = Path(__file__).resolve().parent / "data" / "work_report_2023_sections_5-8.txt"
 #: Arabic numerals of sections 五–八 that set no target, and why (targets_2023.toml says so too).
 NOT_TARGETS = {"47": "47号地: a plot's name", "3570": "“3570”送文化下乡: a programme's name"}
 
 
 @pytest.fixture(scope="module")
 def report_text() -> str:
-    if not REPORT.exists():
-        pytest.skip("the work report is not next to this checkout")
     return REPORT.read_text(encoding="utf-8")
 
 
