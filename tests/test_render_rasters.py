@@ -8,8 +8,10 @@ import zlib
 
 import numpy as np
 import pytest
+import rasterio
+from rasterio.transform import Affine
 
-from county_gis.errors import ConfigError
+from county_gis.errors import ConfigError, CRSError
 from county_gis.io._offsets import wgs84_to_gcj02
 from county_gis.render import RasterLayer, make_map, save_map
 from render_fixtures import HOSTILE, make_project, page_data, write_raster
@@ -107,3 +109,16 @@ def test_hostile_raster_name_is_data_not_markup(tmp_path):
                     tmp_path / "m.html").path.read_text(encoding="utf-8")
     assert page_data(page)["layers"]["rasters"][0]["name"] == name
     assert "循环循环循环" not in page and "<script>window.__pwned" not in page
+
+
+def test_errors_of_the_raster_itself_keep_their_class(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       transform=Affine(0.01, 0, 121.6, 0, -0.01, 42.1)) as dst:
+        dst.write(np.zeros((4, 4), dtype="float32"), 1)
+    with pytest.raises(CRSError):  # not turned into a ConfigError about options
+        make_map(make_project(hostile=False), rasters=[path], show_progress=False)
+    with pytest.raises(ConfigError, match="raster_max_pixels was 0 but is expected to be a "
+                                          "positive integer"):
+        make_map(make_project(hostile=False), rasters=[path], raster_max_pixels=0,
+                 show_progress=False)

@@ -21,6 +21,7 @@ county_gis.errors.ConfigError: raster opacity was 2 but is expected to be betwee
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,8 +78,7 @@ def _as_layer(item: RasterLayer | RasterLike, project_rasters: Mapping[str, Path
     layer = item if isinstance(item, RasterLayer) else RasterLayer(item)
     source = layer.source
     if isinstance(source, str) and source in project_rasters:
-        return RasterLayer(**{**layer.__dict__, "source": project_rasters[source],
-                              "name": layer.name or None})
+        return dataclasses.replace(layer, source=project_rasters[source])
     if isinstance(source, str | os.PathLike) and not Path(source).exists():
         known = ", ".join(sorted(project_rasters)) or "none"
         raise ConfigError(
@@ -126,24 +126,29 @@ def prepare_rasters(
     Raises
     ------
     ConfigError
-        A raster that is neither a file nor a project raster, a bad opacity or colormap.
+        A raster that is neither a file nor a project raster, a bad opacity, colormap or
+        ``max_pixels``.
     LayerReadError, CRSError
         From reading the raster (unreadable file, no CRS).
     """
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ConfigError(f"raster_max_pixels was {max_pixels!r} but is expected to be a "
+                          f"positive integer, e.g. {DEFAULT_MAX_PIXELS}")
     known = dict(project_rasters or {})
     out = []
     for item in rasters or ():
         layer = _as_layer(item, known)
         label, text = _describe(layer)
-        colormap = layer.colormap
-        if colormap is None:
+        if layer.colormap is None:
             colormap = Colormap.NDVI if "ndvi" in text.lower() else Colormap.TERRAIN
-        try:
-            png, bounds, stops = raster_to_png_overlay(
-                layer.source, band=layer.band, colormap=colormap, vmin=layer.vmin,
-                vmax=layer.vmax, max_pixels=max_pixels)
-        except ValueError as exc:  # unknown colormap, bad max_pixels
-            raise ConfigError(f"raster {label!r}: {exc}") from None
+        else:
+            try:
+                colormap = Colormap.parse(layer.colormap)
+            except ValueError as exc:  # only the option: errors of the raster keep their class
+                raise ConfigError(f"raster {label!r}: {exc}") from None
+        png, bounds, stops = raster_to_png_overlay(
+            layer.source, band=layer.band, colormap=colormap, vmin=layer.vmin,
+            vmax=layer.vmax, max_pixels=max_pixels)
         if gcj02:
             from ..io._offsets import wgs84_to_gcj02
 
