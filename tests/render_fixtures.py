@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +23,9 @@ import pytest
 import rasterio
 from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, box
+
+from county_gis.analysis import ProgressDetails
+from county_gis.project import Project
 
 #: Values that would run script or Jinja if they were not escaped.
 HOSTILE = {
@@ -44,8 +46,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-def make_project(*, hostile: bool = True) -> SimpleNamespace:
-    """A small project with the attributes of county_gis.project.Project."""
+def make_project(*, hostile: bool = True) -> Project:
+    """A small project in memory (no targets)."""
     crs = "EPSG:4490"
     boundary = gpd.GeoDataFrame({"name": ["测试县"]}, geometry=[box(121.6, 42.0, 121.8, 42.1)],
                                 crs=crs)
@@ -77,10 +79,9 @@ def make_project(*, hostile: bool = True) -> SimpleNamespace:
         {"project_id": ["S1"], "name": ["东镇中心小学"], "kind": "school",
          "status": ["under_construction"], "township": ["东镇"], "year": 2025},
         geometry=[Point(121.75, 42.05)], crs=crs)
-    return SimpleNamespace(
+    return Project.from_layers(
+        {"afforestation": plots, "road_rebuild": roads, "school": schools}, targets=[],
         name="测试", root=Path("."), boundary=boundary, townships=townships,
-        layers={"afforestation": plots, "road_rebuild": roads, "school": schools},
-        targets=[], reports={},
     )
 
 
@@ -107,6 +108,12 @@ def page_data(page: str) -> dict[str, Any]:
     return {"layers": layers, "legend": legend}
 
 
+def as_details(table: pd.DataFrame) -> ProgressDetails:
+    """A progress table as the results object maps take (no links, overlaps or gaps)."""
+    return ProgressDetails(table=table, by_township=None, overlaps=pd.DataFrame(),
+                           stated=pd.DataFrame(), links=pd.DataFrame())
+
+
 def make_progress(*, hostile: bool = True) -> pd.DataFrame:
     """A table shaped like county_gis.analysis.progress.progress() returns."""
     return pd.DataFrame({
@@ -122,7 +129,7 @@ def make_progress(*, hostile: bool = True) -> pd.DataFrame:
 
 
 @pytest.fixture
-def project() -> SimpleNamespace:
+def project() -> Project:
     return make_project()
 
 

@@ -10,6 +10,7 @@ from render_fixtures import (
     ARTIFACTS,
     HOSTILE,
     HOSTILE_NAME,
+    as_details,
     browser_page,
     make_progress,
     make_project,
@@ -26,7 +27,7 @@ SCHOOLS = "校舍维修改造"
 @pytest.fixture(scope="module")
 def map_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("maps") / "overview.html"
-    save_map(make_map(make_project(), progress_table=make_progress()), path)
+    save_map(make_map(make_project(), progress=as_details(make_progress())), path)
     return path
 
 
@@ -163,7 +164,7 @@ def test_hostile_values_stay_text_in_tooltips_layer_names_and_legend(tmp_path):
     odd_key = HOSTILE["onerror"] + HOSTILE["jinja_statement"]
     project.layers[odd_key] = project.layers.pop("school").assign(kind=None)
     path = tmp_path / "odd.html"
-    save_map(make_map(project, progress_table=make_progress()), path)
+    save_map(make_map(project, progress=as_details(make_progress())), path)
     with browser_page(path) as page:
         # layer control and legend show the unknown layer's key as text
         labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()

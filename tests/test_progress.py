@@ -8,7 +8,6 @@ county_gis.measure.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +20,7 @@ from shapely.geometry import LineString, box
 from county_gis import progress, progress_details
 from county_gis.analysis.townships import OUTSIDE
 from county_gis.kinds import LayerKind
+from county_gis.project import Project
 from county_gis.targets import Measure, Target
 from project_fixtures import (  # noqa: F401  (fixtures)
     PLOTS,
@@ -128,9 +128,7 @@ def test_overlap_between_statuses_counts_under_the_most_advanced():
                              crs="EPSG:4490")
     target = Target("p", "造林", "七", Measure.AREA, "亩", 100.0, 2023,
                     kinds=(LayerKind.AFFORESTATION,))
-    project = SimpleNamespace(layers={"plots": plots}, targets=[target], reports={},
-                              townships=gpd.GeoDataFrame({"name": []}, geometry=[],
-                                                         crs="EPSG:4490"))
+    project = Project.from_layers({"plots": plots}, targets=[target])
     got = progress(project).iloc[0]
     assert got["completed"] == pytest.approx(mu(b), rel=1e-6)
     assert got["planned"] == pytest.approx(mu(a.difference(b)), rel=1e-6)
@@ -185,11 +183,10 @@ def test_indicator_target_has_no_amounts(tiny_project):
     assert air["notes"].startswith("指标, 无图层数据")
 
 
-def _roads_project(roads: gpd.GeoDataFrame, targets: list[Target]) -> SimpleNamespace:
+def _roads_project(roads: gpd.GeoDataFrame, targets: list[Target]) -> Project:
     towns = gpd.GeoDataFrame({"code": ["1"], "name": ["西乡"]},
                              geometry=[box(121.6, 42.2, 121.7, 42.3)], crs="EPSG:4490")
-    return SimpleNamespace(layers={"roads": roads}, targets=targets, reports={},
-                           townships=towns)
+    return Project.from_layers({"roads": roads}, targets=targets, townships=towns)
 
 
 def test_feature_linked_to_two_targets_of_the_same_quantity_counts_once():
@@ -513,8 +510,7 @@ def test_greening_summary_and_progress_agree(tiny_green_project):
 
 
 def test_greening_threshold_and_missing_rasters(tiny_green_project, tiny_project):
-    from county_gis.errors import ConfigError
-    from county_gis.raster.change import ThresholdError
+    from county_gis.errors import ConfigError, ThresholdError
 
     strict = row(progress(tiny_green_project, greening=True, threshold=0.35), "afforestation")
     assert strict["greened"] == 0 and strict["green_share"] == 0  # +0.3 is not enough
@@ -523,8 +519,8 @@ def test_greening_threshold_and_missing_rasters(tiny_green_project, tiny_project
         progress(tiny_green_project, greening=True, threshold=0)
     assert issubclass(ThresholdError, ValueError)
     with pytest.raises(ConfigError, match=r"no NDVI raster ndvi_before or ndvi_2022 declared in "
-                                          r"the project or found in .*rasters; pass before= "
-                                          r"and after="):
+                                          r"the project's \[rasters\] or found in .*rasters; "
+                                          r"declare it in project.toml or pass before= and after="):
         progress(tiny_project, greening=True)
 
 

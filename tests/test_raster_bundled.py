@@ -12,7 +12,9 @@ import rasterio
 import shapely
 
 from county_gis._paths import bundled_layers_dir
-from county_gis.raster import greening_summary, vegetation_change, zonal_stats
+from county_gis.analysis import greening_summary
+from county_gis.project import Project
+from county_gis.raster import vegetation_change, zonal_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +94,8 @@ def test_plots_green_up_the_way_the_story_says(built, plots):
 
 
 def test_greening_summary_on_the_built_rasters(built, plots):
-    summary = greening_summary(plots, built[0], built[1])
+    summary = greening_summary(Project.from_layers({"plots": plots}, targets=[]), built[0],
+                               built[1])
     assert set(summary.index) == {"mine_restoration", "afforestation"}
     assert (summary["features"] == [24, 36]).all() or (summary["features"] == [36, 24]).all()
     share = summary["green_share"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -12,9 +10,11 @@ from rasterio.transform import Affine
 from shapely.geometry import box
 
 from county_gis import progress
+from county_gis.analysis import greening_summary
 from county_gis.errors import ConfigError, CountyGisError, CountyGisWarning
 from county_gis.kinds import LayerKind
-from county_gis.raster import Verdict, greening_summary, vegetation_change
+from county_gis.project import Project
+from county_gis.raster import Verdict, vegetation_change
 from county_gis.raster.change import ThresholdError
 from county_gis.targets import Measure, Target
 
@@ -93,9 +93,14 @@ def test_outside_rasters_is_no_data(tmp_path, rasters):
     assert table["verdict"].tolist() == ["no_data"]
 
 
+def bare(*frames):
+    """Plots as a project without targets (a layer file given to load_project)."""
+    return Project.from_layers({f"layer{i}": f for i, f in enumerate(frames)}, targets=[])
+
+
 def test_greening_summary_per_kind_of_bare_plots(rasters, plots):
     before, after = rasters
-    summary = greening_summary(plots, before, after)
+    summary = greening_summary(bare(plots), before, after)
     # no targets registry: one row per kind; E is under construction: left out; the bare
     # frame's `target` column names no registry, so it is not used
     assert list(summary.index) == ["mine_restoration", "afforestation"]
@@ -112,12 +117,10 @@ def test_greening_summary_per_kind_of_bare_plots(rasters, plots):
 
 def test_greening_summary_needs_canonical_columns(rasters, plots):
     before, after = rasters
-    with pytest.raises(ValueError, match=r"the project features lack the column\(s\) status; "
+    with pytest.raises(ValueError, match=r"the project features lack kind or status values; "
                                          r"load them with county_gis.read_layer\(..., kind=...\)"):
-        greening_summary(plots.drop(columns="status"), before, after)
-    with pytest.raises(TypeError, match="project was a int; expected a Project"):
-        greening_summary(5, before, after)
-    summary = greening_summary({"mines": plots.iloc[:2], "forest": plots.iloc[2:]}, before,
+        greening_summary(bare(plots.drop(columns="status")), before, after)
+    summary = greening_summary(bare(plots.iloc[:2], plots.iloc[2:]), before,
                                after, kinds=["mine_restoration"])
     assert list(summary.index) == ["mine_restoration"]
 
@@ -134,9 +137,9 @@ def test_greening_summary_links_like_progress(rasters, plots):
               "afforestation"],
         status=["completed", "completed", "completed", "completed", "under_construction"],
         work_type=[None, None, "造林", "抚育", "造林"])
-    project = SimpleNamespace(layers={"plots": layer}, targets=[mine, forest], reports={},
-                              rasters={"ndvi_before": before, "ndvi_after": after},
-                              root=before.parent, townships=None)
+    project = Project.from_layers({"plots": layer}, targets=[mine, forest],
+                                  rasters={"ndvi_before": before, "ndvi_after": after},
+                                  root=before.parent)
     summary = greening_summary(project)
     # C links to forest through its work type; D (抚育) matches no filter: not checked
     assert list(summary.index) == ["mine_1615", "forest"]
@@ -154,22 +157,23 @@ def test_greening_summary_links_like_progress(rasters, plots):
 def test_greening_summary_of_a_project_object(rasters, plots, tmp_path):
     # layers, rasters and root but no targets: per kind, the rasters found through .rasters
     before, after = rasters
-    project = SimpleNamespace(layers={"mine_restoration": plots.iloc[:2],
-                                      "afforestation": plots.iloc[2:]},
-                              rasters={"ndvi_before": before.name, "ndvi_after": after.name},
-                              root=before.parent)
+    project = Project.from_layers({"mine_restoration": plots.iloc[:2],
+                                   "afforestation": plots.iloc[2:]}, targets=[],
+                                  rasters={"ndvi_before": before.name, "ndvi_after": after.name},
+                                  root=before.parent)
     summary = greening_summary(project)
     assert summary.loc["mine_restoration", "greened_mu"] == pytest.approx(30, rel=1e-3)
-    bare = SimpleNamespace(layers=project.layers, rasters={}, root=tmp_path / "elsewhere")
+    elsewhere = Project.from_layers(project.layers, targets=[], root=tmp_path / "elsewhere")
     with pytest.raises(ConfigError, match=r"no NDVI raster ndvi_before or ndvi_2022 declared in "
-                                          r"the project or found in .*elsewhere/rasters; pass "
-                                          r"before= and after="):
-        greening_summary(bare)
+                                          r"the project's \[rasters\] or found in "
+                                          r".*elsewhere/rasters; declare it in project.toml or "
+                                          r"pass before= and after="):
+        greening_summary(elsewhere)
 
 
 def test_a_bad_threshold_is_its_own_error_class(rasters, plots):
     before, after = rasters
     with pytest.raises(ThresholdError, match=r"^threshold was 2.5 but is expected to be an NDVI "
                                              r"change between 0 and 2 \(exclusive\), e.g. 0.05$"):
-        greening_summary(plots, before, after, threshold=2.5)
+        greening_summary(bare(plots), before, after, threshold=2.5)
     assert issubclass(ThresholdError, ValueError) and issubclass(ThresholdError, CountyGisError)

@@ -110,5 +110,5 @@ def test_greening_finds_the_rasters_next_to_the_layer_file(data):
     (rasters / "ndvi_2023.tif").unlink()
     result = CliRunner().invoke(main, ["greening", str(data["layer"])])
     assert result.exit_code == 1
-    assert "no NDVI raster ndvi_after or ndvi_2023 declared in the project or found in" in (
+    assert "no NDVI raster ndvi_after or ndvi_2023 declared in the project's [rasters] or found in" in (
         result.output)

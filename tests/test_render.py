@@ -29,7 +29,7 @@ from county_gis.render import (
 )
 from county_gis.render._escape import script_json
 from county_gis.render._layers import decode_coords, encode_geometries, prepare_layer
-from render_fixtures import HOSTILE, HOSTILE_NAME, make_progress, make_project
+from render_fixtures import HOSTILE, HOSTILE_NAME, as_details, make_progress, make_project
 
 GRS80 = Geod(ellps="GRS80")
 
@@ -42,7 +42,7 @@ def _blocks(page: str) -> dict[str, object]:
 
 @pytest.fixture
 def saved(tmp_path):
-    m = make_map(make_project(), progress_table=make_progress())
+    m = make_map(make_project(), progress=as_details(make_progress()))
     result = save_map(m, tmp_path / "map.html")
     return result, result.path.read_text(encoding="utf-8")
 
@@ -283,7 +283,7 @@ def test_buckets_cover_every_feature_once():
 def test_progress_table_needs_its_columns():
     table = make_progress().drop(columns=["target_value"])
     with pytest.raises(ConfigError, match=r"the progress table lacks the column\(s\) target_value"):
-        make_map(make_project(), progress_table=table)
+        make_map(make_project(), progress=as_details(table))
 
 
 def test_kinds_are_checked():
@@ -304,7 +304,7 @@ def test_any_text_survives_script_json(text):
 
 
 def test_rendering_twice_and_in_a_notebook_is_stable():
-    m = make_map(make_project(), progress_table=make_progress())
+    m = make_map(make_project(), progress=as_details(make_progress()))
     first = m.get_root().render()
     assert m.get_root().render() == first
     frame = m._repr_html_()  # the notebook view: the same page in an iframe's srcdoc
@@ -314,7 +314,7 @@ def test_rendering_twice_and_in_a_notebook_is_stable():
 
 def test_progress_share_is_recomputed_from_the_values_shown(tmp_path):
     table = make_progress().assign(pct_completed=[0.013, 0.033])  # a fraction, not percent
-    page = save_map(make_map(make_project(), progress_table=table), tmp_path / "m.html")\
+    page = save_map(make_map(make_project(), progress=as_details(table)), tmp_path / "m.html")\
         .path.read_text(encoding="utf-8")
     progress = next(b for b in _blocks(page).values() if isinstance(b, dict) and "rows" in b)
     assert [round(r["pct"], 4) for r in progress["rows"]] == [1.3021, 3.3]  # 1380.27 / 106000
@@ -339,7 +339,7 @@ def test_indicators_without_data_get_no_bar(tmp_path):
         "target_id": ["good_air_days"], "title": ["空气质量优良天数"], "unit": ["天"],
         "target_value": [300.0], "planned": [np.nan], "under_construction": [np.nan],
         "completed": [np.nan], "pct_completed": [np.nan], "n_features": [0], "notes": [None]})])
-    page = save_map(make_map(make_project(), progress_table=table), tmp_path / "m.html")\
+    page = save_map(make_map(make_project(), progress=as_details(table)), tmp_path / "m.html")\
         .path.read_text(encoding="utf-8")
     progress = next(b for b in _blocks(page).values() if isinstance(b, dict) and "rows" in b)
     assert [r["title"][:4] for r in progress["rows"]] == ["完成造林", "新改建农"]
@@ -357,20 +357,20 @@ def test_page_title_is_escaped(saved, tmp_path):
 
 
 def test_render_overview_writes_maps_overview(tmp_path):
-    saved = render_overview(make_project(), tmp_path / "maps", progress_table=make_progress())
+    saved = render_overview(make_project(), tmp_path / "maps", progress=as_details(make_progress()))
     assert saved.path == tmp_path / "maps" / "overview.html" and saved.offline
     page = saved.path.read_text(encoding="utf-8")
     assert "CountyGis.progress(" in page and "CountyGis.legend(" in page
     with pytest.raises(OutputExistsError):
-        render_overview(make_project(), tmp_path / "maps", progress_table=make_progress())
-    assert render_overview(make_project(), tmp_path / "maps", progress_table=make_progress(),
+        render_overview(make_project(), tmp_path / "maps", progress=as_details(make_progress()))
+    assert render_overview(make_project(), tmp_path / "maps", progress=as_details(make_progress()),
                            overwrite=True).path == saved.path
 
 
 def test_progress_panel_shows_how_much_is_green_from_above(tmp_path):
     table = make_progress(hostile=False).assign(greened=[1000.0, float("nan")],
                                                 green_share=[1000.0 / 1380.27, float("nan")])
-    page = save_map(make_map(make_project(hostile=False), progress_table=table),
+    page = save_map(make_map(make_project(hostile=False), progress=as_details(table)),
                     tmp_path / "m.html").path.read_text(encoding="utf-8")
     [panel] = [b for b in _blocks(page).values() if isinstance(b, dict) and "greenText" in b]
     assert panel["greenText"] == "其中遥感核查变绿"
@@ -380,12 +380,13 @@ def test_progress_panel_shows_how_much_is_green_from_above(tmp_path):
 
 
 def test_popups_name_the_target_each_feature_counts_toward(tmp_path):
-    from county_gis import load_project
+    from county_gis import load_project, progress_details
     from project_fixtures import write_tiny_project
     from render_fixtures import page_data
 
     project = load_project(write_tiny_project(tmp_path))
-    page = save_map(make_map(project), tmp_path / "m.html").path.read_text(encoding="utf-8")
+    page = save_map(make_map(project, progress=progress_details(project)), tmp_path / "m.html")\
+        .path.read_text(encoding="utf-8")
     [roads] = [layer for layer in page_data(page)["layers"]["layers"]
                if "R1" in layer["columns"].get("project_id", [])]
     assert ["target", "对应目标"] in roads["fields"]
@@ -393,3 +394,34 @@ def test_popups_name_the_target_each_feature_counts_toward(tmp_path):
     assert dict(zip(roads["columns"]["project_id"], roads["columns"]["target"], strict=True)) == {
         "R1": "新改建农村公路20公里", "R2": "新改建农村公路20公里", "R3": "村内道路5公里",
         "R4": "未关联目标"}
+
+
+def test_maps_take_progress_and_never_link_again(tmp_path, monkeypatch):
+    """The flow runs one way: progress is computed once, the map only draws it."""
+    import sys
+
+    from county_gis import load_project, progress_details
+
+    linking = sys.modules["county_gis.analysis.linking"]
+    progress_module = sys.modules["county_gis.analysis.progress"]
+    from project_fixtures import write_tiny_project
+
+    calls = []
+    original = linking.link_features
+
+    def counting(project):
+        calls.append(project.name)
+        return original(project)
+
+    monkeypatch.setattr(linking, "link_features", counting)
+    monkeypatch.setattr(progress_module, "link_features", counting)
+    project = load_project(write_tiny_project(tmp_path))
+    details = progress_details(project)
+    assert len(calls) == 1
+    m = make_map(project, progress=details)
+    render_overview(project, tmp_path / "maps", progress=details)
+    make_map(project)  # no progress: no panel, and still no linking
+    assert len(calls) == 1
+    names = [type(c).__name__ for c in m._children.values()]
+    assert "ProgressPanel" in names
+    assert "ProgressPanel" not in [type(c).__name__ for c in make_map(project)._children.values()]

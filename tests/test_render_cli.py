@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+import county_gis.project as project_module
 from county_gis.cli import main
-from county_gis.cli import map as map_cli
 from render_fixtures import make_project, page_data, write_raster
 
 
 @pytest.fixture
 def runner(monkeypatch):
-    monkeypatch.setattr(map_cli, "_load_project", lambda path: make_project(hostile=False))
+    monkeypatch.setattr(project_module, "load_project", lambda path: make_project(hostile=False))
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     return CliRunner()
 

@@ -169,12 +169,11 @@ HOSTILE = ["=HYPERLINK(\"http://example.invalid\")", "+1+1", "-2+3", "@SUM(A1:A9
 @pytest.fixture(scope="module")
 def hostile_details():
     """A project whose every text holds something a spreadsheet would run as a formula."""
-    from types import SimpleNamespace
-
     import geopandas as gpd
     from shapely.geometry import LineString, box
 
     from county_gis.kinds import LayerKind
+    from county_gis.project import Project
     from county_gis.targets import Measure, Target
 
     towns = gpd.GeoDataFrame({"code": ["=1", HOSTILE[1]], "name": [HOSTILE[2], HOSTILE[5]],
@@ -187,8 +186,7 @@ def hostile_details():
         geometry=[LineString([(121.61, 42.25), (121.69, 42.25)])] * 3, crs="EPSG:4490")
     target = Target("-id", HOSTILE[0], "=六", Measure.LENGTH, "公里", 10.0, 2023,
                     kinds=(LayerKind.ROAD_REBUILD,), note=HOSTILE[4])
-    project = SimpleNamespace(layers={"=layer": roads}, targets=[target], reports={},
-                              townships=towns)
+    project = Project.from_layers({"=layer": roads}, targets=[target], townships=towns)
     return progress_details(project, by="township")
 
 

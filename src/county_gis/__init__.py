@@ -14,7 +14,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .analysis import progress, progress_details
+from .analysis import greening_summary, progress, progress_details
 from .errors import (
     ConfigError,
     CountyGisError,
@@ -29,7 +29,7 @@ from .errors import (
 from .io import LoadReport, list_layers, read_layer, read_layers, write_layer
 from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
 from .project import Project, load_project
-from .raster import greening_summary, vegetation_change, zonal_stats
+from .raster import vegetation_change, zonal_stats
 from .render import make_map, render_overview, save_map
 from .targets import Measure, Target, load_targets
 from .units import AreaUnit, LengthUnit

@@ -41,10 +41,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,12 @@ import pandas as pd
 
 from ._crs import CGCS2000
 from ._paths import bundled_layers_dir
-from .errors import ConfigError
+from .errors import ConfigError, CRSError
+from .io import LoadReport
 from .kinds import LayerKind
 from .targets import Target, load_targets
 
-__all__ = ["PROJECT_FILE", "Project", "load_project"]
+__all__ = ["NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "Project", "load_project"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,10 @@ _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
 LAYER_COLUMNS = ("project_id", "name", "kind", "status", "township", "target", "year",
                  "work_type")
 TOWNSHIP_COLUMNS = ("code", "name", "kind", "approximate")
+#: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
+#: holds the NDVI before / after rasters, tried in order.
+NDVI_BEFORE_NAMES = ("ndvi_before", "ndvi_2022")
+NDVI_AFTER_NAMES = ("ndvi_after", "ndvi_2023")
 
 
 @dataclass
@@ -83,8 +89,8 @@ class Project:
     ----------
     name : str
         The project's name.
-    root : Path
-        The folder of ``project.toml``.
+    root : Path or None
+        The folder of ``project.toml`` (None for a project built in memory).
     boundary : GeoDataFrame
         The county boundary, EPSG:4490, one row.
     townships : GeoDataFrame
@@ -102,18 +108,172 @@ class Project:
     """
 
     name: str
-    root: Path
+    root: Path | None
     boundary: gpd.GeoDataFrame
     townships: gpd.GeoDataFrame
     layers: dict[str, gpd.GeoDataFrame]
     targets: list[Target]
-    reports: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, LoadReport] = field(default_factory=dict)
     rasters: dict[str, Path] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.layers.items())
         return (f"Project({self.name!r}, root={str(self.root)!r}, townships={len(self.townships)}, "
                 f"layers: {sizes}, targets={len(self.targets)})")
+
+    @classmethod
+    def from_layers(
+        cls,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        targets: Sequence[Target] | None = None,
+        boundary: gpd.GeoDataFrame | None = None,
+        townships: gpd.GeoDataFrame | None = None,
+        name: str = "内存项目",
+        root: str | os.PathLike[str] | None = None,
+        rasters: Mapping[str, str | os.PathLike[str]] | None = None,
+        reports: Mapping[str, LoadReport] | None = None,
+    ) -> Project:
+        """A project built in memory from GeoDataFrames (for scripts, tests and examples).
+
+        Parameters
+        ----------
+        layers : mapping of str to GeoDataFrame
+            Layer name -> features (any CRS; brought to EPSG:4490). Missing canonical columns
+            (:data:`LAYER_COLUMNS`) are added empty; ``kind`` and ``status`` should hold
+            canonical values (``read_layer(..., kind=...)`` gives them).
+        targets : sequence of Target, optional
+            Default: the bundled targets registry (as ``targets = "bundled"`` in project.toml).
+            Pass ``[]`` for a project without targets.
+        boundary, townships : GeoDataFrame, optional
+            Default: none (empty frames).
+        name : str, default "内存项目"
+        root : path-like, optional
+            The project's folder (where ``rasters/`` is looked for); default none.
+        rasters : mapping of str to path, optional
+            Raster name -> file (relative paths are taken from ``root``).
+        reports : mapping of str to LoadReport, optional
+            Load reports by layer name (they name each feature's ``file:layer``).
+
+        Returns
+        -------
+        Project
+
+        Raises
+        ------
+        CRSError
+            If a layer, the boundary or the townships have no CRS.
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import box
+        >>> plots = gpd.GeoDataFrame({"kind": ["afforestation"], "status": ["completed"]},
+        ...     geometry=[box(121.6, 42.0, 121.61, 42.01)], crs="EPSG:4490")
+        >>> p = Project.from_layers({"plots": plots}, targets=[])
+        >>> p.name, list(p.layers), p.layers["plots"].columns[:3].tolist(), len(p.boundary)
+        ('内存项目', ['plots'], ['kind', 'status', 'geometry'], 0)
+        """
+        folder = Path(root) if root is not None else None
+        frames = {str(key): _canonical(_in_cgcs2000(frame, f"layers[{key!r}]"), str(key))
+                  for key, frame in layers.items()}
+        found = {}
+        for key, value in (rasters or {}).items():
+            path = Path(value)
+            found[key] = path if path.is_absolute() or folder is None else folder / path
+        return cls(
+            name=name, root=folder,
+            boundary=(_empty(("name",)) if boundary is None
+                      else _in_cgcs2000(boundary, "boundary")),
+            townships=(_empty(TOWNSHIP_COLUMNS) if townships is None
+                       else _in_cgcs2000(townships, "townships")),
+            layers=frames,
+            targets=load_targets() if targets is None else list(targets),
+            reports=dict(reports or {}), rasters=found,
+        )
+
+    def features(self) -> gpd.GeoDataFrame:
+        """Every feature of every layer in one frame, with the layer name in ``layer``.
+
+        Examples
+        --------
+        >>> p = load_project()
+        >>> feats = p.features()
+        >>> len(feats) == sum(len(f) for f in p.layers.values()), feats.crs.to_epsg()
+        (True, 4490)
+        """
+        frames = [frame.assign(layer=key) for key, frame in self.layers.items() if len(frame)]
+        if not frames:
+            return _empty((*LAYER_COLUMNS, "layer"))
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CGCS2000)
+
+    def place(self, layer: str) -> str:
+        """``file:layer`` of a project layer (the file relative to the project folder).
+
+        Examples
+        --------
+        >>> load_project().place("road_rebuild")
+        'fumeng.gpkg:road_rebuild'
+        """
+        report = self.reports.get(layer)
+        source = getattr(report, "source", None) or "<memory>"
+        if self.root is not None and source != "<memory>":
+            with contextlib.suppress(ValueError):
+                source = str(Path(source).relative_to(self.root))
+        return f"{source}:{getattr(report, 'layer', None) or layer}"
+
+    def ndvi_rasters(self) -> tuple[Path, Path]:
+        """The NDVI rasters before and after: declared in ``[rasters]``, else in ``rasters/``.
+
+        Names tried, in order: :data:`NDVI_BEFORE_NAMES` and :data:`NDVI_AFTER_NAMES`, first
+        in the project's declared rasters, then as ``<root>/rasters/<name>.tif``.
+
+        Raises
+        ------
+        ConfigError
+            If either is not found; the message lists the names tried.
+
+        Examples
+        --------
+        >>> [p.name for p in load_project().ndvi_rasters()]
+        ['ndvi_2022.tif', 'ndvi_2023.tif']
+        """
+        found: list[Path] = []
+        folder = self.root / "rasters" if self.root is not None else None
+        for names in (NDVI_BEFORE_NAMES, NDVI_AFTER_NAMES):
+            path = next((self.rasters[n] for n in names if n in self.rasters), None)
+            if path is None and folder is not None:
+                path = next((folder / f"{n}.tif" for n in names
+                             if (folder / f"{n}.tif").exists()), None)
+            if path is None:
+                where = f" or found in {folder}" if folder is not None else ""
+                raise ConfigError(
+                    f"no NDVI raster {' or '.join(names)} declared in the project's [rasters]"
+                    f"{where}; declare it in project.toml or pass before= and after= "
+                    "(CLI: --before, --after)"
+                )
+            found.append(path)
+        return found[0], found[1]
+
+
+def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CGCS2000)
+
+
+def _in_cgcs2000(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    crs = getattr(frame, "crs", None)
+    if crs is None:
+        raise CRSError(f"{what} has no CRS; set it first (gdf.set_crs(...)) or read it with "
+                       "county_gis.read_layer")
+    return frame if crs.equals(CGCS2000) else frame.to_crs(CGCS2000)
+
+
+def _canonical(frame: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
+    missing = [c for c in LAYER_COLUMNS if c not in frame.columns]
+    if missing:
+        frame = frame.assign(**{c: None for c in missing})
+    frame.attrs["layer"] = key
+    return frame
 
 
 def _project_file(path: str | os.PathLike[str] | None) -> Path:
@@ -235,6 +395,16 @@ def _layer(root: Path, key: str, table: Mapping[str, Any]) -> gpd.GeoDataFrame:
     return frame
 
 
+def _layer_file_project(path: Path) -> Project:
+    """Every layer of one file as a project with no targets (and no boundary)."""
+    from .io import read_layers
+
+    layers = read_layers(path)
+    reports = {key: frame.attrs.get("load_report") for key, frame in layers.items()}
+    return Project.from_layers(layers, targets=[], name=path.stem, root=path.parent,
+                               reports={k: v for k, v in reports.items() if v is not None})
+
+
 def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     """Load a project (the bundled 阜新蒙古族自治县 project by default).
 
@@ -242,6 +412,8 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     ----------
     path : path-like, optional
         A ``project.toml`` or the folder holding one. None: the bundled ``layers/project.toml``.
+        A layer file (GeoPackage, Shapefile ...) gives a project of its layers with no
+        targets and no boundary (its folder is the project's folder).
 
     Returns
     -------
@@ -264,6 +436,8 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     >>> sorted(p.layers["road_rebuild"]["status"].dropna().unique())
     ['completed', 'planned', 'under_construction']
     """
+    if path is not None and Path(path).is_file() and Path(path).suffix.lower() != ".toml":
+        return _layer_file_project(Path(path))
     file = _project_file(path)
     root = file.parent
     try:

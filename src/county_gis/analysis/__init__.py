@@ -7,10 +7,19 @@
   pairs, stated-vs-measured differences, features linked to no target or to two, townships
   without a polygon, the NDVI verdict of each completed plot.
 - :func:`link_features`, :func:`linked_features` — which feature counts toward which
-  target, and why (progress and :func:`county_gis.raster.greening_summary` both use them).
+  target, and why (progress and :func:`greening_summary` both use them).
+- :func:`greening_summary` — how much of the completed regreening is green on NDVI.
 """
 
-from .greening import Ndvi, PlotCheck, check_plots, greening_targets, select_plots
+from .greening import (
+    GREENING_KINDS,
+    Ndvi,
+    PlotCheck,
+    check_plots,
+    greening_summary,
+    greening_targets,
+    select_plots,
+)
 from .linking import link_features, linked_features
 from .overlaps import overlapping_pairs, priority_parts, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
@@ -18,11 +27,13 @@ from .townships import split_by_township
 
 __all__ = [
     "GREENING_COLUMNS",
+    "GREENING_KINDS",
     "By",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
     "check_plots",
+    "greening_summary",
     "greening_targets",
     "link_features",
     "linked_features",

@@ -11,8 +11,8 @@ to the first verdict of greened, unchanged, degraded, no data
 completed amount of the progress table, and the verdict areas add up to it.
 
 Used by :func:`county_gis.progress` (``greening=True``: columns ``greened`` and
-``green_share``) and by :func:`county_gis.raster.greening_summary` (a table in 亩); both go
-through :func:`select_plots` and :func:`check_plots`, so they cannot disagree.
+``green_share``) and by :func:`greening_summary` (a table in 亩); both go through
+:func:`select_plots` and :func:`check_plots`, so they cannot disagree.
 
 Examples
 --------
@@ -20,8 +20,8 @@ Two plots on a 100 m grid in Gauss-Krüger zone 41 (at the central meridian a 10
 15 亩): A (2 pixels) greened by 0.3, B (2 pixels) did not change.
 
 >>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
->>> from types import SimpleNamespace
 >>> from rasterio.transform import Affine
+>>> from county_gis.project import Project
 >>> from shapely.geometry import box
 >>> folder = tempfile.mkdtemp()
 >>> def tif(name, data):
@@ -35,7 +35,7 @@ Two plots on a 100 m grid in Gauss-Krüger zone 41 (at the central meridian a 10
 >>> plots = gpd.GeoDataFrame({"project_id": ["A", "B"], "kind": ["mine_restoration"] * 2,
 ...     "status": ["completed"] * 2}, geometry=[box(500000, 4649900, 500200, 4650000),
 ...     box(500000, 4649800, 500200, 4649900)], crs="EPSG:4550").to_crs("EPSG:4490")
->>> project = SimpleNamespace(layers={"mines": plots}, targets=kind_targets(), reports={})
+>>> project = Project.from_layers({"mines": plots}, targets=kind_targets())
 >>> (target, chosen), = select_plots(project)
 >>> check = check_plots(chosen, Ndvi(before, after))
 >>> checked, areas = check.areas("亩")
@@ -46,10 +46,10 @@ Two plots on a 100 m grid in Gauss-Krüger zone 41 (at the central meridian a 10
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -59,27 +59,26 @@ import pandas as pd
 from .._crs import CGCS2000
 from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
-from ..raster._io import RasterLike
-from ..raster.change import (
-    DEFAULT_THRESHOLD,
-    GREENING_KINDS,
-    Verdict,
-    check_threshold,
-    vegetation_change,
-)
+from ..project import Project
+from ..raster import DEFAULT_THRESHOLD, RasterLike, Verdict, check_threshold, vegetation_change
 from ..targets import Measure, Target
 from ..units import AreaUnit
 from ._amounts import POLYS, of_type
 from .linking import link_features, linked_features
 from .overlaps import priority_parts
 
-__all__ = ["SUMMARY_COLUMNS", "VERDICTS", "Ndvi", "PlotCheck", "as_linkable", "check_plots",
-           "greening_targets", "kind_targets", "plots_with_status", "select_plots",
-           "summary_table"]
+__all__ = ["GREENING_KINDS", "SUMMARY_COLUMNS", "VERDICTS", "Ndvi", "PlotCheck", "by_kind",
+           "check_plots", "greening_summary", "greening_targets", "kind_targets",
+           "plots_with_status", "select_plots", "summary_table"]
+
+logger = logging.getLogger(__name__)
+
+#: The layer kinds that should look green once completed.
+GREENING_KINDS: tuple[LayerKind, ...] = (LayerKind.MINE_RESTORATION, LayerKind.AFFORESTATION)
 
 #: The verdicts, in the order that settles overlaps (greened first).
 VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
-#: Columns of :func:`summary_table` (and of :func:`county_gis.raster.greening_summary`).
+#: Columns of :func:`summary_table` (and of :func:`greening_summary`).
 SUMMARY_COLUMNS = ["title", "kind", "features", "checked_mu",
                    *(f"{v}_mu" for v in VERDICTS), "green_share"]
 _PLOT_COLUMNS = ["target_id", "layer", "place", "project_id", "name", "ndvi_before",
@@ -153,7 +152,7 @@ def plots_with_status(feats: gpd.GeoDataFrame, status: Status | str) -> np.ndarr
 
 
 def select_plots(
-    project: Any,
+    project: Project,
     *,
     kinds: Iterable[LayerKind | str] = GREENING_KINDS,
     status: Status | str = Status.COMPLETED,
@@ -315,39 +314,113 @@ def summary_table(selected: list[tuple[Target, gpd.GeoDataFrame]], ndvi: Ndvi | 
     return summary, plots
 
 
-def as_linkable(features: gpd.GeoDataFrame,
-                kinds: Iterable[LayerKind | str] = GREENING_KINDS) -> Any:
-    """Bare features (no targets registry) as a project with one target per kind.
+def by_kind(project: Project, kinds: Iterable[LayerKind | str] = GREENING_KINDS) -> Project:
+    """The project's features linked by kind alone: one target per kind, no registry.
 
-    ``kind`` and ``status`` are read leniently (labels and aliases; unknown values count as
-    none); ``year`` and ``target`` are left out, so every plot links through its kind.
+    For features without a targets registry (a layer file). ``kind`` and ``status`` are read
+    leniently (labels and aliases; unknown values count as none); ``year`` and ``target`` are
+    left out, so every plot links through its kind.
 
     Raises
     ------
     ValueError
-        If ``kind`` or ``status`` is missing.
+        If ``kind`` or ``status`` is missing from every layer.
 
     Examples
     --------
     >>> from shapely.geometry import box
     >>> plots = gpd.GeoDataFrame({"kind": ["矿山复绿", "造林"], "status": ["竣工", "maybe"]},
     ...     geometry=[box(121.6, 42.3, 121.61, 42.31)] * 2, crs="EPSG:4490")
-    >>> project = as_linkable(plots)
-    >>> project.layers["features"][["kind", "status"]].values.tolist()
+    >>> linked = by_kind(Project.from_layers({"plots": plots}, targets=[]))
+    >>> linked.layers["features"][["kind", "status"]].values.tolist()
     [['mine_restoration', 'completed'], ['afforestation', nan]]
-    >>> [t.id for t in project.targets]
+    >>> [t.id for t in linked.targets]
     ['mine_restoration', 'afforestation']
     """
-    missing = [c for c in ("kind", "status") if c not in features.columns]
-    if missing:
+    features = project.features()
+    if len(features) and not features[["kind", "status"]].notna().any().all():
         raise ValueError(
-            f"the project features lack the column(s) {', '.join(missing)}; load them with "
+            "the project features lack kind or status values; load them with "
             "county_gis.read_layer(..., kind=...) so they follow the canonical schema"
         )
     frame = features.drop(columns=[c for c in ("year", "target") if c in features.columns])
     frame = frame.assign(kind=features["kind"].map(lambda v: _lenient(LayerKind, v)),
                          status=features["status"].map(lambda v: _lenient(Status, v)))
-    return SimpleNamespace(layers={"features": frame}, targets=kind_targets(kinds), reports={})
+    return Project.from_layers({"features": frame}, targets=kind_targets(kinds),
+                               name=project.name, root=project.root, rasters=project.rasters)
+
+
+def greening_summary(
+    project: Project,
+    before: RasterLike | None = None,
+    after: RasterLike | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    kinds: Iterable[LayerKind | str] = GREENING_KINDS,
+    status: Status | str = Status.COMPLETED,
+) -> pd.DataFrame:
+    """How much of the completed regreening / afforestation area is green from above.
+
+    Features are linked to targets by :func:`~county_gis.analysis.link_features`, the linking
+    :func:`county_gis.progress` uses, and measured the same way (the union of the plots), so
+    ``checked_mu`` of a target is its ``completed`` amount in the progress table and
+    ``greened_mu`` its ``greened`` (``progress(project, greening=True)``), in 亩.
+
+    Parameters
+    ----------
+    project : Project
+        One row per area target drawing on ``kinds``. A project without targets (a layer
+        file given to :func:`county_gis.load_project`) is checked per kind: one row per
+        kind, every plot of the kind linked to it (:func:`by_kind`).
+    before, after : path or rasterio dataset, optional
+        NDVI rasters; by default :meth:`Project.ndvi_rasters` (the project's
+        ``ndvi_before`` / ``ndvi_after`` rasters, or ``rasters/ndvi_2022.tif`` /
+        ``ndvi_2023.tif`` in its folder).
+    threshold : float, default 0.05
+        As :func:`~county_gis.raster.vegetation_change`.
+    kinds : iterable of LayerKind or str, default mine_restoration, afforestation
+        The kinds whose targets are checked.
+    status : Status or str, default completed
+        Only plots with this status are checked (what the progress table calls done).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by target id (``target``; the kind without targets): ``title``, ``kind``,
+        ``features`` (plots checked), ``checked_mu`` (the union of the plots, 亩),
+        ``greened_mu``, ``unchanged_mu``, ``degraded_mu``, ``no_data_mu`` (overlap-aware:
+        a shared area goes to the first of these verdicts; they add up to ``checked_mu``)
+        and ``green_share`` (greened / checked, 0–1). Targets with nothing to check are
+        left out.
+
+    Raises
+    ------
+    ThresholdError
+        If ``threshold`` is not a number in (0, 2).
+    ConfigError
+        If no NDVI rasters are given or found.
+
+    Examples
+    --------
+    >>> empty = gpd.GeoDataFrame({"kind": [], "status": []}, geometry=[], crs="EPSG:4490")
+    >>> project = Project.from_layers({"plots": empty}, targets=[])
+    >>> greening_summary(project, "before.tif", "after.tif").empty  # nothing to check, no reads
+    True
+    """
+    threshold = check_threshold(threshold)
+    kinds = [LayerKind.parse(k) for k in kinds]
+    linkable = project if project.targets else by_kind(project, kinds)
+    selected = select_plots(linkable, kinds=kinds, status=status)
+    ndvi = None
+    if selected:  # read (and look for) the rasters only when there is something to check
+        if before is None or after is None:
+            default_before, default_after = project.ndvi_rasters()
+            before = default_before if before is None else before
+            after = default_after if after is None else after
+        ndvi = Ndvi(before, after, threshold)
+    summary, _ = summary_table(selected, ndvi)
+    logger.info("greening_summary: %d target(s) checked", len(summary))
+    return summary
 
 
 def _lenient(enum_type: type[LayerKind] | type[Status], value: Any) -> str | None:

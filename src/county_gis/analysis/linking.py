@@ -12,7 +12,7 @@ A feature that links to no target, or names a target that does not exist, is rep
 Examples
 --------
 >>> import geopandas as gpd
->>> from types import SimpleNamespace
+>>> from county_gis.project import Project
 >>> from shapely.geometry import LineString
 >>> from county_gis.kinds import LayerKind
 >>> from county_gis.targets import Measure, Target
@@ -22,7 +22,7 @@ Examples
 ...     geometry=[LineString([(121.6, 42.3), (121.7, 42.3)])] * 2, crs="EPSG:4490")
 >>> t = Target("roads", "修路", "六", Measure.LENGTH, "公里", 10.0, 2023,
 ...            kinds=(LayerKind.ROAD_REBUILD,))
->>> links = link_features(SimpleNamespace(layers={"roads": roads}, targets=[t], reports={}))
+>>> links = link_features(Project.from_layers({"roads": roads}, targets=[t]))
 >>> links.loc[0, "target_ids"], links.loc[1, "target_ids"]
 (('roads',), ())
 >>> links.loc[1, "problem"]
@@ -31,9 +31,7 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -42,6 +40,7 @@ import pandas as pd
 
 from .._crs import CGCS2000
 from ..kinds import normalise_name
+from ..project import Project
 from ..targets import Target, matches_filter
 
 __all__ = ["link_features", "linked_features"]
@@ -57,24 +56,12 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _place(project: Any, layer: str) -> str:
-    """``file:layer`` of a project layer (the file relative to the project folder)."""
-    report = getattr(project, "reports", {}).get(layer)
-    source = getattr(report, "source", None) or "<memory>"
-    root = getattr(project, "root", None)
-    if root is not None and source != "<memory>":
-        with contextlib.suppress(ValueError):
-            source = str(Path(source).relative_to(root))
-    source_layer = getattr(report, "layer", None) or layer
-    return f"{source}:{source_layer}"
-
-
 def _quantity(target: Target) -> tuple[str, str, str | None]:
     """What a target adds up: two targets with the same quantity would double count."""
     return target.measure.value, normalise_name(target.unit), target.field
 
 
-def link_features(project: Any) -> pd.DataFrame:
+def link_features(project: Project) -> pd.DataFrame:
     """One row per feature of every layer: the target it counts toward, and any problem.
 
     Parameters
@@ -121,7 +108,7 @@ def link_features(project: Any) -> pd.DataFrame:
         column = {c: (gdf[c].to_numpy(dtype=object) if c in gdf else np.full(n, None))
                   for c in ("project_id", "name", "status")}
         kind_values = kinds.to_numpy(dtype=object)
-        place = _place(project, layer)
+        place = project.place(layer)
         for i in range(n):
             fid = fids[i]
             problem = None
@@ -164,7 +151,7 @@ def link_features(project: Any) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def linked_features(project: Any, links: pd.DataFrame, target: Target) -> gpd.GeoDataFrame:
+def linked_features(project: Project, links: pd.DataFrame, target: Target) -> gpd.GeoDataFrame:
     """The features counting toward ``target``, from every layer, in EPSG:4490.
 
     Parameters
@@ -186,7 +173,7 @@ def linked_features(project: Any, links: pd.DataFrame, target: Target) -> gpd.Ge
     Examples
     --------
     >>> import geopandas as gpd
-    >>> from types import SimpleNamespace
+    >>> from county_gis.project import Project
     >>> from shapely.geometry import box
     >>> from county_gis.kinds import LayerKind
     >>> from county_gis.targets import Measure, Target
@@ -195,7 +182,7 @@ def linked_features(project: Any, links: pd.DataFrame, target: Target) -> gpd.Ge
     ...     crs="EPSG:4490")
     >>> t = Target("forest", "造林", "七", Measure.AREA, "亩", 10.0, 2023,
     ...            kinds=(LayerKind.AFFORESTATION,))
-    >>> p = SimpleNamespace(layers={"plots": plots}, targets=[t], reports={})
+    >>> p = Project.from_layers({"plots": plots}, targets=[t])
     >>> linked_features(p, link_features(p), t)[["layer", "place", "project_id"]].values.tolist()
     [['plots', '<memory>:plots#0', 'A']]
     """

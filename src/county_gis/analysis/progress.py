@@ -27,8 +27,8 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 20 km target:
 
 >>> import geopandas as gpd
->>> from types import SimpleNamespace
 >>> from shapely.geometry import LineString, box
+>>> from county_gis.project import Project
 >>> from county_gis.kinds import LayerKind
 >>> from county_gis.targets import Measure, Target
 >>> towns = gpd.GeoDataFrame({"code": ["1", "2"], "name": ["西乡", "东镇"]},
@@ -38,7 +38,7 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 ...     crs="EPSG:4490")
 >>> target = Target("roads", "修路20公里", "六", Measure.LENGTH, "公里", 20.0, 2023,
 ...                 kinds=(LayerKind.ROAD_REBUILD,))
->>> p = SimpleNamespace(layers={"roads": roads}, townships=towns, targets=[target], reports={})
+>>> p = Project.from_layers({"roads": roads}, townships=towns, targets=[target])
 >>> row = progress(p).iloc[0]
 >>> round(float(row["completed"]), 3), round(float(row["pct_completed"]), 1)
 (16.557, 82.8)
@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from .._choice import Choice
+from ..project import Project
 from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
 from ._amounts import LINES, POLYS, STATUSES, amount, of_type
@@ -240,7 +241,7 @@ def _stated(feats: gpd.GeoDataFrame, target: Target, measured: np.ndarray,
     return stated
 
 
-def _geometric(project: Any, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
+def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
                counted_status: np.ndarray, *, towns: gpd.GeoDataFrame | None,
                tolerance: float, ndvi: Ndvi | None, notes: list[str],
                row: dict[str, Any]) -> _Result:
@@ -323,7 +324,7 @@ def _green(greened: float, completed: float) -> dict[str, float]:
     return {"greened": greened, "green_share": share}
 
 
-def _counted(project: Any, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
+def _counted(project: Project, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
              counted_status: np.ndarray, *, towns: gpd.GeoDataFrame | None,
              notes: list[str], row: dict[str, Any]) -> _Result:
     """Amounts of a count or sum target: features counted, or a field added."""
@@ -348,7 +349,7 @@ def _counted(project: Any, target: Target, feats: gpd.GeoDataFrame, status: np.n
     return _Result(row, town_rows, pd.DataFrame(), pd.DataFrame())
 
 
-def _finish(project: Any, target: Target, row: dict[str, Any], amounts: dict[str, float],
+def _finish(project: Project, target: Target, row: dict[str, Any], amounts: dict[str, float],
             notes: list[str], acc: _Towns, towns: gpd.GeoDataFrame | None
             ) -> list[dict[str, Any]]:
     """Fill the county row; return the township rows (none unless ``towns``)."""
@@ -358,7 +359,7 @@ def _finish(project: Any, target: Target, row: dict[str, Any], amounts: dict[str
     return _township_rows(project, row, acc) if towns is not None else []
 
 
-def _target_rows(project: Any, target: Target, feats: gpd.GeoDataFrame, *,
+def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
                  townships: bool, tolerance: float, ndvi: Ndvi | None) -> _Result:
     """County row, township rows, overlaps, stated differences (and plots) of one target."""
     notes: list[str] = [target.note] if target.note else []
@@ -385,7 +386,7 @@ def _target_rows(project: Any, target: Target, feats: gpd.GeoDataFrame, *,
     return _counted(project, target, feats, status, known, towns=towns, notes=notes, row=row)
 
 
-def _township_rows(project: Any, county: dict[str, Any], acc: _Towns) -> list[dict[str, Any]]:
+def _township_rows(project: Project, county: dict[str, Any], acc: _Towns) -> list[dict[str, Any]]:
     towns = project.townships
     names = towns["name"].to_numpy(dtype=object)
     codes = towns["code"].to_numpy(dtype=object) if "code" in towns else names
@@ -419,7 +420,7 @@ def _without_polygon(townships: gpd.GeoDataFrame) -> pd.DataFrame:
     return frame.rename(columns=names).reset_index(drop=True)
 
 
-def progress_details(project: Any, *, by: By | str | None = None, tolerance: float = 0.05,
+def progress_details(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
                      greening: bool = False,
                      threshold: float = DEFAULT_THRESHOLD) -> ProgressDetails:
     """Progress against every target of ``project``, with the lists behind the notes.
@@ -488,14 +489,12 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _project_ndvi(project: Any, threshold: float) -> Ndvi:
-    from ..raster._project import project_ndvi
-
-    before, after = project_ndvi(project)
+def _project_ndvi(project: Project, threshold: float) -> Ndvi:
+    before, after = project.ndvi_rasters()
     return Ndvi(before, after, threshold)
 
 
-def progress(project: Any, *, by: By | str | None = None, tolerance: float = 0.05,
+def progress(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
              greening: bool = False, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Planned / under construction / completed amounts and % completed for every target.
 
@@ -514,7 +513,7 @@ def progress(project: Any, *, by: By | str | None = None, tolerance: float = 0.0
         rasters, in the target's unit) and ``green_share`` (greened / completed, 0–1) after
         ``pct_completed``: for area targets drawing on mine-restoration / afforestation
         plots; NaN for the others. The same numbers as
-        :func:`county_gis.raster.greening_summary` (which gives them in 亩).
+        :func:`county_gis.analysis.greening_summary` (which gives them in 亩).
     threshold : float, default 0.05
         The NDVI change that counts as greened (with ``greening``).
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..raster.change import DEFAULT_THRESHOLD, ThresholdError, check_threshold, greening_summary
+from ..raster import DEFAULT_THRESHOLD, ThresholdError, check_threshold
 from ._options import handle_errors, out_option, overwrite_option
 from ._tables import write_table
 
@@ -56,7 +56,10 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
     degraded and without data (亩, overlap-aware), and the green share. The same numbers as
     ``county-gis progress --greening``.
     """
-    table = greening_summary(project, before, after, threshold=threshold)
+    from ..analysis import greening_summary
+    from ..project import load_project
+
+    table = greening_summary(load_project(project), before, after, threshold=threshold)
     view = Table(title=f"复绿 / 造林 NDVI 核查 (threshold ±{threshold:g})")
     view.add_column("目标")
     for column in table.columns:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,12 +11,6 @@ from ..render import Basemap, Language, make_map, save_map
 from ._options import handle_errors, out_option, overwrite_option
 
 __all__ = ["map_command"]
-
-
-def _load_project(path: str | None) -> Any:
-    from ..project import load_project
-
-    return load_project(path)
 
 
 @click.command("map")
@@ -44,9 +37,13 @@ def map_command(project: str | None, out: str | None, basemap: str, tianditu_key
                 local_tiles: str | None, language: str, rasters: tuple[str, ...], online: bool,
                 overwrite: bool) -> None:
     """Draw PROJECT (a project folder or project.toml; default the bundled county project)."""
-    loaded = _load_project(project)
-    m = make_map(loaded, basemap=basemap, tianditu_key=tianditu_key, local_tiles=local_tiles,
-                 language=language, rasters=list(rasters))
+    from ..analysis import progress_details
+    from ..project import load_project
+
+    loaded = load_project(project)
+    details = progress_details(loaded) if loaded.targets else None
+    m = make_map(loaded, progress=details, basemap=basemap, tianditu_key=tianditu_key,
+                 local_tiles=local_tiles, language=language, rasters=list(rasters))
     safe_name = re.sub(r'[\\/:*?"<>|\s]+', "_", str(loaded.name)) or "map"
     target = Path(out) if out else Path("maps") / f"{safe_name}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)

@@ -51,5 +51,5 @@ def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
         greening = {"ndvi_before", "ndvi_after"} <= set(loaded.rasters)
     details = print_progress(loaded, greening=greening)
     saved = render_overview(loaded, out_dir, overwrite=overwrite, basemap=basemap,
-                            progress_table=details.table, rasters=None if rasters else [])
+                            progress=details, rasters=None if rasters else [])
     click.echo(f"map: {saved}")

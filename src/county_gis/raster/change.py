@@ -3,8 +3,8 @@
 :func:`vegetation_change` takes the coverage-weighted mean NDVI of every plot on a "before"
 and an "after" raster (:func:`~county_gis.raster.zonal.zonal_stats`, so plots smaller than a
 pixel get a value), their difference, a :class:`Verdict` and the plot's geodesic area in 亩.
-:func:`greening_summary` adds it up per target: of the area reported *completed*, how much
-is green from above.
+:func:`county_gis.analysis.greening_summary` adds it up per target: of the area reported
+*completed*, how much is green from above.
 
 Examples
 --------
@@ -37,7 +37,6 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -45,23 +44,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ThresholdError
-from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
-from ._io import RasterLike
-from ._project import _load, project_features, project_ndvi
+from .dataset import RasterLike
 from .zonal import Stat, zonal_stats
 
-__all__ = ["DEFAULT_THRESHOLD", "GREENING_KINDS", "ThresholdError", "Verdict",
-           "check_threshold", "greening_summary", "vegetation_change"]
+__all__ = ["DEFAULT_THRESHOLD", "ThresholdError", "Verdict", "check_threshold",
+           "vegetation_change"]
 
 logger = logging.getLogger(__name__)
 
 #: Default NDVI change that counts as a change (Landsat / Sentinel-2 composites vary by
 #: about ±0.03 from year to year over unchanged land).
 DEFAULT_THRESHOLD = 0.05
-
-#: The layer kinds that should look green once completed.
-GREENING_KINDS: tuple[LayerKind, ...] = (LayerKind.MINE_RESTORATION, LayerKind.AFFORESTATION)
 
 
 class Verdict(enum.Enum):
@@ -180,82 +174,3 @@ def vegetation_change(
     )
     logger.info("vegetation_change: %s", table["verdict"].value_counts().to_dict())
     return table
-
-
-def greening_summary(
-    project: Any = None,
-    before: RasterLike | None = None,
-    after: RasterLike | None = None,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
-    kinds: Iterable[LayerKind | str] = GREENING_KINDS,
-    status: Status | str = Status.COMPLETED,
-) -> pd.DataFrame:
-    """How much of the completed regreening / afforestation area is green from above.
-
-    Features are linked to targets by :func:`county_gis.analysis.link_features`, the linking
-    :func:`county_gis.progress` uses, and measured the same way (the union of the plots), so
-    ``checked_mu`` of a target is its ``completed`` amount in the progress table and
-    ``greened_mu`` its ``greened`` (``progress(project, greening=True)``), in 亩.
-
-    Parameters
-    ----------
-    project : Project, path, mapping of GeoDataFrames, or GeoDataFrame, optional
-        A :class:`~county_gis.project.Project` (or a project.toml / its folder; None: the
-        bundled project): one row per area target drawing on ``kinds``. Bare features (a
-        layer file, a mapping of layers, a GeoDataFrame with ``kind`` and ``status``) have
-        no targets registry: one row per kind, every plot of the kind linked to it.
-    before, after : path or rasterio dataset, optional
-        NDVI rasters; by default the project's ``ndvi_before`` / ``ndvi_after`` rasters
-        (project.toml ``[rasters]``) or ``rasters/ndvi_2022.tif`` / ``ndvi_2023.tif`` in
-        its folder.
-    threshold : float, default 0.05
-        As :func:`vegetation_change`.
-    kinds : iterable of LayerKind or str, default mine_restoration, afforestation
-        The kinds whose targets are checked.
-    status : Status or str, default completed
-        Only plots with this status are checked (what the progress table calls done).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by target id (``target``; the kind for bare features): ``title``, ``kind``,
-        ``features`` (plots checked), ``checked_mu`` (the union of the plots, 亩),
-        ``greened_mu``, ``unchanged_mu``, ``degraded_mu``, ``no_data_mu`` (overlap-aware:
-        a shared area goes to the first of these verdicts; they add up to ``checked_mu``)
-        and ``green_share`` (greened / checked, 0–1). Targets with nothing to check are
-        left out.
-
-    Raises
-    ------
-    ThresholdError
-        If ``threshold`` is not a number in (0, 2).
-    ConfigError
-        If no NDVI rasters are given or found.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from county_gis.raster.change import greening_summary
-    >>> empty = gpd.GeoDataFrame({"kind": [], "status": []}, geometry=[], crs="EPSG:4490")
-    >>> greening_summary(empty, "before.tif", "after.tif").empty  # nothing to check, no reads
-    True
-    """
-    from ..analysis.greening import Ndvi, as_linkable, select_plots, summary_table
-
-    threshold = check_threshold(threshold)
-    kinds = [LayerKind.parse(k) for k in kinds]
-    loaded = _load(project)
-    linkable = loaded if hasattr(loaded, "targets") else as_linkable(
-        project_features(loaded), kinds)
-    selected = select_plots(linkable, kinds=kinds, status=status)
-    ndvi = None
-    if selected:  # read (and look for) the rasters only when there is something to check
-        if before is None or after is None:
-            default_before, default_after = project_ndvi(loaded)
-            before = default_before if before is None else before
-            after = default_after if after is None else after
-        ndvi = Ndvi(before, after, threshold)
-    summary, _ = summary_table(selected, ndvi)
-    logger.info("greening_summary: %d target(s) checked", len(summary))
-    return summary

@@ -43,7 +43,7 @@ from .._atomic import atomic_path
 from .._choice import Choice
 from .._crs import GRS80_A, GRS80_F, require_crs
 from ..errors import DataError, Place
-from ._io import (
+from .dataset import (
     RasterLike,
     check_band,
     check_north_up,

@@ -62,7 +62,7 @@ from rasterio.windows import Window
 from .._choice import Choice
 from ..errors import CountyGisWarning, MeasureWarning
 from ._coverage import coverage_strips, ring_edges
-from ._io import (
+from .dataset import (
     RasterLike,
     check_band,
     check_north_up,

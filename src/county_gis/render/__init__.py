@@ -23,16 +23,20 @@ Examples
 
 from ._basemaps import Basemap
 from ._build import Language, make_map, render_overview
+from ._raster_png import Colormap, png_data_uri, raster_to_png_overlay
 from ._rasters import RasterLayer
 from ._save import SavedMap, external_urls, save_map
 
 __all__ = [
     "Basemap",
+    "Colormap",
     "Language",
     "RasterLayer",
     "SavedMap",
     "external_urls",
     "make_map",
+    "png_data_uri",
+    "raster_to_png_overlay",
     "render_overview",
     "save_map",
 ]

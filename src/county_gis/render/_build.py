@@ -23,10 +23,12 @@ from branca.element import Figure
 
 from .._choice import Choice
 from .._crs import CGCS2000
+from ..analysis import ProgressDetails
 from ..errors import ConfigError
 from ..kinds import LayerKind, Status
-from ..raster._io import RasterLike
-from ..raster.overlay import DEFAULT_MAX_PIXELS
+from ..project import Project
+from ..raster import RasterLike
+from ..targets import Target
 from ..units import AreaUnit, LengthUnit
 from ._basemaps import Basemap, basemap_spec
 from ._elements import (
@@ -40,6 +42,7 @@ from ._elements import (
     SearchControl,
 )
 from ._layers import DEFAULT_FIELDS, KIND_COLOURS, prepare_layer, prepare_outline
+from ._raster_png import DEFAULT_MAX_PIXELS
 from ._rasters import RasterLayer, prepare_rasters
 from ._save import SavedMap, save_map
 
@@ -165,19 +168,18 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
     }
 
 
-def _linked_targets(project: Any, unlinked: str) -> dict[str, list[str]]:
-    """Per layer, the title(s) of the target(s) each feature counts toward (as progress links).
+def _linked_targets(progress: ProgressDetails | None, targets: Sequence[Target],
+                    unlinked: str) -> dict[str, list[str]]:
+    """Per layer, the title(s) of the target(s) each feature counts toward (progress's links).
 
-    A feature that links to nothing says ``unlinked``. Empty without targets.
+    A feature that links to nothing says ``unlinked``. Empty without progress results.
     """
-    targets = list(getattr(project, "targets", None) or [])
-    if not targets or not getattr(project, "layers", None):
+    links = None if progress is None else progress.links
+    if links is None or not len(links) or "layer" not in links:
         return {}
-    from ..analysis.linking import link_features
-
     titles = {t.id: t.title for t in targets}
     out: dict[str, list[str]] = {}
-    for layer, rows in link_features(project).groupby("layer", sort=False):
+    for layer, rows in links.groupby("layer", sort=False):
         text = ["；".join(titles.get(i, str(i)) for i in ids) if ids else unlinked
                 for ids in rows["target_ids"]]
         size = int(rows["row"].max()) + 1
@@ -189,7 +191,8 @@ def _linked_targets(project: Any, unlinked: str) -> dict[str, list[str]]:
 
 
 def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
-    for candidate in (key, *(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ())):
+    """The layer's declared kind (its ``kind`` column), else its table key."""
+    for candidate in (*(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ()), key):
         try:
             return LayerKind.parse(candidate)
         except ValueError:
@@ -198,7 +201,7 @@ def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
 
 
 def make_map(
-    project: Any,
+    project: Project,
     *,
     basemap: Basemap | str | None = Basemap.NONE,
     language: Language | str = Language.ZH,
@@ -206,7 +209,7 @@ def make_map(
     local_tiles: str | os.PathLike[str] | None = None,
     kinds: list[LayerKind | str] | None = None,
     fields: Mapping[str, str] | None = None,
-    progress_table: pd.DataFrame | None = None,
+    progress: ProgressDetails | None = None,
     show_progress: bool = True,
     simplify_m: float = 0.5,
     lazy_above: int = 20_000,
@@ -222,6 +225,11 @@ def make_map(
     project : Project
         A loaded project (:func:`county_gis.load_project`): ``boundary``, ``townships``
         and ``layers`` (kind → GeoDataFrame in the canonical schema) are drawn.
+    progress : ProgressDetails, optional
+        The project's progress, computed once (:func:`county_gis.progress_details`): its
+        table feeds the progress panel and its links say in each popup which target the
+        feature counts toward. The map never computes progress itself; without it there
+        is no panel and popups name no target.
     basemap : Basemap or str, default "none"
         ``none`` (neutral background, offline), ``tianditu_vec`` / ``tianditu_img``
         (天地图, needs a key), ``osm``, ``imagery``, ``local`` (``local_tiles``) or
@@ -238,11 +246,8 @@ def make_map(
     fields : mapping, optional
         Column → label shown in popups (default :data:`DEFAULT_FIELDS`; measured 亩 /
         公里 are always added). Only the shown columns are embedded.
-    progress_table : DataFrame, optional
-        The table of :func:`county_gis.analysis.progress.progress`; computed from the
-        project when not given.
     show_progress : bool, default True
-        Add the progress panel (when the project has targets or a table is given).
+        Add the progress panel (when ``progress`` is given).
     simplify_m : float, default 0.5
         Display simplification tolerance in metres.
     lazy_above : int, default 20000
@@ -274,7 +279,7 @@ def make_map(
     Examples
     --------
     >>> from county_gis.render._demo import demo_project
-    >>> m = make_map(demo_project(), progress_table=None, show_progress=False)
+    >>> m = make_map(demo_project(), show_progress=False)
     >>> type(m).__name__
     'Map'
     """
@@ -289,15 +294,15 @@ def make_map(
     if fields is None and lang is Language.EN:
         fields = {k: _EN_FIELDS[k] for k in DEFAULT_FIELDS}
 
-    boundary = getattr(project, "boundary", None)
-    townships = getattr(project, "townships", None)
-    layers_in: Mapping[str, gpd.GeoDataFrame] = getattr(project, "layers", {}) or {}
+    boundary = project.boundary
+    townships = project.townships
+    layers_in: Mapping[str, gpd.GeoDataFrame] = project.layers
 
     # half a pixel at detail_zoom near 42 °N: invisible below it
     coarse_m = 0.5 * 156_543.03 * math.cos(math.radians(42.0)) / 2**detail_zoom
     layers = []
     legend_kinds = []
-    linked = _linked_targets(project, texts["unlinked"])
+    linked = _linked_targets(progress, project.targets, texts["unlinked"])
     for key, gdf in layers_in.items():
         if key in linked and len(linked[key]) == len(gdf):  # popups say what it counts toward
             gdf = gdf.assign(target=linked[key])
@@ -329,7 +334,7 @@ def make_map(
     else:
         raise ConfigError("the project has no boundary, townships or layers: nothing to map")
 
-    raster_data = prepare_rasters(rasters, project_rasters=getattr(project, "rasters", None),
+    raster_data = prepare_rasters(rasters, project_rasters=project.rasters,
                                   max_pixels=raster_max_pixels, gcj02=gcj02)
 
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9, tiles=None,
@@ -366,12 +371,8 @@ def make_map(
         "statuses": [{"key": s.value, "label": s.label if lang is Language.ZH else s.value}
                      for s in Status],
     }).add_to(m)
-    if show_progress and (progress_table is not None or getattr(project, "targets", None)):
-        if progress_table is None:
-            from ..analysis.progress import progress
-
-            progress_table = progress(project)
-        ProgressPanel(_progress_rows(progress_table, texts)).add_to(m)
+    if show_progress and progress is not None:
+        ProgressPanel(_progress_rows(progress.table, texts)).add_to(m)
     SearchControl(
         {"placeholder": texts["search"], "noneText": texts["none"], "limit": 12}
     ).add_to(m)
@@ -383,7 +384,7 @@ def make_map(
         "areaText": texts["area_result"], "perimeterText": texts["perimeter"],
     }).add_to(m)
     ScaleBar().add_to(m)
-    name = getattr(project, "name", None)
+    name = project.name
     page_title = f"{name} · {texts['title']}" if name else texts["title"]
     figure = m.get_root()
     if isinstance(figure, Figure):
@@ -392,12 +393,12 @@ def make_map(
 
 
 def render_overview(
-    project: Any,
+    project: Project,
     out_dir: str | os.PathLike[str],
     *,
     overwrite: bool = False,
     basemap: Basemap | str | None = Basemap.NONE,
-    progress_table: pd.DataFrame | None = None,
+    progress: ProgressDetails | None = None,
     rasters: Sequence[RasterLayer | RasterLike] | None = None,
     file_name: str = "overview.html",
 ) -> SavedMap:
@@ -413,8 +414,9 @@ def render_overview(
         Replace an existing ``overview.html``.
     basemap : Basemap or str, default "none"
         As :func:`make_map`.
-    progress_table : DataFrame, optional
-        The progress table when already computed (else computed here).
+    progress : ProgressDetails, optional
+        The project's progress (:func:`county_gis.progress_details`), for the panel and the
+        popups; none without it.
     rasters : sequence, optional
         Rasters to draw (as :func:`make_map`); default every raster of the project
         (``[rasters]`` of project.toml), listed in the layer control but switched off.
@@ -434,7 +436,6 @@ def render_overview(
     ('overview.html', True)
     """
     if rasters is None:
-        rasters = [RasterLayer(name, show=False)
-                   for name in (getattr(project, "rasters", None) or {})]
-    m = make_map(project, basemap=basemap, progress_table=progress_table, rasters=rasters)
+        rasters = [RasterLayer(name, show=False) for name in project.rasters]
+    m = make_map(project, basemap=basemap, progress=progress, rasters=rasters)
     return save_map(m, Path(out_dir) / file_name, overwrite=overwrite)

@@ -9,16 +9,15 @@ Examples
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import geopandas as gpd
-import pandas as pd
 from shapely.geometry import LineString, Point, box
 
-__all__ = ["demo_progress", "demo_project"]
+from ..project import Project
+
+__all__ = ["demo_project"]
 
 
-def demo_project() -> SimpleNamespace:
+def demo_project() -> Project:
     """Two townships, three plots, two roads and a school near the county seat (EPSG:4490)."""
     crs = "EPSG:4490"
     boundary = gpd.GeoDataFrame({"name": ["示例县"]}, geometry=[box(121.6, 42.0, 121.8, 42.1)],
@@ -43,18 +42,6 @@ def demo_project() -> SimpleNamespace:
         {"project_id": ["S1"], "name": ["东镇中心小学"], "kind": "school",
          "status": ["under_construction"], "township": ["东镇"], "year": 2025},
         geometry=[Point(121.75, 42.05)], crs=crs)
-    return SimpleNamespace(name="示例", boundary=boundary, townships=townships,
-                           layers={"afforestation": plots, "road_rebuild": roads,
-                                   "school": schools}, targets=[], reports={})
-
-
-def demo_progress() -> pd.DataFrame:
-    """A progress table shaped like ``county_gis.analysis.progress.progress()``'s."""
-    return pd.DataFrame({
-        "target_id": ["afforestation", "roads"],
-        "title": ["完成造林、抚育、草原补播", "新改建农村公路"],
-        "unit": ["亩", "公里"],
-        "target_value": [106_000.0, 200.0],
-        "planned": [225.0, 6.6], "under_construction": [225.0, 0.0], "completed": [225.0, 6.6],
-        "pct_completed": [0.21, 3.3], "n_features": [3, 2], "notes": [None, "示例"],
-    })
+    return Project.from_layers(
+        {"afforestation": plots, "road_rebuild": roads, "school": schools}, targets=[],
+        name="示例", boundary=boundary, townships=townships)

@@ -3,7 +3,7 @@
 A raster reaches the page as one PNG (``data:`` URI, no tile server), warped to Web
 Mercator for display and averaged down to at most ``max_pixels`` pixels
 (:data:`~county_gis.raster.overlay.DEFAULT_MAX_PIXELS` = 512 × 512 by default: about
-50–250 KB per raster), through :func:`county_gis.raster.raster_to_png_overlay`. The overlay
+50–250 KB per raster), through :func:`county_gis.render.raster_to_png_overlay`. The overlay
 is drawn below the project layers, togglable in the layer control, and the legend shows
 its colour ramp with the values of its stops. Nothing is measured on the image: it is a
 picture of the raster.
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..raster._io import RasterLike, open_raster
-from ..raster.overlay import DEFAULT_MAX_PIXELS, Colormap, png_data_uri, raster_to_png_overlay
+from ..raster.dataset import RasterLike, open_raster
+from ._raster_png import DEFAULT_MAX_PIXELS, Colormap, png_data_uri, raster_to_png_overlay
 
 __all__ = ["RasterLayer", "prepare_rasters"]
 

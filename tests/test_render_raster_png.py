@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from rasterio.transform import Affine
 
-from county_gis.raster import Colormap, png_data_uri, raster_to_png_overlay
+from county_gis.render import Colormap, png_data_uri, raster_to_png_overlay
 
 
 def decode_png(png: bytes) -> np.ndarray:

@@ -42,7 +42,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import calculate_default_transform, transform_bounds
 
 from .._choice import Choice
-from ._io import RasterLike, check_band, open_raster, quiet_affine, raster_crs
+from ..raster.dataset import RasterLike, check_band, open_raster, quiet_affine, raster_crs
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

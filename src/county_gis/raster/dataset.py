@@ -1,4 +1,8 @@
-"""Opening rasters and checking their CRS and grid (plumbing shared by the raster modules)."""
+"""Opening rasters and checking their CRS, band and grid: the primitives every raster user shares.
+
+Used by the raster analysis modules (:mod:`~county_gis.raster.zonal`,
+:mod:`~county_gis.raster.tools`) and by the map's raster overlays (:mod:`county_gis.render`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from ..errors import CRSError, DataError, LayerReadError, Place
 
 __all__ = [
     "RasterLike",
+    "check_band",
     "geometries_in_raster_crs",
     "open_raster",
     "quiet_affine",
