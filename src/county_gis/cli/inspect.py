@@ -82,7 +82,7 @@ def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: st
             source_crs: str | None, strict: bool) -> None:
     """List the layers of PATH with geometry type, feature count, CRS and encoding decisions
     (with their evidence) and every problem found. Exits 1 when a layer could not be read."""
-    from ..io._inspect import inspect_source
+    from ..io import inspect_source
 
     summaries = inspect_source(path, engine=engine, encoding=encoding, crs=crs,
                                source_crs=source_crs, strict=strict)
