@@ -40,7 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..kinds import normalise_name
 from ..targets import Target, matches_filter
 

@@ -22,7 +22,7 @@ import pandas as pd
 from branca.element import Figure
 
 from .._choice import Choice
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..errors import ConfigError
 from ..kinds import LayerKind, Status
 from ..raster._io import RasterLike
