@@ -13,8 +13,8 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from county_gis import CRSError, geodesic_area, read_layer
+from county_gis.crs import bd09_to_wgs84, gcj02_to_bd09
 from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
-from county_gis.io._offsets import bd09_to_wgs84, gcj02_to_bd09
 from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, square, write
 
 ENGINES = ["pyogrio", "fiona"]

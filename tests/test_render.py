@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Point, box
 
+from county_gis.crs import wgs84_to_gcj02
 from county_gis.errors import AssetError, ConfigError, ExternalURLError, OutputExistsError
-from county_gis.io._offsets import wgs84_to_gcj02
 from county_gis.render import (
     Basemap,
     Language,

@@ -11,8 +11,8 @@ import pytest
 import rasterio
 from rasterio.transform import Affine
 
+from county_gis.crs import wgs84_to_gcj02
 from county_gis.errors import ConfigError, CRSError
-from county_gis.io._offsets import wgs84_to_gcj02
 from county_gis.render import RasterLayer, make_map, save_map
 from render_fixtures import HOSTILE, make_project, page_data, write_raster
 

@@ -41,7 +41,7 @@ import functools
 import numpy as np
 from pyproj import Geod
 
-from ._crs import GRS80_A, GRS80_F
+from .crs import GRS80_A, GRS80_F
 
 __all__ = ["LONG_EDGE_DEG", "LONG_EDGE_M", "POLAR_LAT_DEG", "path_lengths", "ring_signed_areas"]
 

@@ -49,7 +49,7 @@ from pyproj import CRS, Transformer
 
 from . import _geodesic
 from ._choice import Choice
-from ._crs import (
+from .crs import (
     CGCS2000,
     gk_zone_crs,
     gk_zone_of_longitude,

@@ -53,8 +53,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ._crs import CGCS2000
 from ._paths import bundled_layers_dir
+from .crs import CGCS2000
 from .errors import ConfigError, CRSError
 from .io import LoadReport
 from .kinds import LayerKind

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..kinds import Status
 from ..measure import geodesic_area, geodesic_length
 from ..targets import Measure, Target

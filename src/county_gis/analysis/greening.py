@@ -56,7 +56,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
 from ..project import Project

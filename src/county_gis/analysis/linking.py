@@ -38,7 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..kinds import normalise_name
 from ..project import Project
 from ..targets import Target, matches_filter

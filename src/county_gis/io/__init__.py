@@ -15,13 +15,13 @@ Examples
 ('GPKG', 1, ['MultiPolygon'])
 """
 
+from ..crs import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
 from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning
 from ._engines import Engine
 from ._formats import Format, list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
-from ._offsets import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
 from ._tables import parse_degrees

@@ -21,9 +21,8 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from .._crs import CGCS2000, gk_zone_crs, needs_transform, require_crs
+from ..crs import CGCS2000, OffsetDatum, gk_zone_crs, needs_transform, require_crs
 from ..errors import CountyGisWarning, CRSError, Place
-from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
 
 if TYPE_CHECKING:

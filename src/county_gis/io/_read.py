@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000, OffsetDatum
 from ..errors import EncodingError, LayerReadError, Place
 from ..kinds import LayerKind
 from ._attributes import canonicalise
@@ -30,7 +30,6 @@ from ._geometry import (
     drop_z,
     measure_closed_rings,
 )
-from ._offsets import OffsetDatum
 from ._report import LoadReport, Severity
 
 __all__ = ["read_layer", "read_layers"]

@@ -17,7 +17,7 @@ import rasterio
 from pyproj import CRS
 from rasterio.io import DatasetReader
 
-from .._crs import require_crs
+from ..crs import require_crs
 from ..errors import CRSError, DataError, LayerReadError, Place
 
 __all__ = [

@@ -41,7 +41,7 @@ from rasterio.windows import Window
 
 from .._atomic import atomic_path
 from .._choice import Choice
-from .._crs import GRS80_A, GRS80_F, require_crs
+from ..crs import GRS80_A, GRS80_F, require_crs
 from ..errors import DataError, Place
 from .dataset import (
     RasterLike,

@@ -22,8 +22,8 @@ import pandas as pd
 from branca.element import Figure
 
 from .._choice import Choice
-from .._crs import CGCS2000
 from ..analysis import ProgressDetails
+from ..crs import CGCS2000
 from ..errors import ConfigError
 from ..kinds import LayerKind, Status
 from ..project import Project

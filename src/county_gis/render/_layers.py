@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._crs import CGCS2000
+from ..crs import CGCS2000
 from ..kinds import LayerKind, Status
 from ..measure import geodesic_area, geodesic_length
 from ._escape import RawJSON
@@ -168,7 +168,7 @@ def encode_geometries(
         geoms = shapely.simplify(geoms, simplify_m / _M_PER_DEG, preserve_topology=True)
     gtype, coords, offsets = shapely.to_ragged_array(geoms)
     if gcj02:
-        from ..io._offsets import wgs84_to_gcj02
+        from ..crs import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
         coords = np.column_stack([lon, lat])

@@ -150,7 +150,7 @@ def prepare_rasters(
             layer.source, band=layer.band, colormap=colormap, vmin=layer.vmin,
             vmax=layer.vmax, max_pixels=max_pixels)
         if gcj02:
-            from ..io._offsets import wgs84_to_gcj02
+            from ..crs import wgs84_to_gcj02
 
             (south, west), (north, east) = bounds
             lon, lat = wgs84_to_gcj02([west, east], [south, north])
