@@ -19,9 +19,9 @@ from shapely.geometry import LineString, box
 
 from county_gis import progress, progress_details
 from county_gis.analysis.townships import OUTSIDE
-from county_gis.kinds import LayerKind
 from county_gis.project import Project
 from county_gis.targets import Measure, Target
+from county_gis.vocabulary import LayerKind
 from project_fixtures import (  # noqa: F401  (fixtures)
     PLOTS,
     ROADS,

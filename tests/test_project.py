@@ -16,7 +16,7 @@ from pyproj import Geod
 
 from county_gis import ConfigError, load_project
 from county_gis._paths import bundled_layers_dir
-from county_gis.kinds import LayerKind, Status
+from county_gis.vocabulary import LayerKind, Status
 from project_fixtures import (  # noqa: F401  (fixtures)
     bundled_project,
     tiny_project,

@@ -12,11 +12,11 @@ from shapely.geometry import box
 from county_gis import progress
 from county_gis.analysis import greening_summary
 from county_gis.errors import ConfigError, CountyGisError, CountyGisWarning
-from county_gis.kinds import LayerKind
 from county_gis.project import Project
 from county_gis.raster import Verdict, vegetation_change
 from county_gis.raster.change import ThresholdError
 from county_gis.targets import Measure, Target
+from county_gis.vocabulary import LayerKind
 
 X0, Y0, RES = 500_000.0, 4_650_000.0, 100.0
 GK41 = "EPSG:4550"  # at the central meridian a 100 m square is 10,000 m² = 15 亩 to 1e-4

@@ -172,9 +172,9 @@ def hostile_details():
     import geopandas as gpd
     from shapely.geometry import LineString, box
 
-    from county_gis.kinds import LayerKind
     from county_gis.project import Project
     from county_gis.targets import Measure, Target
+    from county_gis.vocabulary import LayerKind
 
     towns = gpd.GeoDataFrame({"code": ["=1", HOSTILE[1]], "name": [HOSTILE[2], HOSTILE[5]],
                               "approximate": [True, True]},

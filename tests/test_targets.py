@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from county_gis import ConfigError, load_targets
-from county_gis.kinds import LayerKind
 from county_gis.targets import Measure
+from county_gis.vocabulary import LayerKind
 
 #: Every quantitative target the issue names, as the work report states it.
 EXPECTED = {

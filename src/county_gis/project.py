@@ -57,8 +57,8 @@ from ._paths import bundled_layers_dir
 from .crs import CGCS2000
 from .errors import ConfigError, CRSError
 from .io import LoadReport
-from .kinds import LayerKind
 from .targets import Target, load_targets
+from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
 
 __all__ = ["NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "Project", "load_project"]
 
@@ -71,10 +71,6 @@ _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "d
 _SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs"}
 _LAYER_KEYS = _SOURCE_KEYS | {"kind"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
-#: Canonical columns every project layer carries (None where the source has nothing).
-LAYER_COLUMNS = ("project_id", "name", "kind", "status", "township", "target", "year",
-                 "work_type")
-TOWNSHIP_COLUMNS = ("code", "name", "kind", "approximate")
 #: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
 #: holds the NDVI before / after rasters, tried in order.
 NDVI_BEFORE_NAMES = ("ndvi_before", "ndvi_2022")

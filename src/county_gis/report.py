@@ -47,8 +47,9 @@ import pandas as pd
 
 from ._atomic import atomic_path
 from .errors import ConfigError
+from .vocabulary import Status
 
-__all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report"]
+__all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report", "write_table"]
 
 #: Column -> Chinese header.
 HEADERS = {
@@ -68,7 +69,7 @@ HEADERS = {
         ("layer", "图层"), ("place", "位置"), ("project_id", "项目编号"), ("name", "项目名称"))},
 }
 _MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
-_STATUSES = {"planned": "计划", "under_construction": "在建", "completed": "完工"}
+_STATUSES = {s.value: s.label for s in Status}
 _AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
             "difference", "overlap", "greened", "area_mu"}
 _SHARES = {"relative", "green_share", "coverage_fraction"}  # fractions shown as percentages
@@ -109,6 +110,8 @@ class ReportFormat(enum.Enum):
 
 def safe_text(value: Any) -> Any:
     """Text that no spreadsheet runs as a formula: a leading ``= + - @ \\t \\r`` gets ``'``.
+
+    The one cell guard of every table output (xlsx, csv, the CLI's tables).
 
     Examples
     --------
@@ -194,6 +197,46 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         return value
     return safe_text(str(value))
+
+
+def _write_csv(frame: pd.DataFrame, tmp: Path, *, index_label: str | None = None) -> None:
+    """UTF-8 CSV with a BOM (Excel opens it as UTF-8), every cell through :func:`_cell`."""
+    safe = frame.map(_cell)
+    safe.to_csv(tmp, index=index_label is not None, index_label=index_label,
+                encoding="utf-8-sig")
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False,
+                index_label: str | None = None) -> Path:
+    """Write one table as CSV: atomically, never overwriting unasked, spreadsheet-safe.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (column names as they are).
+    path : path-like
+        The CSV file.
+    overwrite : bool, default False
+        Replace an existing file.
+    index_label : str, optional
+        Write the index as a first column with this header (e.g. ``"fid"``).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_table(pd.DataFrame({"名称": ["=1+1", "团结街"], "亩": [1.5, None]}), out)
+    >>> out.read_text(encoding="utf-8-sig").splitlines()
+    ['名称,亩', "'=1+1,1.5", '团结街,']
+    """
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        _write_csv(frame, tmp, index_label=index_label)
+    return Path(path)
 
 
 def _write_xlsx(all_views: list[View], tmp: Path) -> None:
@@ -298,8 +341,7 @@ def write_report(
         elif fmt is ReportFormat.CSV:
             main = all_views[1] if len(all_views) > 1 and all_views[1].title == "分乡镇" \
                 else all_views[0]
-            frame = main.frame.map(_cell).rename(columns=HEADERS)
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            _write_csv(main.frame.rename(columns=HEADERS), tmp)
         else:
             _write_md(all_views, tmp, title)
     return Path(path)

@@ -35,8 +35,8 @@ import pandas as pd
 
 from ._choice import Choice
 from .errors import ConfigError, UnitError
-from .kinds import LayerKind, normalise_name
 from .units import AreaUnit, LengthUnit
+from .vocabulary import LayerKind, normalise_name
 
 __all__ = ["BUNDLED_TARGETS", "Measure", "Target", "load_targets", "matches_filter"]
 

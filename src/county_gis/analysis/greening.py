@@ -57,13 +57,12 @@ import numpy as np
 import pandas as pd
 
 from ..crs import CGCS2000
-from ..kinds import LayerKind, Status
 from ..measure import geodesic_area
 from ..project import Project
 from ..raster import DEFAULT_THRESHOLD, RasterLike, Verdict, check_threshold, vegetation_change
 from ..targets import Measure, Target
 from ..units import AreaUnit
-from ._amounts import POLYS, of_type
+from ..vocabulary import GeometryFamily, LayerKind, Status
 from .linking import link_features, linked_features
 from .overlaps import priority_parts
 
@@ -147,7 +146,7 @@ def plots_with_status(feats: gpd.GeoDataFrame, status: Status | str) -> np.ndarr
     [True, False, False, False]
     """
     wanted = Status.parse(status).value
-    return of_type(np.asarray(feats.geometry.values), POLYS) & (
+    return GeometryFamily.POLYGON.mask(feats.geometry.values) & (
         feats["status"].to_numpy(dtype=object) == wanted)
 
 

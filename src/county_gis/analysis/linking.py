@@ -14,7 +14,7 @@ Examples
 >>> import geopandas as gpd
 >>> from county_gis.project import Project
 >>> from shapely.geometry import LineString
->>> from county_gis.kinds import LayerKind
+>>> from county_gis.vocabulary import LayerKind
 >>> from county_gis.targets import Measure, Target
 >>> roads = gpd.GeoDataFrame(
 ...     {"project_id": ["R1", "R2"], "kind": ["road_rebuild"] * 2, "status": ["completed"] * 2,
@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 
 from ..crs import CGCS2000
-from ..kinds import normalise_name
 from ..project import Project
 from ..targets import Target, matches_filter
+from ..vocabulary import normalise_name
 
 __all__ = ["link_features", "linked_features"]
 
@@ -175,7 +175,7 @@ def linked_features(project: Project, links: pd.DataFrame, target: Target) -> gp
     >>> import geopandas as gpd
     >>> from county_gis.project import Project
     >>> from shapely.geometry import box
-    >>> from county_gis.kinds import LayerKind
+    >>> from county_gis.vocabulary import LayerKind
     >>> from county_gis.targets import Measure, Target
     >>> plots = gpd.GeoDataFrame({"project_id": ["A", "B"], "kind": ["afforestation", "mine"],
     ...     "status": ["completed"] * 2}, geometry=[box(121.6, 42.3, 121.61, 42.31)] * 2,

@@ -28,36 +28,11 @@ import shapely
 
 from ..measure import geodesic_area
 from ..units import AreaUnit
+from ..vocabulary import GeometryFamily
 
-__all__ = ["overlapping_pairs", "polygonal", "priority_parts", "stated_differences"]
+__all__ = ["overlapping_pairs", "priority_parts", "stated_differences"]
 
-_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _LABELS = ("layer", "place", "project_id", "name")
-
-
-def polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (an empty polygon when it has none).
-
-    Intersections of touching polygons are lines or points, and those of overlapping ones
-    may be collections; only their area counts.
-
-    Examples
-    --------
-    >>> from shapely.geometry import GeometryCollection, LineString, box
-    >>> mixed = GeometryCollection([box(0, 0, 1, 1), LineString([(0, 0), (2, 2)])])
-    >>> out = polygonal(np.array([box(0, 0, 1, 1), LineString([(0, 0), (1, 1)]), mixed]))
-    >>> [g.geom_type for g in out], [g.is_empty for g in out]
-    (['Polygon', 'Polygon', 'MultiPolygon'], [False, True, False])
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    types = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(~np.isin(types, [int(t) for t in _POLYGONAL])):
-        geom = geoms[i]
-        parts = [] if geom is None else [
-            p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
-        out[i] = shapely.multipolygons(parts) if parts else shapely.Polygon()
-    return out
 
 
 def priority_parts(geoms: np.ndarray, labels: np.ndarray, order: Sequence[str]) -> np.ndarray:
@@ -105,7 +80,7 @@ def priority_parts(geoms: np.ndarray, labels: np.ndarray, order: Sequence[str]) 
         union = shapely.union_all(geoms[chosen])
         parts.append(shapely.difference(union, covered))
         covered = shapely.union(covered, union)
-    return polygonal(np.array(parts, dtype=object))
+    return GeometryFamily.POLYGON.only(np.array(parts, dtype=object))
 
 
 def overlapping_pairs(
@@ -136,7 +111,7 @@ def overlapping_pairs(
     labels = [c for c in _LABELS if c in features.columns]
     columns = [f"{c}_{s}" for s in ("a", "b") for c in labels] + ["overlap", "unit"]
     geoms = features.geometry.values
-    poly = np.isin(shapely.get_type_id(np.asarray(geoms)), [int(t) for t in _POLYGONAL])
+    poly = GeometryFamily.POLYGON.mask(geoms, nonempty=False)
     if poly.sum() < 2:
         return pd.DataFrame(columns=columns)
     positions = np.flatnonzero(poly)
@@ -147,7 +122,8 @@ def overlapping_pairs(
     left, right = positions[left[keep]], positions[right[keep]]
     if not len(left):
         return pd.DataFrame(columns=columns)
-    inter = polygonal(shapely.intersection(np.asarray(geoms)[left], np.asarray(geoms)[right]))
+    geoms = np.asarray(geoms)
+    inter = GeometryFamily.POLYGON.only(shapely.intersection(geoms[left], geoms[right]))
     nonempty = ~shapely.is_empty(inter)
     area = np.zeros(len(inter))
     if nonempty.any():

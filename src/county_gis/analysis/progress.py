@@ -29,7 +29,7 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString, box
 >>> from county_gis.project import Project
->>> from county_gis.kinds import LayerKind
+>>> from county_gis.vocabulary import LayerKind
 >>> from county_gis.targets import Measure, Target
 >>> towns = gpd.GeoDataFrame({"code": ["1", "2"], "name": ["西乡", "东镇"]},
 ...     geometry=[box(121.6, 42.0, 121.7, 42.1), box(121.7, 42.0, 121.8, 42.1)], crs="EPSG:4490")
@@ -61,7 +61,8 @@ from .._choice import Choice
 from ..project import Project
 from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
-from ._amounts import LINES, POLYS, STATUSES, amount, of_type
+from ..vocabulary import STATUSES, GeometryFamily
+from ._amounts import amount
 from .greening import Ndvi, PlotCheck, check_plots, greening_targets
 from .linking import link_features, linked_features
 from .overlaps import overlapping_pairs, priority_parts, stated_differences
@@ -248,7 +249,7 @@ def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status
     """Amounts of a length or area target, measured from geometry."""
     geoms = np.asarray(feats.geometry.values)
     line = target.measure is Measure.LENGTH
-    ok = of_type(geoms, LINES if line else POLYS)
+    ok = (GeometryFamily.LINE if line else GeometryFamily.POLYGON).mask(geoms)
     if (~ok).any():
         notes.append(f"{int((~ok).sum())} 个要素不是{'线' if line else '面'}或为空, 未计量")
     counted = ok & counted_status

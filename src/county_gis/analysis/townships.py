@@ -20,23 +20,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .overlaps import polygonal
+from ..vocabulary import GeometryFamily
 
 __all__ = ["OUTSIDE", "assign_township", "outside_parts", "split_by_township"]
 
 #: The township label of amounts that fall in no township polygon.
 OUTSIDE = "(不在乡镇范围内)"
 
-_LINEAR = (1, 2, 5)  # LineString, LinearRing, MultiLineString
-
-
-def _linear(geoms: np.ndarray) -> np.ndarray:
-    out = geoms.copy()
-    types = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(~np.isin(types, _LINEAR)):
-        parts = [p for p in shapely.get_parts(geoms[i]) if shapely.get_type_id(p) in _LINEAR]
-        out[i] = shapely.multilinestrings(parts) if parts else shapely.LineString()
-    return out
 
 
 def _polygons(townships: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +63,8 @@ def split_by_township(
     item, town = tree.query(geoms, predicate="intersects")
     pieces = shapely.intersection(geoms[item], polys[town])
     area_like = shapely.get_dimensions(geoms[item]) == 2
-    pieces = np.where(area_like, polygonal(pieces), _linear(pieces))
+    pieces = np.where(area_like, GeometryFamily.POLYGON.only(pieces),
+                      GeometryFamily.LINE.only(pieces))
     keep = ~shapely.is_empty(pieces)
     order = np.lexsort((town[keep], item[keep]))
     return item[keep][order], rows[town[keep]][order], pieces[keep][order]
@@ -130,5 +121,6 @@ def outside_parts(geoms: np.ndarray, townships: gpd.GeoDataFrame) -> np.ndarray:
     if len(todo):
         rest = shapely.difference(geoms[todo], union)
         area_like = shapely.get_dimensions(geoms[todo]) == 2
-        out[todo] = np.where(area_like, polygonal(rest), _linear(rest))
+        out[todo] = np.where(area_like, GeometryFamily.POLYGON.only(rest),
+                              GeometryFamily.LINE.only(rest))
     return out

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..raster import DEFAULT_THRESHOLD, ThresholdError, check_threshold
+from ..report import write_table
 from ._options import handle_errors, out_option, overwrite_option
-from ._tables import write_table
 
 __all__ = ["greening", "threshold_option"]
 
@@ -76,5 +76,5 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
     if table.empty:
         click.echo("no completed mine-restoration or afforestation plots to check", err=True)
     if out:
-        write_table(table.reset_index(), out, overwrite=overwrite)
+        write_table(table.reset_index(), out, overwrite=overwrite, index_label="fid")
         click.echo(f"wrote {out}")

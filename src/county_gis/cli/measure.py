@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ..measure import Method, measure_table
+from ..report import write_table
 from ..units import AreaUnit, LengthUnit
 from ._options import handle_errors, out_option, overwrite_option
-from ._tables import write_table
 
 __all__ = ["measure"]
 
@@ -91,5 +91,5 @@ def measure(path: str, layer: str | None, unit: str, method: str, out: str | Non
     if out:
         frame = table.copy()
         frame.insert(0, "name", labels.to_numpy())
-        write_table(frame, out, overwrite=overwrite)
+        write_table(frame, out, overwrite=overwrite, index_label="fid")
         click.echo(f"wrote {out}")

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..raster import DEFAULT_STATS, Stat, zonal_stats
+from ..report import write_table
 from ._options import handle_errors, out_option, overwrite_option
-from ._tables import write_table
 
 __all__ = ["zonal"]
 
@@ -73,5 +73,5 @@ def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str
     if out:
         frame = table.copy()
         frame.insert(0, "name", names.to_numpy())
-        write_table(frame, out, overwrite=overwrite)
+        write_table(frame, out, overwrite=overwrite, index_label="fid")
         click.echo(f"wrote {out}")

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..kinds import LayerKind, Status, normalise_name
 from ..units import AreaUnit, LengthUnit
+from ..vocabulary import CANONICAL_COLUMNS, LayerKind, Status, normalise_name
 from ._engines import CellFix
 from ._report import LoadReport, Severity
 
@@ -46,10 +46,6 @@ log = logging.getLogger(__name__)
 
 #: Canonical columns in their order in a loaded layer (present when the source has them;
 #: ``kind`` and ``status`` always).
-CANONICAL_COLUMNS = (
-    "project_id", "name", "kind", "status", "township", "target", "year", "work_type",
-    "capacity_kw", "floor_area_m2", "stated_area_mu", "stated_length_km",
-)
 _TYPES = {"str", "int", "status", "kind", "area", "length", "power"}
 
 

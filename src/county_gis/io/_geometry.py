@@ -22,20 +22,18 @@ import pandas as pd
 import shapely
 
 from ..errors import GeometryError, Place
-from ..kinds import LayerKind
 from ..measure import geodesic_area
+from ..vocabulary import LayerKind
 from ._report import LoadReport, Severity
 
 __all__ = [
     "GeometryFacts",
     "Repair",
     "WkbParser",
-    "check_geometries",
     "check_geometry_types",
     "check_validity",
     "drop_z",
     "measure_closed_rings",
-    "parse_wkb",
     "split_by_geometry",
 ]
 
@@ -112,8 +110,8 @@ def _places(report: LoadReport, fids: Iterable[int]) -> str:
 class GeometryFacts:
     """Per-feature facts of one geometry array, computed chunk by chunk while it is parsed.
 
-    :func:`parse_wkb` hands each parsed chunk to :meth:`add`, which computes the cheap facts
-    (:data:`CHUNK_FACTS`: null, empty, type, coordinate dimension, bounds) at once, while the
+    :meth:`WkbParser.feed_all` hands each parsed chunk to :meth:`add`, which computes the cheap
+    facts (:data:`CHUNK_FACTS`: null, empty, type, coordinate dimension, bounds) at once, while the
     chunk is still in the CPU cache, and queues its validity check to a worker thread. GEOS
     releases the GIL while it checks validity, so the worker checks chunks while the next ones
     are parsed; when validity is asked for, the calling thread checks the chunks the worker has
@@ -297,16 +295,6 @@ class WkbParser:
         return geoms
 
 
-def parse_wkb(
-    wkb: np.ndarray, fids: np.ndarray, report: LoadReport, *, repair: Repair,
-    facts: GeometryFacts | None = None,
-) -> np.ndarray:
-    """Build shapely geometries from the WKB of a whole layer (see :class:`WkbParser`)."""
-    parser = WkbParser(report, repair=repair, facts=facts)
-    parser.feed_all(wkb, fids)
-    return parser.finish()
-
-
 def _parse_chunk(
     wkb: np.ndarray, fids: np.ndarray, report: LoadReport, repair: Repair,
     refused: list[tuple[int, str]],
@@ -372,30 +360,6 @@ def drop_z(
         geoms = geoms.copy()
         geoms[mask] = shapely.force_2d(geoms[mask])
     return geoms
-
-
-def check_geometries(
-    geoms: np.ndarray,
-    fids: np.ndarray,
-    report: LoadReport,
-    *,
-    kind: LayerKind | None,
-    repair: Repair,
-    facts: GeometryFacts | None = None,
-) -> np.ndarray:
-    """Check CGCS2000 lon/lat geometries: null / empty, type vs ``kind``, validity; repair.
-
-    :func:`check_geometry_types` then :func:`check_validity`. Returns the (possibly repaired)
-    geometries.
-
-    Raises
-    ------
-    GeometryError
-        If features have a geometry type the kind does not allow (a polygon outline in a road
-        layer is never measured as road length): every such feature is named.
-    """
-    present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
-    return check_validity(geoms, fids, report, present=present, repair=repair, facts=facts)
 
 
 def check_geometry_types(

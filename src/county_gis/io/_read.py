@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..crs import CGCS2000, OffsetDatum
 from ..errors import EncodingError, LayerReadError, Place
-from ..kinds import LayerKind
+from ..vocabulary import LayerKind
 from ._attributes import canonicalise
 from ._crs_infer import decide_crs, to_cgcs2000
 from ._engines import Engine, RawLayer, read_raw

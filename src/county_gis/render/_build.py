@@ -25,11 +25,11 @@ from .._choice import Choice
 from ..analysis import ProgressDetails
 from ..crs import CGCS2000
 from ..errors import ConfigError
-from ..kinds import LayerKind, Status
 from ..project import Project
 from ..raster import RasterLike
 from ..targets import Target
 from ..units import AreaUnit, LengthUnit
+from ..vocabulary import LayerKind, Status
 from ._basemaps import Basemap, basemap_spec
 from ._elements import (
     Fullscreen,

@@ -38,8 +38,8 @@ import pandas as pd
 import shapely
 
 from ..crs import CGCS2000
-from ..kinds import LayerKind, Status
 from ..measure import geodesic_area, geodesic_length
+from ..vocabulary import LayerKind, Status
 from ._escape import RawJSON
 
 __all__ = [

@@ -32,7 +32,6 @@ import base64
 import math
 import struct
 import zlib
-from typing import Any
 
 import numpy as np
 from pyproj import Transformer
@@ -47,7 +46,6 @@ from ..raster.dataset import RasterLike, check_band, open_raster, quiet_affine, 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "Colormap",
-    "overlay_dict",
     "png_data_uri",
     "raster_to_png_overlay",
 ]
@@ -212,9 +210,3 @@ def raster_to_png_overlay(
     west, south = to_lonlat.transform(left, bottom)
     east, north = to_lonlat.transform(right, top)
     return _png(rgba), [[south, west], [north, east]], stops
-
-
-def overlay_dict(raster: RasterLike, **options: Any) -> dict[str, Any]:
-    """The overlay as a JSON-ready dict: ``url`` (data: URI), ``bounds`` and ``stops``."""
-    png, bounds, stops = raster_to_png_overlay(raster, **options)
-    return {"url": png_data_uri(png), "bounds": bounds, "stops": [list(s) for s in stops]}
