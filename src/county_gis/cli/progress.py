@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -12,6 +12,10 @@ from rich.table import Table
 
 from ._options import handle_errors, out_option, overwrite_option
 from .greening import threshold_option
+
+if TYPE_CHECKING:  # the CLI imports the analysis only when a command runs
+    from ..analysis import ProgressDetails
+    from ..project import Project
 
 __all__ = ["print_progress", "progress_command", "progress_table"]
 
@@ -75,9 +79,9 @@ def progress_table(table: pd.DataFrame, *, title: str) -> Table:
     return out
 
 
-def print_progress(project: Any, *, by: str | None = None, console: Console | None = None,
+def print_progress(project: Project, *, by: str | None = None, console: Console | None = None,
                    tolerance: float = 0.05, greening: bool = False,
-                   threshold: float | None = None) -> Any:
+                   threshold: float | None = None) -> ProgressDetails:
     """Print the progress of ``project`` (and what the checks found); return the details.
 
     Parameters
