@@ -67,7 +67,7 @@ def test_road_lengths_are_geodesic_per_status(tiny_project):
     assert village["completed"] == pytest.approx(km(ROADS["R3"]), rel=1e-9)
     assert list(table.columns) == [
         "target_id", "title", "section", "measure", "unit", "target_value", "planned",
-        "under_construction", "completed", "pct_completed", "n_features", "notes"]
+        "under_construction", "completed", "pct_completed", "outside", "n_features", "notes"]
 
 
 def test_road_crossing_township_boundary_is_split(tiny_project):

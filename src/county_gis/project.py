@@ -52,6 +52,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from ._paths import bundled_layers_dir
 from .crs import CGCS2000
@@ -187,6 +188,21 @@ class Project:
             targets=load_targets() if targets is None else list(targets),
             reports=dict(reports or {}), rasters=found,
         )
+
+    def boundary_geometry(self) -> shapely.Geometry | None:
+        """The boundary as one (prepared) geometry, or None when the project has none.
+
+        Examples
+        --------
+        >>> round(load_project().boundary_geometry().area, 3)  # square degrees
+        0.677
+        """
+        geoms = [g for g in self.boundary.geometry.values if g is not None and not g.is_empty]
+        if not geoms:
+            return None
+        geom = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
+        shapely.prepare(geom)
+        return geom
 
     def features(self) -> gpd.GeoDataFrame:
         """Every feature of every layer in one frame, with the layer name in ``layer``.

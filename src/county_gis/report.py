@@ -55,7 +55,8 @@ __all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report", "wri
 HEADERS = {
     "target_id": "目标编号", "title": "目标", "section": "报告部分", "measure": "计量方式",
     "unit": "单位", "target_value": "目标值", "planned": "计划", "under_construction": "在建",
-    "completed": "已完工", "pct_completed": "完成率(%)", "n_features": "要素数", "notes": "备注",
+    "completed": "已完工", "pct_completed": "完成率(%)", "outside": "县界外(未计入)",
+    "n_features": "要素数", "notes": "备注",
     "township": "乡镇", "township_code": "乡镇代码", "layer": "图层", "place": "位置",
     "project_id": "项目编号", "name": "项目名称", "kind": "类型", "status": "状态",
     "candidates": "匹配目标", "problem": "问题", "stated": "填报值", "measured": "实测值",
@@ -71,7 +72,7 @@ HEADERS = {
 _MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
 _STATUSES = {s.value: s.label for s in Status}
 _AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
-            "difference", "overlap", "greened", "area_mu"}
+            "difference", "overlap", "greened", "area_mu", "outside"}
 _SHARES = {"relative", "green_share", "coverage_fraction"}  # fractions shown as percentages
 _NDVI = {"ndvi_before", "ndvi_after", "ndvi_change"}
 _NUMBERS = _AMOUNTS | _SHARES | _NDVI | {"pct_completed", "n_features"}
@@ -159,7 +160,10 @@ def views(details: Any) -> list[View]:
     if without is not None and len(without):
         out.append(View("无多边形乡镇", _display(without)))
     if len(details.overlaps):
-        out.append(View("重叠地块", _display(details.overlaps)))
+        out.append(View("重叠与重复", _display(details.overlaps)))
+    for frame, title in ((details.repeats, "重复点"), (details.outside, "县界外")):
+        if frame is not None and len(frame):
+            out.append(View(title, _display(frame)))
     if len(details.stated):
         out.append(View("填报与实测", _display(details.stated)))
     plots = details.greening

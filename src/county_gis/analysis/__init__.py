@@ -21,11 +21,13 @@ from .greening import (
     select_plots,
 )
 from .linking import link_features, linked_features
-from .overlaps import overlapping_pairs, priority_parts, stated_differences
+from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
+from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
 
 __all__ = [
+    "Counted",
     "GREENING_COLUMNS",
     "GREENING_KINDS",
     "By",
@@ -33,12 +35,15 @@ __all__ = [
     "PlotCheck",
     "ProgressDetails",
     "check_plots",
+    "clip_to",
+    "count_geometry",
     "greening_summary",
     "greening_targets",
     "link_features",
     "linked_features",
     "overlapping_pairs",
-    "priority_parts",
+    "priority_pieces",
+    "repeated_points",
     "progress",
     "progress_details",
     "select_plots",

@@ -7,7 +7,7 @@ uses) and are *completed* get an NDVI verdict from
 after, greened / unchanged / degraded / no data). The areas are overlap-aware like progress:
 the union of the plots, and where plots with different verdicts overlap the shared area goes
 to the first verdict of greened, unchanged, degraded, no data
-(:func:`~county_gis.analysis.overlaps.priority_parts`). So the area checked is exactly the
+(:func:`~county_gis.analysis.counting.priority_pieces`). So the area checked is exactly the
 completed amount of the progress table, and the verdict areas add up to it.
 
 Used by :func:`county_gis.progress` (``greening=True``: columns ``greened`` and
@@ -64,7 +64,7 @@ from ..targets import Measure, Target
 from ..units import AreaUnit
 from ..vocabulary import GeometryFamily, LayerKind, Status
 from .linking import link_features, linked_features
-from .overlaps import priority_parts
+from .counting import priority_pieces
 
 __all__ = ["GREENING_KINDS", "SUMMARY_COLUMNS", "VERDICTS", "Ndvi", "PlotCheck", "by_kind",
            "check_plots", "greening_summary", "greening_targets", "kind_targets",
@@ -195,16 +195,16 @@ class PlotCheck:
     plots : DataFrame
         One row per plot: its labels (``layer, place, project_id, name``) and the columns of
         :func:`~county_gis.raster.change.vegetation_change`.
-    checked : shapely geometry
-        The union of the plots (EPSG:4490): the area checked.
-    parts : dict of str to shapely geometry
-        Verdict value -> the part of ``checked`` with that verdict (overlap-aware, greened
-        first); the parts do not overlap and make up ``checked``.
+    checked : ndarray of shapely geometries
+        The union of the plots (EPSG:4490) as non-overlapping pieces: the area checked.
+    parts : dict of str to ndarray of shapely geometries
+        Verdict value -> the pieces of ``checked`` with that verdict (overlap-aware,
+        greened first); the parts do not overlap and make up ``checked``.
     """
 
     plots: pd.DataFrame
-    checked: Any
-    parts: dict[str, Any]
+    checked: np.ndarray
+    parts: dict[str, np.ndarray]
 
     def areas(self, unit: AreaUnit | str = AreaUnit.MU) -> tuple[float, dict[str, float]]:
         """The area checked and, per verdict value, the area of its part, in ``unit``.
@@ -215,7 +215,8 @@ class PlotCheck:
         area checked (measured whole), so they add up to it exactly.
         """
         unit = AreaUnit.parse(unit)
-        checked, *parts = _area([self.checked, *self.parts.values()], unit)
+        checked = math.fsum(_area(self.checked, unit))
+        parts = [math.fsum(_area(pieces, unit)) for pieces in self.parts.values()]
         total = sum(parts)
         factor = checked / total if total > 0 else 0.0
         return checked, {v: a * factor for v, a in zip(self.parts, parts, strict=True)}
@@ -268,9 +269,9 @@ def check_plots(plots: gpd.GeoDataFrame, ndvi: Ndvi) -> PlotCheck:
     labels = plots[[c for c in ("layer", "place", "project_id", "name") if c in plots]]
     table = pd.concat([labels.reset_index(drop=True), change.reset_index(drop=True)], axis=1)
     status = plots["status"].to_numpy(dtype=object)
-    (checked,) = priority_parts(geoms, status, [str(status[0])])
-    parts = priority_parts(geoms, table["verdict"].to_numpy(dtype=object), VERDICTS)
-    return PlotCheck(table, checked, dict(zip(VERDICTS, parts, strict=True)))
+    checked, _ = priority_pieces(geoms, status, [str(status[0])])
+    pieces, keys = priority_pieces(geoms, table["verdict"].to_numpy(dtype=object), VERDICTS)
+    return PlotCheck(table, checked, {v: pieces[keys == v] for v in VERDICTS})
 
 
 def summary_table(selected: list[tuple[Target, gpd.GeoDataFrame]], ndvi: Ndvi | None

@@ -26,92 +26,67 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..measure import geodesic_area
-from ..units import AreaUnit
+from ..measure import geodesic_area, geodesic_length
+from ..units import AreaUnit, LengthUnit
 from ..vocabulary import GeometryFamily
 
-__all__ = ["overlapping_pairs", "priority_parts", "stated_differences"]
+__all__ = ["overlapping_pairs", "stated_differences"]
 
 _LABELS = ("layer", "place", "project_id", "name")
-
-
-def priority_parts(geoms: np.ndarray, labels: np.ndarray, order: Sequence[str]) -> np.ndarray:
-    """The union of the polygons of each label, minus the polygons of the labels before it.
-
-    Where plots with different labels overlap, the shared area goes to the label that comes
-    first in ``order``: the parts never overlap and together make the union of all
-    ``geoms`` (those with a label in ``order``), so their areas add up without double
-    counting. Progress uses it with the statuses (completed first), the greening check with
-    the NDVI verdicts (greened first).
-
-    Parameters
-    ----------
-    geoms : array of shapely geometries
-        Polygons.
-    labels : array of str
-        The label of each geometry; labels not in ``order`` are left out.
-    order : sequence of str
-        The labels, highest priority first.
-
-    Returns
-    -------
-    ndarray of shapely geometries
-        One (multi)polygon per label of ``order``, in that order; empty where none.
-
-    Examples
-    --------
-    Two unit squares sharing half their area, one completed and one planned:
-
-    >>> from shapely.geometry import box
-    >>> parts = priority_parts(np.array([box(0, 0, 2, 1), box(1, 0, 3, 1)]),
-    ...                        np.array(["planned", "completed"]), ["completed", "planned"])
-    >>> [p.area for p in parts]
-    [2.0, 1.0]
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    labels = np.asarray(labels, dtype=object)
-    parts = []
-    covered = shapely.Polygon()
-    for key in order:
-        chosen = labels == key
-        if not chosen.any():
-            parts.append(shapely.Polygon())
-            continue
-        union = shapely.union_all(geoms[chosen])
-        parts.append(shapely.difference(union, covered))
-        covered = shapely.union(covered, union)
-    return GeometryFamily.POLYGON.only(np.array(parts, dtype=object))
 
 
 def overlapping_pairs(
     features: gpd.GeoDataFrame,
     *,
-    unit: AreaUnit | str = AreaUnit.MU,
+    unit: AreaUnit | LengthUnit | str = AreaUnit.MU,
     min_area_m2: float = 1.0,
+    min_length_m: float = 1.0,
 ) -> pd.DataFrame:
-    """Pairs of polygons that overlap, with the area they share (counted once in a union).
+    """Pairs of polygons that overlap, or of lines that share a stretch, and how much.
+
+    What a pair shares is counted once by progress (the union of the target's features).
 
     Parameters
     ----------
     features : GeoDataFrame
-        Polygons (other geometries are ignored), any CRS. Columns ``layer``, ``place``,
-        ``project_id``, ``name`` are copied to the pairs where present.
-    unit : AreaUnit or str, default "亩"
-        Unit of the ``overlap`` column.
-    min_area_m2 : float, default 1.0
-        Shared areas below this (digitising slivers) are not listed.
+        Polygons, or lines with a length ``unit`` (other geometries are ignored), any CRS.
+        Columns ``layer``, ``place``, ``project_id``, ``name`` are copied to the pairs
+        where present.
+    unit : AreaUnit, LengthUnit or str, default "亩"
+        Unit of the ``overlap`` column: an area unit pairs polygons, a length unit lines.
+    min_area_m2, min_length_m : float, default 1.0
+        Shared areas / lengths below this (digitising slivers, roads that only cross) are
+        not listed.
 
     Returns
     -------
     DataFrame
         One row per pair: ``<label>_a``, ``<label>_b`` for each label column, ``overlap``
         (geodesic, in ``unit``) and ``unit`` (its label).
+
+    Examples
+    --------
+    A road collected twice over 0.01° of its 0.02° (828.5 m at 42 °N, pyproj.Geod):
+
+    >>> from shapely.geometry import LineString
+    >>> roads = gpd.GeoDataFrame({"project_id": ["R1", "R1b"]}, geometry=[
+    ...     LineString([(121.60, 42.0), (121.62, 42.0)]),
+    ...     LineString([(121.61, 42.0), (121.63, 42.0)])], crs="EPSG:4490")
+    >>> pairs = overlapping_pairs(roads, unit="米")
+    >>> pairs[["project_id_a", "project_id_b", "unit"]].values.tolist(), round(
+    ...     float(pairs["overlap"].iloc[0]), 1)
+    ([['R1', 'R1b', '米']], 828.5)
     """
-    unit = AreaUnit.parse(unit)
+    try:
+        unit = LengthUnit.parse(unit)
+    except ValueError:
+        unit = AreaUnit.parse(unit)
+    line = isinstance(unit, LengthUnit)
+    family = GeometryFamily.LINE if line else GeometryFamily.POLYGON
     labels = [c for c in _LABELS if c in features.columns]
     columns = [f"{c}_{s}" for s in ("a", "b") for c in labels] + ["overlap", "unit"]
     geoms = features.geometry.values
-    poly = GeometryFamily.POLYGON.mask(geoms, nonempty=False)
+    poly = family.mask(geoms, nonempty=False)
     if poly.sum() < 2:
         return pd.DataFrame(columns=columns)
     positions = np.flatnonzero(poly)
@@ -123,13 +98,14 @@ def overlapping_pairs(
     if not len(left):
         return pd.DataFrame(columns=columns)
     geoms = np.asarray(geoms)
-    inter = GeometryFamily.POLYGON.only(shapely.intersection(geoms[left], geoms[right]))
+    inter = family.only(shapely.intersection(geoms[left], geoms[right]))
     nonempty = ~shapely.is_empty(inter)
     area = np.zeros(len(inter))
     if nonempty.any():
-        area[nonempty] = geodesic_area(gpd.GeoSeries(inter[nonempty], crs=features.crs),
-                                       unit="m2").to_numpy()
-    big = area >= min_area_m2
+        shared = gpd.GeoSeries(inter[nonempty], crs=features.crs)
+        area[nonempty] = (geodesic_length(shared, unit="m") if line
+                          else geodesic_area(shared, unit="m2")).to_numpy()
+    big = area >= (min_length_m if line else min_area_m2)
     out = {}
     for side, idx in (("a", left[big]), ("b", right[big])):
         for c in labels:

@@ -56,6 +56,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .._choice import Choice
 from ..project import Project
@@ -65,7 +66,8 @@ from ..vocabulary import STATUSES, GeometryFamily
 from ._amounts import amount
 from .greening import Ndvi, PlotCheck, check_plots, greening_targets
 from .linking import link_features, linked_features
-from .overlaps import overlapping_pairs, priority_parts, stated_differences
+from .counting import clip_to, count_geometry, repeated_points
+from .overlaps import overlapping_pairs, stated_differences
 from .townships import OUTSIDE, assign_township, outside_parts, split_by_township
 
 __all__ = ["COLUMNS", "GREENING_COLUMNS", "By", "ProgressDetails", "progress",
@@ -76,7 +78,8 @@ log = logging.getLogger(__name__)
 #: Columns of the progress table, in order (``by="township"`` adds ``township``,
 #: ``township_code`` and ``approximate`` after title).
 COLUMNS = ["target_id", "title", "section", "measure", "unit", "target_value", "planned",
-           "under_construction", "completed", "pct_completed", "n_features", "notes"]
+           "under_construction", "completed", "pct_completed", "outside", "n_features",
+           "notes"]
 #: Columns ``greening=True`` adds after ``pct_completed``.
 GREENING_COLUMNS = ["greened", "green_share"]
 _TOWN_COLUMNS = ["township", "township_code", "approximate"]
@@ -139,6 +142,12 @@ class ProgressDetails:
         With ``by="township"``: the townships listed without a polygon (``township_code,
         township``, ``note`` where the layer has one); their amounts are in their
         neighbours' rows.
+    outside : DataFrame or None
+        Features (partly) outside the project boundary: ``target_id``, the feature,
+        ``measured`` (whole) and ``outside`` (the part not counted), in the target's unit.
+    repeats : DataFrame or None
+        Repeated points (same ``project_id`` or the same place) counted once: the feature
+        kept (``*_a``) and the repeat (``*_b``).
     """
 
     table: pd.DataFrame
@@ -148,6 +157,8 @@ class ProgressDetails:
     links: pd.DataFrame
     greening: pd.DataFrame | None = None
     townships_without_polygon: pd.DataFrame | None = None
+    outside: pd.DataFrame | None = None
+    repeats: pd.DataFrame | None = None
 
     @property
     def link_problems(self) -> pd.DataFrame:
@@ -202,13 +213,20 @@ def _split_amounts(src: np.ndarray, keys: np.ndarray, towns: gpd.GeoDataFrame,
 
 
 def _features_per_town(geoms: np.ndarray, idx: np.ndarray, towns: gpd.GeoDataFrame,
-                       target: Target, whole: np.ndarray, acc: _Towns) -> None:
-    """Count each line or plot in every township it reaches (and outside, beyond slivers)."""
+                       target: Target, whole: np.ndarray, acc: _Towns,
+                       ids: np.ndarray | None = None) -> None:
+    """Count each line or plot in every township it reaches (and outside, beyond slivers).
+
+    ``ids`` (default ``idx``) name the features counted, one per position of ``idx``.
+    """
+    ids = idx if ids is None else ids
+    present = ~(shapely.is_missing(geoms[idx]) | shapely.is_empty(geoms[idx]))
+    idx, ids, whole = idx[present], ids[present], whole[present]
     item, town, _ = split_by_township(geoms[idx], towns)
-    for i, t in zip(idx[item], town, strict=True):
+    for i, t in zip(ids[item], town, strict=True):
         acc.features.setdefault(int(t), set()).add(int(i))
     outside = amount(outside_parts(geoms[idx], towns), target)
-    for i in idx[outside > 1e-6 * np.maximum(whole, 1e-12)]:
+    for i in ids[outside > 1e-6 * np.maximum(whole, 1e-12)]:
         acc.features.setdefault(-1, set()).add(int(i))
 
 
@@ -221,6 +239,8 @@ class _Result:
     overlaps: pd.DataFrame
     stated: pd.DataFrame
     plots: pd.DataFrame | None = None
+    outside: pd.DataFrame | None = None
+    repeats: pd.DataFrame | None = None
 
 
 def _stated(feats: gpd.GeoDataFrame, target: Target, measured: np.ndarray,
@@ -242,55 +262,79 @@ def _stated(feats: gpd.GeoDataFrame, target: Target, measured: np.ndarray,
     return stated
 
 
+def _outside_rows(feats: gpd.GeoDataFrame, target: Target, whole: np.ndarray,
+                  outside: np.ndarray) -> pd.DataFrame:
+    """The features (partly) outside the boundary, with how much of each lies outside."""
+    flag = outside > 1e-9 * np.maximum(whole, 1e-12)
+    if not flag.any():
+        return pd.DataFrame()
+    labels = [c for c in ("layer", "place", "project_id", "name", "status") if c in feats]
+    out = pd.DataFrame(feats[labels].to_numpy()[flag], columns=labels)
+    out.insert(0, "target_id", target.id)
+    out["measured"] = whole[flag]
+    out["outside"] = outside[flag]
+    out["unit"] = _unit_label(target)
+    return out
+
+
+def _unit_label(target: Target) -> str:
+    if target.measure is Measure.LENGTH:
+        return target.length_unit.label
+    if target.measure is Measure.AREA:
+        return target.area_unit.label
+    return target.unit
+
+
 def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
                counted_status: np.ndarray, *, towns: gpd.GeoDataFrame | None,
-               tolerance: float, ndvi: Ndvi | None, notes: list[str],
-               row: dict[str, Any]) -> _Result:
-    """Amounts of a length or area target, measured from geometry."""
-    geoms = np.asarray(feats.geometry.values)
+               boundary: shapely.Geometry | None, tolerance: float, ndvi: Ndvi | None,
+               notes: list[str], row: dict[str, Any]) -> _Result:
+    """Amounts of a length or area target, measured from geometry (see :mod:`.counting`)."""
     line = target.measure is Measure.LENGTH
-    ok = (GeometryFamily.LINE if line else GeometryFamily.POLYGON).mask(geoms)
+    family = GeometryFamily.LINE if line else GeometryFamily.POLYGON
+    geoms = family.only(np.asarray(feats.geometry.values))  # collections: their parts
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if (~ok).any():
-        notes.append(f"{int((~ok).sum())} 个要素不是{'线' if line else '面'}或为空, 未计量")
-    counted = ok & counted_status
+        notes.append(f"{int((~ok).sum())} 个要素不是{family.label}或为空, 未计量")
     measured = np.full(len(feats), np.nan)
     measured[ok] = amount(geoms[ok], target)
-    amounts = {s: 0.0 for s in STATUSES}
-    overlaps = pd.DataFrame()
+    idx = np.flatnonzero(ok & counted_status)
+    counted = count_geometry(geoms[idx], status[idx], boundary=boundary)
+    values = amount(counted.pieces, target)
+    amounts = {s: math.fsum(values[counted.keys == s]) for s in STATUSES}
+    outside = amount(counted.outside, target)
+    gone = _outside_rows(feats.iloc[idx], target, measured[idx], outside)
+    row["outside"] = float(outside.sum())
+    if len(gone):
+        notes.append(f"{len(gone)} 个要素部分或全部在县界外, 县界外 {outside.sum():,.2f} "
+                     f"{_unit_label(target)} 未计入")
+    overlaps = overlapping_pairs(feats[ok].set_geometry(geoms[ok], crs=feats.crs),
+                                 unit=target.length_unit if line else target.area_unit)
+    if len(overlaps):
+        overlaps.insert(0, "target_id", target.id)
+        what = "道路重叠或重复" if line else "地块重叠"
+        notes.append(f"{len(overlaps)} 对{what}, 重叠 {overlaps['overlap'].sum():,.2f} "
+                     f"{_unit_label(target)} 只计一次")
     check: PlotCheck | None = None
-    if line:
-        for key in STATUSES:
-            amounts[key] = float(np.nansum(measured[counted & (status == key)]))
-    else:
-        order = STATUSES[::-1]  # the most advanced status first
-        parts = priority_parts(geoms[counted], status[counted], order)
-        for key, value in zip(order, amount(parts, target), strict=True):
-            amounts[key] = float(value)
-        overlaps = overlapping_pairs(feats[ok], unit=target.area_unit)
-        if len(overlaps):
-            overlaps.insert(0, "target_id", target.id)
-            notes.append(f"{len(overlaps)} 对地块重叠, 重叠 {overlaps['overlap'].sum():,.1f} "
-                         f"{target.area_unit.label} 只计一次")
-        done = counted & (status == STATUSES[-1])
-        if ndvi is not None and greening_targets([target]):
-            check = _greening(target, feats[done], ndvi, amounts, row, notes)
+    if not line and ndvi is not None and greening_targets([target]):
+        done = status[idx] == STATUSES[-1]
+        plots = feats.iloc[idx[done]].set_geometry(counted.inside[done], crs=feats.crs)
+        plots = plots[~shapely.is_empty(counted.inside[done])]
+        check = _greening(target, plots, ndvi, amounts, row, notes)
     stated = _stated(feats, target, measured, tolerance, notes)
     acc = _Towns()
     if towns is not None:
-        idx = np.flatnonzero(counted)
-        if line:
-            _split_amounts(geoms[idx], status[idx], towns, target, amounts, acc)
-        else:
-            _split_amounts(parts, np.array(order, dtype=object), towns, target, amounts, acc)
+        _split_amounts(counted.pieces, counted.keys, towns, target, amounts, acc)
         if check is not None:
-            _split_amounts(np.array([check.parts[_GREENED]], dtype=object),
-                           np.array([_GREENED], dtype=object), towns, target,
-                           {_GREENED: row[_GREENED]}, acc)
-        whole = measured[idx] if line else amount(geoms[idx], target)
-        _features_per_town(geoms, idx, towns, target, whole, acc)
+            greened = check.parts[_GREENED]
+            _split_amounts(greened, np.full(len(greened), _GREENED, dtype=object), towns,
+                           target, {_GREENED: row[_GREENED]}, acc)
+        inside = amount(counted.inside, target)
+        _features_per_town(counted.inside, np.arange(len(idx)), towns, target, inside, acc,
+                           ids=idx)
     town_rows = _finish(project, target, row, amounts, notes, acc, towns)
-    plots = None if check is None else check.plot_table(target.id)
-    return _Result(row, town_rows, overlaps, stated, plots)
+    plot_table = None if check is None else check.plot_table(target.id)
+    return _Result(row, town_rows, overlaps, stated, plot_table, gone)
 
 
 def _greening(target: Target, done: gpd.GeoDataFrame, ndvi: Ndvi, amounts: dict[str, float],
@@ -327,8 +371,13 @@ def _green(greened: float, completed: float) -> dict[str, float]:
 
 def _counted(project: Project, target: Target, feats: gpd.GeoDataFrame, status: np.ndarray,
              counted_status: np.ndarray, *, towns: gpd.GeoDataFrame | None,
-             notes: list[str], row: dict[str, Any]) -> _Result:
-    """Amounts of a count or sum target: features counted, or a field added."""
+             boundary: shapely.Geometry | None, notes: list[str],
+             row: dict[str, Any]) -> _Result:
+    """Amounts of a count or sum target: features counted (each place once), or a field added.
+
+    A feature outside the boundary is not counted; a repeated point (same ``project_id``, or
+    the same place) counts once (:func:`~county_gis.analysis.counting.repeated_points`).
+    """
     if target.measure is Measure.COUNT:
         values = np.ones(len(feats))
     else:
@@ -339,15 +388,40 @@ def _counted(project: Project, target: Target, feats: gpd.GeoDataFrame, status: 
             notes.append(f"字段 {target.field!r} 缺失或无数值, 未计 (field missing)")
         elif missing.any():
             notes.append(f"{int(missing.sum())} 个要素字段 {target.field!r} 无数值, 未计")
-    amounts = {key: float(np.nansum(values[status == key])) for key in STATUSES}
+    geoms = np.asarray(feats.geometry.values)
+    inside, _ = clip_to(geoms, boundary)
+    out = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & (
+        shapely.is_missing(inside) | shapely.is_empty(inside))
+    ids = feats["project_id"].to_numpy(dtype=object) if "project_id" in feats else np.full(
+        len(feats), None, dtype=object)
+    repeat = repeated_points(np.where(shapely.get_dimensions(geoms) == 0, geoms, None), ids)
+    repeat[~counted_status] = -1
+    keep = counted_status & ~out & (repeat < 0)
+    amounts = {key: float(np.nansum(values[keep & (status == key)])) for key in STATUSES}
+    whole = np.nan_to_num(values, nan=0.0)
+    row["outside"] = float(whole[counted_status & out].sum())
+    gone = _outside_rows(feats, target, whole, np.where(counted_status & out, whole, 0.0))
+    if len(gone):
+        notes.append(f"{len(gone)} 个要素在县界外, 未计入")
+    repeats = pd.DataFrame()
+    if (repeat >= 0).any():
+        labels = [c for c in ("layer", "place", "project_id", "name") if c in feats]
+        first = repeat[repeat >= 0]
+        repeats = pd.DataFrame({
+            "target_id": target.id,
+            **{f"{c}_a": feats[c].to_numpy()[first] for c in labels},
+            **{f"{c}_b": feats[c].to_numpy()[repeat >= 0] for c in labels},
+        })
+        notes.append(f"{len(repeats)} 个点要素重复 (同编号或同位置), 只计一次")
     acc = _Towns()
     if towns is not None:
-        where = assign_township(np.asarray(feats.geometry.values), towns)
+        where = assign_township(geoms, towns)
         for i, t in enumerate(where):
-            if counted_status[i] and not math.isnan(values[i]):
+            if keep[i] and not math.isnan(values[i]):
                 acc.add(int(t), status[i], float(values[i]), i)
     town_rows = _finish(project, target, row, amounts, notes, acc, towns)
-    return _Result(row, town_rows, pd.DataFrame(), pd.DataFrame())
+    return _Result(row, town_rows, pd.DataFrame(), pd.DataFrame(), outside=gone,
+                   repeats=repeats)
 
 
 def _finish(project: Project, target: Target, row: dict[str, Any], amounts: dict[str, float],
@@ -361,7 +435,8 @@ def _finish(project: Project, target: Target, row: dict[str, Any], amounts: dict
 
 
 def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
-                 townships: bool, tolerance: float, ndvi: Ndvi | None) -> _Result:
+                 townships: bool, tolerance: float, ndvi: Ndvi | None,
+                 boundary: shapely.Geometry | None) -> _Result:
     """County row, township rows, overlaps, stated differences (and plots) of one target."""
     notes: list[str] = [target.note] if target.note else []
     row: dict[str, Any] = {
@@ -373,7 +448,7 @@ def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
         row.update(greened=math.nan, green_share=math.nan)
     if target.indicator:
         notes.insert(0, "指标, 无图层数据 (indicator: no map layer)")
-        row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan,
+        row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan, outside=math.nan,
                    notes="; ".join(notes))
         return _Result(row, [], pd.DataFrame(), pd.DataFrame())
     status = feats["status"].to_numpy(dtype=object)
@@ -383,8 +458,10 @@ def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
     towns = project.townships if townships else None
     if target.measure in (Measure.LENGTH, Measure.AREA):
         return _geometric(project, target, feats, status, known, towns=towns,
-                          tolerance=tolerance, ndvi=ndvi, notes=notes, row=row)
-    return _counted(project, target, feats, status, known, towns=towns, notes=notes, row=row)
+                          boundary=boundary, tolerance=tolerance, ndvi=ndvi, notes=notes,
+                          row=row)
+    return _counted(project, target, feats, status, known, towns=towns, boundary=boundary,
+                    notes=notes, row=row)
 
 
 def _township_rows(project: Project, county: dict[str, Any], acc: _Towns) -> list[dict[str, Any]]:
@@ -459,9 +536,11 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
         raise ValueError(f"tolerance was {tolerance!r} but must be a fraction like 0.05 (5 %)")
     ndvi = _project_ndvi(project, threshold) if greening else None
     links = link_features(project)
+    boundary = project.boundary_geometry()
     results = [
         _target_rows(project, target, linked_features(project, links, target),
-                     townships=by is By.TOWNSHIP, tolerance=tolerance, ndvi=ndvi)
+                     townships=by is By.TOWNSHIP, tolerance=tolerance, ndvi=ndvi,
+                     boundary=boundary)
         for target in project.targets
     ]
     columns = list(COLUMNS)
@@ -482,6 +561,9 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
         links=links,
         greening=None if ndvi is None else _concat(plots, ["target_id", "verdict", "area_mu"]),
         townships_without_polygon=without,
+        outside=_concat([r.outside for r in results if r.outside is not None],
+                        ["target_id", "measured", "outside", "unit"]),
+        repeats=_concat([r.repeats for r in results if r.repeats is not None], ["target_id"]),
     )
 
 

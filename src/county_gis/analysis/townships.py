@@ -61,10 +61,24 @@ def split_by_township(
         return empty, empty, np.array([], dtype=object)
     tree = shapely.STRtree(polys)
     item, town = tree.query(geoms, predicate="intersects")
-    pieces = shapely.intersection(geoms[item], polys[town])
-    area_like = shapely.get_dimensions(geoms[item]) == 2
-    pieces = np.where(area_like, GeometryFamily.POLYGON.only(pieces),
-                      GeometryFamily.LINE.only(pieces))
+    # most features lie inside one township: they are assigned whole, and only those that
+    # cross a township line are cut (one vectorised covered_by over all pairs first)
+    shapely.prepare(polys)
+    whole = shapely.covered_by(geoms[item], polys[town])
+    inside_one = np.zeros(len(geoms), dtype=bool)
+    inside_one[item[whole]] = True
+    _, first = np.unique(item[whole], return_index=True)
+    first_whole = np.zeros(len(item), dtype=bool)
+    first_whole[np.flatnonzero(whole)[first]] = True
+    keep_pair = np.where(inside_one[item], first_whole, True)
+    item, town, whole = item[keep_pair], town[keep_pair], whole[keep_pair]
+    pieces = geoms[item].copy()
+    cut = ~whole
+    if cut.any():
+        raw = shapely.intersection(geoms[item[cut]], polys[town[cut]])
+        area_like = shapely.get_dimensions(geoms[item[cut]]) == 2
+        pieces[cut] = np.where(area_like, GeometryFamily.POLYGON.only(raw),
+                               GeometryFamily.LINE.only(raw))
     keep = ~shapely.is_empty(pieces)
     order = np.lexsort((town[keep], item[keep]))
     return item[keep][order], rows[town[keep]][order], pieces[keep][order]
