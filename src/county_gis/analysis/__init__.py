@@ -11,6 +11,7 @@
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
 """
 
+from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
 from .greening import (
     GREENING_KINDS,
     Ndvi,
@@ -21,16 +22,15 @@ from .greening import (
     select_plots,
 )
 from .linking import link_features, linked_features
-from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
 from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
 
 __all__ = [
-    "Counted",
     "GREENING_COLUMNS",
     "GREENING_KINDS",
     "By",
+    "Counted",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
@@ -43,9 +43,9 @@ __all__ = [
     "linked_features",
     "overlapping_pairs",
     "priority_pieces",
-    "repeated_points",
     "progress",
     "progress_details",
+    "repeated_points",
     "select_plots",
     "split_by_township",
     "stated_differences",

@@ -63,8 +63,8 @@ from ..raster import DEFAULT_THRESHOLD, RasterLike, Verdict, check_threshold, ve
 from ..targets import Measure, Target
 from ..units import AreaUnit
 from ..vocabulary import GeometryFamily, LayerKind, Status
-from .linking import link_features, linked_features
 from .counting import priority_pieces
+from .linking import link_features, linked_features
 
 __all__ = ["GREENING_KINDS", "SUMMARY_COLUMNS", "VERDICTS", "Ndvi", "PlotCheck", "by_kind",
            "check_plots", "greening_summary", "greening_targets", "kind_targets",
@@ -240,7 +240,7 @@ class PlotCheck:
         return f"NDVI 核查: 完工地块 {len(self.plots)} 块, " + ", ".join(words)
 
 
-def _area(geoms: Sequence[Any], unit: AreaUnit) -> list[float]:
+def _area(geoms: Sequence[Any] | np.ndarray, unit: AreaUnit) -> list[float]:
     series = gpd.GeoSeries(list(geoms), crs=CGCS2000)
     out = np.zeros(len(series))
     full = ~(series.isna() | series.is_empty).to_numpy()

@@ -18,7 +18,6 @@ Two 0.01° × 0.01° plots that share half their width: the overlap is half a pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -77,10 +76,15 @@ def overlapping_pairs(
     ...     float(pairs["overlap"].iloc[0]), 1)
     ([['R1', 'R1b', '米']], 828.5)
     """
-    try:
-        unit = LengthUnit.parse(unit)
-    except ValueError:
-        unit = AreaUnit.parse(unit)
+    chosen: AreaUnit | LengthUnit
+    if isinstance(unit, AreaUnit | LengthUnit):
+        chosen = unit
+    else:
+        try:
+            chosen = LengthUnit.parse(unit)
+        except ValueError:
+            chosen = AreaUnit.parse(unit)
+    unit = chosen
     line = isinstance(unit, LengthUnit)
     family = GeometryFamily.LINE if line else GeometryFamily.POLYGON
     labels = [c for c in _LABELS if c in features.columns]

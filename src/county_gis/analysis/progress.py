@@ -64,9 +64,9 @@ from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
 from ..vocabulary import STATUSES, GeometryFamily
 from ._amounts import amount
+from .counting import clip_to, count_geometry, repeated_points
 from .greening import Ndvi, PlotCheck, check_plots, greening_targets
 from .linking import link_features, linked_features
-from .counting import clip_to, count_geometry, repeated_points
 from .overlaps import overlapping_pairs, stated_differences
 from .townships import OUTSIDE, assign_township, outside_parts, split_by_township
 
@@ -394,7 +394,8 @@ def _counted(project: Project, target: Target, feats: gpd.GeoDataFrame, status: 
         shapely.is_missing(inside) | shapely.is_empty(inside))
     ids = feats["project_id"].to_numpy(dtype=object) if "project_id" in feats else np.full(
         len(feats), None, dtype=object)
-    repeat = repeated_points(np.where(shapely.get_dimensions(geoms) == 0, geoms, None), ids)
+    points = np.where(shapely.get_dimensions(geoms) == 0, geoms, np.array(None, dtype=object))
+    repeat = repeated_points(points, ids)
     repeat[~counted_status] = -1
     keep = counted_status & ~out & (repeat < 0)
     amounts = {key: float(np.nansum(values[keep & (status == key)])) for key in STATUSES}
