@@ -50,9 +50,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from county_gis.measure import geodesic_area, geodesic_length  # noqa: E402
 
 try:  # the ONE import of the GCJ-02 inverse (it may move to a public county_gis.crs module)
-    from county_gis.crs import gcj02_to_wgs84  # type: ignore[import-not-found]  # noqa: E402
+    from county_gis.crs import gcj02_to_wgs84  # type: ignore[import-not-found]
 except ImportError:
-    from county_gis.io import gcj02_to_wgs84  # noqa: E402
+    from county_gis.io import gcj02_to_wgs84
 
 OUT = ROOT / "layers" / "fumeng.gpkg"
 ADCODE = "210921"
