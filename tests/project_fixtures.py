@@ -1,8 +1,8 @@
 """A tiny project with hand-checkable amounts, written to a temporary folder.
 
 Two townships side by side, 西乡 (121.6–121.7 °E) and 东镇 (121.7–121.8 °E), 42.2–42.3 °N, and a
-third, 北村, listed with no polygon (like the 11 towns of the bundled project without a seat
-point). Roads (农村公路 / 村内道路 / 林道), plots (造林) and schools, with Chinese field names as
+third, 北村, listed with no polygon (a township known by name only: listed, not drawn).
+Roads (农村公路 / 村内道路 / 林道), plots (造林) and schools, with Chinese field names as
 bureaus write them:
 
 - R1: 农村公路, completed, 121.65 → 121.75 °E along 42.25 °N — crosses the township boundary at

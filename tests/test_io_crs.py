@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +17,6 @@ from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to
 from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, square, write
 
 ENGINES = ["pyogrio", "fiona"]
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -283,25 +281,32 @@ def test_some_features_outside_the_county_listed(tmp_path):
     assert note.message == "feature lies outside the county bounding box (+0.2 degrees margin)"
 
 
-def test_gcj02_against_published_conversion(tmp_path):
-    # 25 real township seats picked on Amap (GCJ-02), and their published WGS84 conversion
-    seats = pd.read_csv(DATA / "township_seats_gcj02.csv", dtype={"code": str})
-    csv = tmp_path / "seats.csv"
-    seats.rename(columns={"gcj_lon": "经度", "gcj_lat": "纬度"}).drop(
-        columns=["lon", "lat"]).to_csv(csv, index=False)
+def test_gcj02_published_reference_value():
+    # wandergis/coordtransform (MIT), test/app.js: wgs84togcj02(116.404, 39.915) ->
+    # [116.41024449916938, 39.91640428150164] (the public formula, in JavaScript doubles)
+    glon, glat = wgs84_to_gcj02(116.404, 39.915)
+    assert (float(glon), float(glat)) == pytest.approx((116.41024449916938, 39.91640428150164),
+                                                       abs=1e-12)
+
+
+def test_gcj02_points_read_back_across_the_county(tmp_path):
+    # a 10 x 10 grid over the county's extent, as if picked on Amap (GCJ-02) and typed into a
+    # coordinate table; reading it with source_crs="gcj02" gives the grid back
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(121.05, 122.40, 10),
+                                               np.linspace(41.78, 42.55, 10)))
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    shift = _metres(lon, lat, glon, glat)
+    # the GCJ-02 offset at Fuxin is about half a kilometre (492-544 m over this grid)
+    assert (shift.min(), shift.max()) == pytest.approx((492.2, 543.6), abs=0.1)
+    csv = tmp_path / "picked.csv"
+    pd.DataFrame({"名称": [f"p{i}" for i in range(100)], "经度": glon, "纬度": glat}).to_csv(
+        csv, index=False, float_format="%.10f")
     out = read_layer(csv, source_crs="gcj02")
     got = np.array([[p.x, p.y] for p in out.geometry])
-    # the same to the 6 decimals published, i.e. within 0.07 m (and well within 1 m)
-    np.testing.assert_array_equal(np.round(got, 6), seats[["lon", "lat"]].to_numpy())
-    error = _metres(got[:, 0], got[:, 1], seats["lon"].to_numpy(), seats["lat"].to_numpy())
-    assert error.max() < 0.07
-    # and it is the inverse: the forward formula gives the Amap points back to 1e-9 degree
-    glon, glat = wgs84_to_gcj02(got[:, 0], got[:, 1])
-    np.testing.assert_allclose(np.column_stack([glon, glat]),
-                               seats[["gcj_lon", "gcj_lat"]].to_numpy(), atol=1e-9, rtol=0)
-    shift = _metres(got[:, 0], got[:, 1], seats["gcj_lon"].to_numpy(),
-                    seats["gcj_lat"].to_numpy())
-    assert (shift.min(), shift.max()) == pytest.approx((486.0, 550.3), abs=0.1)
+    np.testing.assert_allclose(got, np.column_stack([lon, lat]), atol=1e-6, rtol=0)
+    # and the inverse itself: wgs84 -> gcj02 -> wgs84 to 1e-9 degree (0.1 mm)
+    back = np.column_stack(gcj02_to_wgs84(glon, glat))
+    np.testing.assert_allclose(back, np.column_stack([lon, lat]), atol=1e-9, rtol=0)
 
 
 def test_local_grid_without_crs_refused(tmp_path):

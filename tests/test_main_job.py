@@ -20,6 +20,7 @@ def test_main_job_prints_progress_and_writes_the_offline_overview(tmp_path, monk
     out = capsys.readouterr().out
     overview = tmp_path / "maps" / "overview.html"
     assert "目标任务完成进度" in out
+    assert "县域面积 6,215.0 平方公里 (geodesic, CGCS2000)" in out  # the published 6,215 km²
     assert "新改建、维修改造农村公路" in out and "年内完成矿山复绿1615亩" in out
     assert "1,342.2" in out  # the NDVI check: greened 亩 of the mine regreening
     assert out.rstrip().splitlines()[-1].startswith(f"map: {overview} (")

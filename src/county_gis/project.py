@@ -34,7 +34,7 @@ Examples
 >>> p.boundary.crs.to_epsg(), len(p.boundary), len(p.townships)
 (4490, 1, 36)
 >>> int(p.townships["approximate"].sum()), int(p.townships.geometry.notna().sum())
-(36, 25)
+(36, 36)
 >>> sorted(p.layers)[:3]
 ['afforestation', 'mine_restoration', 'outfall']
 """

@@ -40,6 +40,7 @@ def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
     opens offline.
     """
     from .._atomic import check_overwrite
+    from ..measure import geodesic_area
     from ..project import load_project
     from ..render import render_overview
     from .progress import print_progress
@@ -47,6 +48,8 @@ def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
     target = Path(out_dir) / "overview.html"
     check_overwrite(target, overwrite)  # fail before the work, not after
     loaded = load_project(project)
+    area = float(geodesic_area(loaded.boundary, unit="平方公里").sum())
+    click.echo(f"县域面积 {area:,.1f} 平方公里 (geodesic, CGCS2000)")
     if greening is None:
         greening = {"ndvi_before", "ndvi_after"} <= set(loaded.rasters)
     details = print_progress(loaded, greening=greening)

@@ -34,7 +34,7 @@ def inspect_source(path: str | os.PathLike[str], **kwargs: Any) -> list[dict[str
     >>> from county_gis._paths import bundled_layers_dir
     >>> summaries = inspect_source(bundled_layers_dir() / "fumeng.gpkg")
     >>> len(summaries)
-    14
+    13
     >>> summary = summaries[0]
     >>> summary["layer"], summary["feature_count"], summary["error"]
     ('county_boundary', 1, None)

@@ -282,11 +282,11 @@ def read_layers(
     >>> from county_gis._paths import bundled_layers_dir
     >>> layers = county_gis.read_layers(bundled_layers_dir() / "fumeng.gpkg")
     >>> list(layers)[:3]
-    ['county_boundary', 'townships', 'township_seats']
+    ['county_boundary', 'townships', 'road_rebuild']
     >>> {gdf.crs.to_epsg() for gdf in layers.values()}
     {4490}
-    >>> len(layers["township_seats"])
-    25
+    >>> len(layers["townships"])
+    36
     """
     if "layer" in kwargs:
         raise TypeError("read_layers reads every layer; use read_layer(path, layer=...) for one")
