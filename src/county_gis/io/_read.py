@@ -211,8 +211,9 @@ def read_layers(
 
     Parameters
     ----------
-    path : path-like
-        A GeoPackage, KML / KMZ, XLSX, or any single-layer source :func:`read_layer` reads.
+    path : path-like, bytes or binary file object
+        A GeoPackage, KML / KMZ, XLSX, DXF (one layer per CAD layer), or any single-layer
+        source :func:`read_layer` reads.
     **kwargs
         ``kind``, ``encoding``, ``crs``, ``source_crs``, ``engine``, ``repair``, ``strict``:
         applied to every layer.
@@ -241,6 +242,8 @@ def read_layers(
     """
     if "layer" in kwargs:
         raise TypeError("read_layers reads every layer; use read_layer(path, layer=...) for one")
+    if hasattr(path, "read"):  # a file object is read once, its bytes then for every layer
+        path = path.read()
     layers = list_layers(path)
     for name, geometry_type in layers.items():
         if geometry_type in ("None", ""):
