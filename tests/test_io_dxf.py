@@ -208,3 +208,45 @@ def test_engines_agree(drawing):
     a, b = (read_layer(drawing, options=POLYGONS, engine=e) for e in ENGINES)
     pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
     assert a.geometry.geom_equals_exact(b.geometry, tolerance=0).all()
+
+
+def test_polygons_of_different_vertex_counts_and_nested_labels(tmp_path):
+    """A pentagon and a square (ragged rings), a small square inside the big one: the label
+    inside both goes to the smaller; two labels in one parcel are joined."""
+    pentagon = [(E41 + 300, N41), (E41 + 400, N41), (E41 + 400, N41 + 100),
+                (E41 + 350, N41 + 150), (E41 + 300, N41 + 100)]
+    inner = [(E41 + 10, N41 + 10), (E41 + 30, N41 + 10), (E41 + 30, N41 + 30),
+             (E41 + 10, N41 + 30)]
+    path = tmp_path / "nested.dxf"
+    path.write_bytes(dxf_document(
+        dxf_polyline("宗地", SQUARE), dxf_polyline("宗地", pentagon), dxf_polyline("宗地", inner),
+        dxf_text("注记", E41 + 20, N41 + 20, "小块"),
+        dxf_text("注记", E41 + 350, N41 + 50, "五边形"), dxf_text("注记", E41 + 350, N41 + 60, "乙"),
+    ))
+    gdf = read_layer(path, layer="宗地", options=POLYGONS)
+    assert gdf["Text"].fillna("").tolist() == ["", "五边形 / 乙", "小块"]
+    # planar: 100 x 100; 100 x 100 + the roof triangle 100 x 50 / 2; 20 x 20
+    assert geodesic_area(gdf, unit="m2", method="gk").tolist() == pytest.approx(
+        [10_000, 12_500, 400], abs=1e-6)
+
+
+def test_cad_escapes_and_mtext_formatting_decoded_after_the_code_page(tmp_path):
+    """%%d (degree) right before a Chinese character: decoded from GBK first, then the escape
+    (decoding the escape's ° as a GBK lead byte would eat the next character)."""
+    mtext = (f"0\nMTEXT\n8\n注记\n10\n{E41}\n20\n{N41}\n30\n0.0\n40\n2.5\n"
+             "1\n{\\fSimSun|b0;第一行}\\P北偏东30%%d方向\n")
+    path = tmp_path / "escapes.dxf"
+    path.write_bytes(dxf_document(dxf_text("注记", E41, N41, "坡度15%%d，±%%p5"), mtext))
+    gdf = read_layer(path)
+    assert gdf["Text"].tolist() == ["坡度15°，±±5", "第一行\n北偏东30°方向"]
+    assert gdf.attrs["load_report"].select("encoding") == []
+
+
+def test_local_cad_coordinates_refused_like_any_crs_less_source(tmp_path):
+    path = tmp_path / "local.dxf"
+    path.write_bytes(dxf_document(dxf_polyline("宗地", [(0, 0), (100, 0), (100, 100), (0, 100)])))
+    with pytest.raises(CRSError, match=r"local\.dxf: the layer has no CRS and its coordinates "
+                       r"\(x 0\.00000\.\.100\.00000, y 0\.00000\.\.100\.00000\) are neither "
+                       r"degrees in the county nor "
+                       r"Gauss-Krueger zone 40/41 metres; declare the CRS with crs="):
+        read_layer(path, options=POLYGONS)

@@ -5,12 +5,13 @@ layer in a ``Layer`` field and the text of TEXT / MTEXT in ``Text``. county_gis 
 CAD layers as the source's layers (``list_layers`` gives ``{"宗地": "LineString", ...}``,
 ``layer="宗地"`` reads that CAD layer; no ``layer`` reads the whole drawing), and:
 
-* **text encoding**: decided by county_gis from the drawing's header, not left to GDAL's
-  iconv: ``encoding=`` when declared; UTF-8 for DXF R2007 and later (``$ACADVER`` AC1021+);
-  else the ``$DWGCODEPAGE`` (``ANSI_936`` = GBK, read as GB18030, its superset); a drawing
-  without a code page is decided from the bytes (an assumption, reported). GDAL is told to
-  read the text as ISO-8859-1 (``DXF_ENCODING``), which hands on every byte unchanged, and the
-  bytes are decoded here, so an undecodable byte is reported by feature and field.
+* **text encoding**: decided by county_gis from the drawing's header: ``encoding=`` when
+  declared; UTF-8 for DXF R2007 and later (``$ACADVER`` AC1021+); else the ``$DWGCODEPAGE``
+  (``ANSI_936`` = GBK, read as GB18030, its superset); a drawing without a code page is decided
+  from the bytes (an assumption, reported). GDAL is told that encoding (``DXF_ENCODING``), so
+  it decodes before it translates the CAD escapes (``%%d`` -> °, MTEXT formatting). GDAL drops
+  undecodable bytes (warning once per process), so the file is checked here and, if it holds
+  any, read again byte for byte to name each such cell (fid and field) and keep it with U+FFFD.
 * **3D polylines** are flattened (the elevations are dropped: every measure is horizontal),
   and each one is named in the report; entities GDAL gives with Z = 0 are flattened silently.
 * ``options={"closed_as_polygons": True}``: closed polylines become polygons (reported), and
@@ -30,8 +31,8 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,6 @@ _CODEPAGES = {
 }
 #: GDAL's DXF fields kept (the rest describe drawing style)
 _FIELDS = ("Layer", "Text", "EntityHandle", "Linetype")
-_LATIN1_RUN = re.compile(r"[\x00-\xff]+")
 _LABEL_SEPARATOR = " / "
 
 
@@ -97,53 +97,60 @@ def dxf_header(path: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _bytes_unchanged(engine: Engine) -> Iterator[None]:
-    """GDAL reads DXF text as ISO-8859-1: each byte becomes one character, decoded here."""
+def _gdal_config(engine: Engine, options: dict[str, str]) -> Iterator[None]:
+    """GDAL configuration options for one read, on the engine's own GDAL (each wheel has one)."""
     if engine is Engine.FIONA:
         import fiona
 
-        with fiona.Env(DXF_ENCODING="ISO-8859-1"):
+        with fiona.Env(**options):
             yield
         return
     import pyogrio
 
-    previous = pyogrio.get_gdal_config_option("DXF_ENCODING")
-    pyogrio.set_gdal_config_options({"DXF_ENCODING": "ISO-8859-1"})
+    previous = {key: pyogrio.get_gdal_config_option(key) for key in options}
+    pyogrio.set_gdal_config_options(options)
     try:
         yield
     finally:
-        pyogrio.set_gdal_config_options({"DXF_ENCODING": previous})
+        pyogrio.set_gdal_config_options(previous)
 
 
-def _entities(path: Path, engine: Engine) -> RawLayer:
-    with _bytes_unchanged(engine):
+def _entities(path: Path, engine: Engine, encoding: str, *, translate: bool = True) -> RawLayer:
+    """Every entity, the text recoded by GDAL from ``encoding``; with ``translate=False`` the
+    escapes (``%%d``, ``\\U+XXXX``, MTEXT formatting) are left as they are."""
+    options = {"DXF_ENCODING": encoding}
+    if not translate:
+        options["DXF_TRANSLATE_ESCAPE_SEQUENCES"] = "FALSE"
+    with _gdal_config(engine, options):
         return read_raw(path, layer="entities", encoding=None, engine=engine, driver="DXF")
 
 
-def _cell_bytes(value: str) -> bytes:
-    """The bytes of a cell GDAL read as ISO-8859-1 (characters above U+00FF came from
-    ``\\U+XXXX`` escapes GDAL translated; they are kept as UTF-8 here only to be found)."""
-    return value.encode("latin-1", errors="ignore")
+def _gdal_encoding(codec: str) -> str:
+    """The iconv name GDAL is given for a Python codec (``gb18030`` -> ``GB18030``).
+
+    Examples
+    --------
+    >>> _gdal_encoding("GB18030"), _gdal_encoding("latin-1"), _gdal_encoding("cp950")
+    ('GB18030', 'ISO-8859-1', 'CP950')
+    """
+    name = codecs.lookup(codec).name.upper()
+    return name.replace("ISO8859-", "ISO-8859-")
 
 
-def _decode(value: str, codec: str) -> tuple[str, bool]:
-    """A cell as the drawing's code page says; whether every byte decoded."""
-    ok = True
-
-    def run(match: re.Match[str]) -> str:
-        nonlocal ok
-        data = match.group().encode("latin-1")
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            ok = False
-            return data.decode(codec, errors="replace")
-
-    return _LATIN1_RUN.sub(run, value), ok
+def _undecodable(path: Path, codec: str) -> bool:
+    """Whether any byte sequence of the file cannot be decoded as ``codec`` (streamed)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
-def _decide_encoding(path: Path, cells: list[str], declared: str | None,
-                     report: LoadReport) -> str:
+def _decide_encoding(path: Path, declared: str | None, report: LoadReport) -> str:
     """The codec of the drawing's text, recorded in ``report``."""
     header = dxf_header(path)
     version = header.get("$ACADVER", "")
@@ -163,44 +170,55 @@ def _decide_encoding(path: Path, cells: list[str], declared: str | None,
         return codec
     from ._text import decode_text
 
-    sample = b"\n".join(_cell_bytes(c) for c in cells if not c.isascii())
-    decode_text(sample, declared=None, report=report)  # notes encoding.detected
+    decode_text(path.read_bytes(), declared=None, report=report)  # notes encoding.detected
     said = f"$DWGCODEPAGE {codepage!r} is not a known code page" if codepage else \
         "the drawing names no $DWGCODEPAGE"
     report.encoding_evidence = f"{said}; {report.encoding_evidence}"
     return report.encoding or "UTF-8"
 
 
-def _text_cells(frame: pd.DataFrame) -> list[str]:
-    return [v for name in frame.columns for v in frame[name].tolist() if isinstance(v, str)]
+def _read_text(path: Path, engine: Engine, declared: str | None,
+               report: LoadReport) -> tuple[RawLayer, pd.DataFrame]:
+    """The entities and their kept fields, the text decoded as the drawing says.
 
-
-def _decoded(raw: RawLayer, path: Path, declared: str | None,
-             report: LoadReport) -> pd.DataFrame:
-    """The kept fields with their text decoded; undecodable bytes reported per cell."""
+    GDAL recodes the text (``DXF_ENCODING``) and then translates the escapes, but drops
+    undecodable bytes with a warning it gives once per process; so the file is checked here,
+    and only when it holds undecodable bytes is it read again without recoding, to name each
+    such cell (fid and field) and keep it with U+FFFD.
+    """
+    codec = _decide_encoding(path, declared, report)
+    raw = _entities(path, engine, _gdal_encoding(codec))
     frame = raw.attributes[[c for c in _FIELDS if c in raw.attributes.columns]]
     frame = frame.astype(object).where(frame.notna(), None)
-    codec = _decide_encoding(path, _text_cells(frame), declared, report)
+    if not _undecodable(path, codec):
+        return raw, frame
+    exact = _entities(path, engine, "ISO-8859-1", translate=False)  # each byte one character
+    if not np.array_equal(exact.fids, raw.fids):  # pragma: no cover - same driver, same file
+        raise LayerReadError(f"{path}: cannot re-read the text GDAL failed to decode")
+    rows = {int(fid): row for row, fid in enumerate(raw.fids)}
     for name in frame.columns:
-        values = frame[name].tolist()
-        for row, value in enumerate(values):
+        if name not in exact.attributes:
+            continue
+        for fid, value in zip(exact.fids.tolist(), exact.attributes[name].tolist(),
+                              strict=True):
             if not isinstance(value, str) or value.isascii():
                 continue
-            values[row], ok = _decode(value, codec)
-            if not ok:
+            data = value.encode("latin-1", errors="replace")
+            try:
+                data.decode(codec)
+            except UnicodeDecodeError:
+                text = data.decode(codec, errors="replace")
+                frame.iloc[rows[fid], frame.columns.get_loc(name)] = text
                 report.add("encoding.undecodable",
-                           f"bytes {_cell_bytes(value).hex(' ')} cannot be decoded as {codec}; "
-                           f"kept with U+FFFD: {values[row]!r}", severity=Severity.PROBLEM,
-                           fid=int(raw.fids[row]), field=name, error=EncodingError)
-        frame[name] = values
-    return frame
+                           f"bytes {data.hex(' ')} cannot be decoded as {codec}; kept with "
+                           f"U+FFFD: {text!r}", severity=Severity.PROBLEM, fid=fid, field=name,
+                           error=EncodingError)
+    return raw, frame
 
 
 def dxf_layers(path: Path) -> dict[str, str]:
     """The CAD layers of the drawing: name -> geometry type (``Mixed`` for several)."""
-    report = LoadReport(source=str(path))
-    raw = _entities(path, Engine.PYOGRIO)
-    frame = _decoded(raw, path, None, report)
+    raw, frame = _read_text(path, Engine.PYOGRIO, None, LoadReport(source=str(path)))
     kinds = shapely.get_type_id(shapely.from_wkb(raw.wkb))
     names = {-1: "None", 0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon",
              4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
@@ -222,8 +240,7 @@ def read_dxf(path: Path, request: ReadRequest) -> RawLayer:
         If GDAL cannot read the drawing, or it has no CAD layer ``request.layer``.
     """
     report = request.report
-    raw = _entities(path, request.engine)
-    frame = _decoded(raw, path, request.encoding, report)
+    raw, frame = _read_text(path, request.engine, request.encoding, report)
     fids = raw.fids
     geoms = shapely.from_wkb(raw.wkb)
     selected = np.ones(len(frame), dtype=bool)
@@ -250,13 +267,21 @@ def _flatten(geoms: np.ndarray, fids: np.ndarray, report: LoadReport,
     """Drop Z; name each selected entity that had real elevations (GDAL gives Z = 0 to 2D
     ones)."""
     has_z = shapely.has_z(geoms)
-    for i in np.flatnonzero(has_z & selected):
-        z = shapely.get_coordinates(geoms[i], include_z=True)[:, 2]
-        z = z[np.isfinite(z)]
-        if z.size and np.any(z != 0):
+    coords, index = shapely.get_coordinates(geoms[has_z], include_z=True, return_index=True)
+    z = coords[:, 2]
+    real = np.isfinite(z) & (z != 0)
+    rows = np.flatnonzero(has_z)
+    if real.any():
+        count = np.bincount(index[real], minlength=len(rows))
+        low = np.full(len(rows), np.inf)
+        high = np.full(len(rows), -np.inf)
+        np.minimum.at(low, index[real], z[real])
+        np.maximum.at(high, index[real], z[real])
+        for k in np.flatnonzero((count > 0) & selected[rows]):
+            i = rows[k]
             what = "polyline" if shapely.get_type_id(geoms[i]) in (1, 2) else "entity"
             report.add("dxf.flattened",
-                       f"3D {what} with elevations {z.min():g}–{z.max():g} m flattened: "
+                       f"3D {what} with elevations {low[k]:g}–{high[k]:g} m flattened: "
                        "lengths and areas are horizontal", severity=Severity.INFO,
                        fid=int(fids[i]))
     out = geoms.copy()
@@ -277,8 +302,9 @@ def _polygons_with_labels(
     kinds = shapely.get_type_id(geoms)
     closed = (kinds == 1) & shapely.is_closed(geoms) & (shapely.get_num_coordinates(geoms) >= 4)
     geoms = geoms.copy()
-    geoms[closed] = shapely.polygons(shapely.linearrings(
-        [shapely.get_coordinates(g) for g in geoms[closed]])) if closed.any() else []
+    if closed.any():
+        coords, index = shapely.get_coordinates(geoms[closed], return_index=True)
+        geoms[closed] = shapely.polygons(shapely.linearrings(coords, indices=index))
     if (closed & selected).any():
         report.add("dxf.closed_as_polygon",
                    f"{int((closed & selected).sum())} closed polyline(s) read as polygons "
