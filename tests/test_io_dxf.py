@@ -250,3 +250,12 @@ def test_local_cad_coordinates_refused_like_any_crs_less_source(tmp_path):
                        r"degrees in the county nor "
                        r"Gauss-Krueger zone 40/41 metres; declare the CRS with crs="):
         read_layer(path, options=POLYGONS)
+
+
+def test_inspect_lists_each_cad_layer_with_its_dxf_notes(drawing):
+    from county_gis.io import inspect_source
+
+    summaries = {s["layer"]: s for s in inspect_source(drawing)}
+    assert list(summaries) == ["宗地", "注记", "道路"]
+    assert summaries["宗地"]["driver"] == "DXF" and summaries["宗地"]["feature_count"] == 1
+    assert [n["code"] for n in summaries["道路"]["notes"]] == ["dxf.flattened", "crs.inferred"]
