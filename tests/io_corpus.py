@@ -12,10 +12,13 @@ import sqlite3
 import struct
 import warnings
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 from pyproj import CRS
 from pyproj.enums import WktVersion
@@ -213,9 +216,166 @@ def ring_area_m2(coords: list[tuple[float, float]]) -> float:
     return float(area)
 
 
+# --- DXF (R12 and later, ASCII) written by hand: a DXF is a text of (group code, value) lines ---
+
+def _pairs(*items: tuple[int, object]) -> str:
+    return "".join(f"{code}\n{value}\n" for code, value in items)
+
+
+def dxf_polyline(layer: str, points: list[tuple[float, ...]], *, closed: bool = True) -> str:
+    """An R12 POLYLINE (VERTEX ... SEQEND); points with a third value make it a 3D polyline."""
+    is3d = any(len(p) > 2 for p in points)
+    flag = (1 if closed else 0) | (8 if is3d else 0)
+    text = _pairs((0, "POLYLINE"), (8, layer), (66, 1), (10, 0.0), (20, 0.0), (30, 0.0),
+                  (70, flag))
+    for p in points:
+        text += _pairs((0, "VERTEX"), (8, layer), (10, p[0]), (20, p[1]),
+                       (30, p[2] if len(p) > 2 else 0.0), (70, 32 if is3d else 0))
+    return text + _pairs((0, "SEQEND"), (8, layer))
+
+
+def dxf_lwpolyline(layer: str, points: list[tuple[float, float]], *, closed: bool = True) -> str:
+    """An LWPOLYLINE (R14 and later), closed by its flag (70 = 1) as CAD writes it."""
+    text = _pairs((0, "LWPOLYLINE"), (8, layer), (90, len(points)), (70, 1 if closed else 0))
+    return text + "".join(_pairs((10, x), (20, y)) for x, y in points)
+
+
+def dxf_text(layer: str, x: float, y: float, text: str) -> str:
+    """A TEXT entity (a label) at (x, y)."""
+    return _pairs((0, "TEXT"), (8, layer), (10, x), (20, y), (30, 0.0), (40, 2.5), (1, text))
+
+
+def dxf_document(*entities: str, version: str = "AC1009", codepage: str | None = "ANSI_936",
+                 encoding: str = "gbk") -> bytes:
+    """A minimal ASCII DXF: a HEADER ($ACADVER, $DWGCODEPAGE) and the ENTITIES, in
+    ``encoding`` (GBK with ANSI_936, as CASS and AutoCAD before 2007 write Chinese)."""
+    header = [(9, "$ACADVER"), (1, version)]
+    if codepage is not None:
+        header += [(9, "$DWGCODEPAGE"), (3, codepage)]
+    text = _pairs((0, "SECTION"), (2, "HEADER"), *header, (0, "ENDSEC"))
+    text += _pairs((0, "SECTION"), (2, "ENTITIES")) + "".join(entities)
+    text += _pairs((0, "ENDSEC"), (0, "EOF"))
+    return text.encode(encoding)
+
+
+def kml_document(gdf: gpd.GeoDataFrame, folder: str = "地块", name_field: str = "项目名称") -> str:
+    """A KML of ``gdf`` (lon/lat polygons or points): ``name_field`` as each placemark's name,
+    the other fields as ExtendedData."""
+    marks = []
+    for _, row in gdf.iterrows():
+        geom = row.geometry
+        if geom.geom_type == "Point":
+            shape = f"<Point><coordinates>{geom.x},{geom.y}</coordinates></Point>"
+        else:
+            ring = " ".join(f"{x},{y}" for x, y in geom.exterior.coords)
+            shape = ("<Polygon><outerBoundaryIs><LinearRing><coordinates>" + ring +
+                     "</coordinates></LinearRing></outerBoundaryIs></Polygon>")
+        fields = row.drop("geometry")
+        name = fields.pop(name_field) if name_field in fields else None
+        data = "".join(f'<Data name="{k}"><value>{v}</value></Data>' for k, v in fields.items())
+        marks.append(f"<Placemark><name>{name or ''}</name><ExtendedData>{data}</ExtendedData>"
+                     f"{shape}</Placemark>")
+    return ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+            f"<Document><Folder><name>{folder}</name>{''.join(marks)}</Folder></Document></kml>")
+
+
+# --- the canonical layer in every registered format (tests/test_io_registry.py) ---
+
+@dataclass(frozen=True)
+class Built:
+    """A canonical layer written in one format: where, what must come back, how to read it.
+
+    ``geometry``: the lon/lat geometries expected; ``name_field``: the column that holds
+    the plot names after reading (``name`` where the source has attributes);
+    ``attributes``: whether every field of the canonical layer is kept; ``read``: the
+    ``read_layer`` keywords the source needs.
+    """
+
+    path: Path
+    geometry: list[object]
+    name_field: str = "name"
+    attributes: bool = True
+    read: dict[str, object] = field(default_factory=dict)
+
+
+def _points_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    corners = [Point(g.bounds[0], g.bounds[1]) for g in gdf.geometry]
+    frame = pd.DataFrame(gdf.drop(columns="geometry"))
+    frame["经度"] = [p.x for p in corners]
+    frame["纬度"] = [p.y for p in corners]
+    return frame
+
+
+def _build_csv(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    path = folder / "plots.csv"
+    _points_table(gdf).to_csv(path, index=False, encoding="utf-8")
+    return Built(path, [Point(g.bounds[0], g.bounds[1]) for g in gdf.geometry])
+
+
+def _build_xlsx(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    path = folder / "plots.xlsx"
+    _points_table(gdf).to_excel(path, index=False, sheet_name="造林")
+    return Built(path, [Point(g.bounds[0], g.bounds[1]) for g in gdf.geometry])
+
+
+def _build_dxf(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    """The plots as closed polylines in zone 41 (EPSG:4550, as a CAD drawing holds them), each
+    labelled with its name; the vertices, transformed back, are the expected geometry."""
+    from pyproj import Transformer
+
+    to_gk = Transformer.from_crs(4490, 4550, always_xy=True)
+    to_ll = Transformer.from_crs(4550, 4490, always_xy=True)
+    entities, expected = [], []
+    for name, geom in zip(gdf["项目名称"], gdf.geometry, strict=True):
+        xs, ys = to_gk.transform(*np.asarray(geom.exterior.coords).T)
+        entities.append(dxf_polyline("造林地块", list(zip(xs[:-1], ys[:-1], strict=True))))
+        entities.append(dxf_text("注记", float(xs[:-1].mean()), float(ys[:-1].mean()), name))
+        expected.append(Polygon(np.column_stack(to_ll.transform(xs, ys))))
+    path = folder / "plots.dxf"
+    path.write_bytes(dxf_document(*entities))
+    return Built(path, expected, name_field="Text", attributes=False,
+                 read={"layer": "造林地块", "options": {"closed_as_polygons": True}})
+
+
+def _build_vector(suffix: str) -> Callable[[Path, gpd.GeoDataFrame], Built]:
+    def build(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+        if suffix == ".shp":  # GBK: 项目名称 is 8 bytes (12 in UTF-8, cut at 10)
+            path = shapefile(folder, gdf, encoding="GBK", cpg="GBK")
+        elif suffix == ".fgb":  # without the spatial index, which reorders the features
+            path = write(gdf, folder / "plots.fgb", layer_options={"SPATIAL_INDEX": "NO"})
+        elif suffix == ".parquet":
+            path = folder / "plots.parquet"
+            gdf.to_parquet(path)
+        elif suffix == ".kml":
+            path = folder / "plots.kml"
+            path.write_text(kml_document(gdf), encoding="utf-8")
+        else:
+            path = write(gdf, folder / f"plots{suffix}")
+        return Built(path, list(gdf.geometry))
+    return build
+
+
+#: One builder per registry key: a source added to the registry needs one here
+#: (``tests/test_io_registry.py`` fails until it has it).
+BUILDERS: dict[str, Callable[[Path, gpd.GeoDataFrame], Built]] = {
+    "shapefile": _build_vector(".shp"),
+    "geopackage": _build_vector(".gpkg"),
+    "geojson": _build_vector(".geojson"),
+    "flatgeobuf": _build_vector(".fgb"),
+    "kml": _build_vector(".kml"),
+    "csv": _build_csv,
+    "xlsx": _build_xlsx,
+    "geoparquet": _build_vector(".parquet"),
+    "dxf": _build_dxf,
+}
+#: Registered sources that cannot be built in a test folder, and why.
+NOT_BUILT = {"postgis": "a registered stub: refuses with a clear message"}
+
+
 __all__ = [
-    "E40", "E41", "LAT", "LON", "N40", "N41",
-    "Point", "bow_tie", "drop_last_dbf_record", "esri_prj", "gk_plots", "gpkg_without_index",
+    "BUILDERS", "E40", "E41", "LAT", "LON", "N40", "N41", "NOT_BUILT",
+    "Built", "Point", "bow_tie", "drop_last_dbf_record", "dxf_document", "dxf_lwpolyline",
+    "dxf_polyline", "dxf_text", "esri_prj", "gk_plots", "gpkg_without_index", "kml_document",
     "lying_zip", "noted", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
     "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "unclose_last_ring", "write",
     "zip_files", "zip_shapefile",

@@ -3,7 +3,8 @@
 :func:`read_layer` returns a layer in CGCS2000 lon/lat (EPSG:4490) with the canonical columns
 and a :class:`LoadReport` in ``gdf.attrs["load_report"]`` listing every decision, assumption,
 repair and problem, per feature. :func:`read_layers` reads every layer of a multi-layer source,
-:func:`list_layers` lists them, :func:`write_layer` writes atomically.
+:func:`list_layers` lists them, :func:`write_layer` writes atomically. Which formats are read,
+and how, is one table: :data:`SOURCES` (one :class:`Source` per format; :func:`source_for`).
 
 Examples
 --------
@@ -19,11 +20,12 @@ from ..crs import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
 from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning
 from ._engines import Engine
-from ._formats import Format, list_layers
+from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
+from ._sources import SOURCES, Format, Source, source_for
 from ._tables import parse_degrees
 from ._write import write_layer
 
@@ -31,6 +33,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "COUNTY_BBOX",
     "COUNTY_MARGIN_DEG",
+    "SOURCES",
     "Engine",
     "Format",
     "LegacyDatumWarning",
@@ -39,6 +42,7 @@ __all__ = [
     "OffsetDatum",
     "Repair",
     "Severity",
+    "Source",
     "bd09_to_wgs84",
     "gcj02_to_wgs84",
     "inspect_source",
@@ -47,6 +51,7 @@ __all__ = [
     "parse_quantity",
     "read_layer",
     "read_layers",
+    "source_for",
     "split_by_geometry",
     "wgs84_to_gcj02",
     "write_layer",

@@ -1,89 +1,56 @@
-"""Source formats: detect them, list their layers, open them without changing them.
+"""Sources opened without changing them, and their layers listed.
 
 :func:`opened_source` yields a path that is safe to read: a ``.zip`` / ``.kmz`` is extracted
 with limits into a temporary folder; a GeoPackage with a hot journal or a WAL file is copied
 (with its journal) to a temporary folder and recovered there (the last committed state), so
 that SQLite's recovery never rolls back the user's file in place. (GDAL's read-only open
 cannot roll back a hot journal and fails; ``?immutable=1`` would read half-written pages.)
+Bytes and binary file objects are written to a temporary file named for the format their
+first bytes show (see :func:`~._sources.source_for_bytes`). Which source reads what is in
+:mod:`._sources`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from ..errors import LayerReadError
 from ._report import LoadReport, Severity
+from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
 
-__all__ = ["Format", "detect_format", "list_layers", "opened_source", "sqlite_side_files"]
+__all__ = ["SourceLike", "describe", "list_layers", "opened_source", "sqlite_side_files"]
 
 log = logging.getLogger(__name__)
 
-
-class Format(enum.Enum):
-    """Source formats read by :func:`county_gis.read_layer`."""
-
-    SHAPEFILE = "ESRI Shapefile"
-    GEOPACKAGE = "GPKG"
-    GEOJSON = "GeoJSON"
-    KML = "KML"
-    CSV = "CSV"
-    XLSX = "XLSX"
-    FLATGEOBUF = "FlatGeobuf"
-    GEOPARQUET = "GeoParquet"
-
-    @property
-    def table(self) -> bool:
-        """Read by county_gis itself (coordinates in columns, or KML), not through GDAL."""
-        return self in (Format.CSV, Format.XLSX, Format.KML)
+#: What read_layer reads: a path, a URL of a registered scheme, bytes, or a binary file object.
+SourceLike = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
 
-_SUFFIXES = {
-    ".shp": Format.SHAPEFILE,
-    ".gpkg": Format.GEOPACKAGE,
-    ".geojson": Format.GEOJSON,
-    ".json": Format.GEOJSON,
-    ".kml": Format.KML,
-    ".csv": Format.CSV,
-    ".txt": Format.CSV,
-    ".xlsx": Format.XLSX,
-    ".fgb": Format.FLATGEOBUF,
-    ".parquet": Format.GEOPARQUET,
-    ".geoparquet": Format.GEOPARQUET,
-}
-_ARCHIVES = {".zip", ".kmz"}
-
-
-def detect_format(path: Path) -> Format:
-    """The format of ``path`` from its suffix (after archives were opened).
-
-    Raises
-    ------
-    LayerReadError
-        If the suffix is not a supported format.
+def describe(source: Any) -> str:
+    """How messages name ``source``: the path or URL, or ``<N bytes>`` / the file object's name.
 
     Examples
     --------
-    >>> detect_format(Path("道路.SHP"))
-    <Format.SHAPEFILE: 'ESRI Shapefile'>
+    >>> describe("道路.shp"), describe(b"{}")
+    ('道路.shp', '<2 bytes>')
     """
-    fmt = _SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        allowed = ", ".join(sorted({*_SUFFIXES, *_ARCHIVES}))
-        raise LayerReadError(
-            f"{path}: unknown format {path.suffix!r}; supported: {allowed}"
-        )
-    return fmt
+    if isinstance(source, bytes | bytearray | memoryview):
+        return f"<{len(source)} bytes>"
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        return str(name) if isinstance(name, str) else "<file object>"
+    return os.fspath(source)
 
 
-def list_layers(path: str | os.PathLike[str], *, fmt: Format | None = None) -> dict[str, str]:
-    """The layers of a source: name -> geometry type (as GDAL or the table reader says).
+def list_layers(path: SourceLike) -> dict[str, str]:
+    """The layers of a source: name -> geometry type (as GDAL or the source's reader says).
 
     Examples
     --------
@@ -91,39 +58,8 @@ def list_layers(path: str | os.PathLike[str], *, fmt: Format | None = None) -> d
     >>> list_layers(bundled_layers_dir() / "fumeng.gpkg")["county_boundary"]
     'MultiPolygon'
     """
-    path = Path(path)
-    with opened_source(path, None) as source:
-        fmt = fmt or detect_format(source)
-        if fmt.table:
-            from ._tables import table_layers
-
-            return table_layers(source, fmt)
-        if fmt is Format.GEOPARQUET:
-            return {source.stem: "Unknown"}
-        if fmt is Format.SHAPEFILE:  # one layer; GDAL would fail on a missing .shx here
-            return {source.stem: _shape_type(source)}
-        import pyogrio
-
-        try:
-            layers = pyogrio.list_layers(source)
-        except Exception as exc:
-            raise LayerReadError(f"{path}: cannot list layers: {exc}") from exc
-        return {str(name): str(kind) for name, kind in layers}
-
-
-_SHAPE_TYPES = {0: "None", 1: "Point", 3: "LineString", 5: "Polygon", 8: "MultiPoint",
-                11: "Point Z", 13: "LineString Z", 15: "Polygon Z", 18: "MultiPoint Z",
-                21: "Point M", 23: "LineString M", 25: "Polygon M", 28: "MultiPoint M",
-                31: "MultiPatch"}
-
-
-def _shape_type(shp: Path) -> str:
-    """The geometry type in a .shp header."""
-    with open(shp, "rb") as handle:
-        header = handle.read(100)
-    if len(header) < 100:
-        raise LayerReadError(f"{shp}: not a shapefile (bad header)")
-    return _SHAPE_TYPES.get(int.from_bytes(header[32:36], "little"), "Unknown")
+    with opened_source(path, None) as (opened, source):
+        return source.list_layers(opened)
 
 
 def _recover(copy: Path) -> None:
@@ -151,18 +87,57 @@ def sqlite_side_files(path: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def opened_source(path: Path, report: LoadReport | None) -> Iterator[Path]:
-    """Yield a read-safe path for ``path`` (see the module docstring).
+def opened_source(
+    given: SourceLike, report: LoadReport | None
+) -> Iterator[tuple[Any, Source]]:
+    """Yield a read-safe path for ``given`` and the source that reads it.
+
+    See the module docstring. A URL of a registered scheme is yielded as it is (text).
 
     Raises
     ------
     LayerReadError
-        If the file does not exist, or an archive breaks the limits.
+        If the file does not exist, an archive breaks the limits, or no source reads it.
     """
+    if isinstance(given, bytes | bytearray | memoryview) or hasattr(given, "read"):
+        with _spooled(given, report) as (path, source):
+            yield path, source
+        return
+    if scheme_of(given) is not None:  # type: ignore[arg-type]
+        yield os.fspath(given), source_for(given)  # type: ignore[arg-type]
+        return
+    with _opened_file(Path(given), report) as path:  # type: ignore[arg-type]
+        yield path, source_for(path)
+
+
+@contextlib.contextmanager
+def _spooled(data: Any, report: LoadReport | None) -> Iterator[tuple[Path, Source]]:
+    """Bytes or a binary file object in a temporary file named for the format they show."""
+    where = describe(data)
+    if hasattr(data, "read"):
+        data = data.read()
+        if not isinstance(data, bytes | bytearray):
+            raise LayerReadError(f"{where}: the file object gave {type(data).__name__}, not "
+                                 "bytes; open the file in binary mode ('rb')")
+    data = bytes(data)
+    source = source_for_bytes(data[:64], where)
+    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+        path = Path(tmp) / f"memory{source.suffixes[0]}"
+        path.write_bytes(data)
+        if report is not None:
+            report.add("source.memory", f"read from {len(data):,} bytes in memory, recognised as "
+                       f"{source.name} by their first bytes (through a temporary file)",
+                       severity=Severity.INFO)
+        yield path, source
+
+
+@contextlib.contextmanager
+def _opened_file(path: Path, report: LoadReport | None) -> Iterator[Path]:
+    """A read-safe path for the file ``path``: archives extracted, journals recovered."""
     if not path.exists():
         raise LayerReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in _ARCHIVES:
+    if suffix in ARCHIVES:
         from ._archive import extract_limited
 
         with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:

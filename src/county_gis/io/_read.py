@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import codecs
 import logging
-import os
-import tempfile
 from collections import Counter
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -15,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from ..crs import CGCS2000, OffsetDatum
-from ..errors import EncodingError, LayerReadError, Place
+from ..errors import EncodingError, Place
 from ..vocabulary import LayerKind
 from ._attributes import canonicalise
 from ._crs_infer import decide_crs, to_cgcs2000
-from ._engines import Engine, RawLayer, read_raw
-from ._formats import Format, detect_format, list_layers, opened_source
+from ._engines import Engine, RawLayer
+from ._formats import SourceLike, describe, list_layers, opened_source
 from ._geometry import (
     GeometryFacts,
     Repair,
@@ -31,6 +29,7 @@ from ._geometry import (
     measure_closed_rings,
 )
 from ._report import LoadReport, Severity
+from ._sources import ReadRequest
 
 __all__ = ["read_layer", "read_layers"]
 
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def read_layer(
-    path: str | os.PathLike[str],
+    path: SourceLike,
     *,
     layer: str | None = None,
     kind: LayerKind | str | None = None,
@@ -48,14 +47,18 @@ def read_layer(
     engine: Engine | str = Engine.PYOGRIO,
     repair: Repair | str | list[str] | None = Repair.CLOSE_RINGS,
     strict: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one layer into CGCS2000 lon/lat (EPSG:4490) with canonical columns and a load report.
 
     Parameters
     ----------
-    path : path-like
+    path : path-like, bytes or binary file object
         Shapefile (``.shp`` or a ``.zip`` holding one), GeoPackage, GeoJSON, KML / KMZ,
-        CSV / XLSX with coordinate columns, FlatGeobuf or GeoParquet.
+        CSV / XLSX with coordinate columns, FlatGeobuf, GeoParquet or DXF: the source is
+        chosen by the suffix (see :data:`county_gis.io.SOURCES`). GeoPackage, GeoJSON,
+        FlatGeobuf and GeoParquet are also read from ``bytes`` or an open binary file
+        object, recognised by their first bytes.
     layer : str, optional
         The layer (GeoPackage layer, KML folder path, XLSX sheet). Required when the source has
         several layers; :func:`read_layers` reads them all.
@@ -77,6 +80,9 @@ def read_layer(
     strict : bool, default False
         Turn every assumption (inferred CRS, detected encoding, unit taken for granted) into
         an error.
+    options : Mapping, optional
+        Options of the source, checked against what it accepts (an unknown option is a
+        :class:`~county_gis.errors.ConfigError`): DXF ``{"closed_as_polygons": True}``.
 
     Returns
     -------
@@ -112,98 +118,43 @@ def read_layer(
     """
     engine = Engine.parse(engine)
     repair = Repair.parse(repair)
+    where = describe(path)
     if encoding is not None:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise EncodingError(f"encoding={encoding!r} is not a known text encoding; use e.g. "
                                 "'GB18030' (also reads GBK / GB2312) or 'UTF-8', or leave it "
-                                "out to let the bytes decide", Place(str(path))) from None
+                                "out to let the bytes decide", Place(where)) from None
     kind = LayerKind.parse(kind) if kind is not None else None
     offset = OffsetDatum.parse(source_crs) if source_crs is not None else None
-    report = LoadReport(source=str(path), layer=layer, engine=engine.value, strict=strict)
-    with opened_source(Path(path), report) as source:
-        fmt = detect_format(source)
+    report = LoadReport(source=where, layer=layer, engine=engine.value, strict=strict)
+    with opened_source(path, report) as (opened, source):
+        checked = source.check_options(options, where)
         # per-feature facts (validity in a worker thread) are gathered while the WKB is parsed,
-        # and GDAL sources are parsed while they are read; each later step uses the facts only
-        # for the very array parsed (else computes them again)
+        # and streaming sources are parsed while they are read; each later step uses the facts
+        # only for the very array parsed (else computes them again)
         facts = GeometryFacts()
         try:
-            parser = None
-            if fmt.table:
-                from ._tables import read_table
-
-                report.engine = "county_gis"  # tables and KML are parsed here, whatever engine
-                raw = read_table(source, fmt, layer=layer, encoding=encoding, report=report)
-            else:
-                if layer is None:
-                    layers = list_layers(source, fmt=fmt)
-                    if len(layers) > 1:
-                        names = ", ".join(repr(name) for name in layers)
-                        raise LayerReadError(
-                            f"{path} has {len(layers)} layers ({names}); pass layer=... or "
-                            "read them all with read_layers()"
-                        )
-                    layer = next(iter(layers)) if layers else None
-                    report.layer = layer
-                parser = WkbParser(report, repair=repair, facts=facts)
-                raw = _read_vector(source, fmt, layer=layer, encoding=encoding, engine=engine,
-                                   report=report, parser=parser)
+            parser = WkbParser(report, repair=repair, facts=facts)
+            request = ReadRequest(source=source, path=where, layer=layer, encoding=encoding,
+                                  engine=engine, report=report, parser=parser, options=checked)
+            raw = source.read_raw(opened, request)
             return _finish(raw, report, kind=kind, crs=crs, offset=offset, repair=repair,
                            parser=parser, facts=facts)
         finally:
             facts.cancel()
 
 
-def _read_vector(
-    source: Path, fmt: Format, *, layer: str | None, encoding: str | None, engine: Engine,
-    report: LoadReport, parser: WkbParser,
-) -> RawLayer:
-    if fmt is Format.SHAPEFILE:
-        from ._shapefile import check_shapefile
-
-        check = check_shapefile(source, encoding=encoding, report=report)
-        with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-            path = check.working_copy(source, Path(tmp)) if check.needs_copy else source
-            raw = read_raw(path, layer=layer, encoding=check.encoding, engine=engine,
-                           driver=fmt.value, parser=parser)
-        raw.cell_fixes.update(check.fixes)
-        return raw
-    if fmt is Format.GEOPARQUET:
-        from ._parquet import read_geoparquet
-
-        report.engine = "pyarrow"  # GDAL here has no Parquet driver
-        return read_geoparquet(source, report=report)
-    if fmt is Format.GEOJSON:
-        from ._text import geojson_as_utf8
-
-        with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-            utf8 = geojson_as_utf8(source, Path(tmp), encoding=encoding, report=report)
-            return read_raw(utf8, layer=layer if utf8 == source else None, encoding=None,
-                            engine=engine, driver=fmt.value, parser=parser)
-    if encoding is not None:
-        report.add("encoding.ignored", f"encoding={encoding!r} ignored: {fmt.value} text is "
-                   "UTF-8 by specification", severity=Severity.INFO)
-    raw = read_raw(source, layer=layer, encoding=None, engine=engine, driver=fmt.value,
-                   parser=parser)
-    report.encoding = "UTF-8"
-    report.encoding_evidence = f"{fmt.value} text is UTF-8 by specification; " + (
-        f"{len(raw.cell_fixes)} cell(s) are not (listed)" if raw.cell_fixes
-        else "every text cell is valid UTF-8")
-    return raw
-
-
 def _finish(
     raw: RawLayer, report: LoadReport, *, kind: LayerKind | None, crs: Any,
-    offset: OffsetDatum | None, repair: Repair, parser: WkbParser | None, facts: GeometryFacts,
+    offset: OffsetDatum | None, repair: Repair, parser: WkbParser, facts: GeometryFacts,
 ) -> gpd.GeoDataFrame:
     report.driver = raw.driver
     for message, count in Counter(raw.gdal_messages).items():
         report.add("gdal.message", f"GDAL: {message}" + (f" ({count} times)" if count > 1
                                                          else ""), severity=Severity.INFO)
     fids = raw.fids
-    if parser is None:
-        parser = WkbParser(report, repair=repair, facts=facts)
     if not parser.fed:  # the reader did not parse while reading
         parser.feed_all(raw.wkb, fids)
     geoms = parser.finish()
@@ -250,7 +201,7 @@ def _canonicalise_held(
 
 
 def read_layers(
-    path: str | os.PathLike[str], **kwargs: Any
+    path: SourceLike, **kwargs: Any
 ) -> dict[str, gpd.GeoDataFrame]:
     """Read every layer of ``path`` (GeoPackage layers, KML folders, XLSX sheets).
 
@@ -260,8 +211,9 @@ def read_layers(
 
     Parameters
     ----------
-    path : path-like
-        A GeoPackage, KML / KMZ, XLSX, or any single-layer source :func:`read_layer` reads.
+    path : path-like, bytes or binary file object
+        A GeoPackage, KML / KMZ, XLSX, DXF (one layer per CAD layer), or any single-layer
+        source :func:`read_layer` reads.
     **kwargs
         ``kind``, ``encoding``, ``crs``, ``source_crs``, ``engine``, ``repair``, ``strict``:
         applied to every layer.
@@ -290,6 +242,8 @@ def read_layers(
     """
     if "layer" in kwargs:
         raise TypeError("read_layers reads every layer; use read_layer(path, layer=...) for one")
+    if hasattr(path, "read"):  # a file object is read once, its bytes then for every layer
+        path = path.read()
     layers = list_layers(path)
     for name, geometry_type in layers.items():
         if geometry_type in ("None", ""):

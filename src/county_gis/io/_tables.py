@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,11 +26,13 @@ import pandas as pd
 from ..errors import LayerReadError
 from ._attributes import _key, _read_toml
 from ._engines import RawLayer
-from ._formats import Format
 from ._report import LoadReport, Severity
 from ._text import decode_text, has_undecodable, undecodable_cells
 
-__all__ = ["parse_degrees", "read_table", "table_layers"]
+if TYPE_CHECKING:
+    from ._sources import ReadRequest
+
+__all__ = ["csv_layers", "parse_degrees", "read_csv", "read_xlsx", "xlsx_layers"]
 
 log = logging.getLogger(__name__)
 
@@ -84,57 +86,62 @@ def _coordinate_aliases() -> dict[str, str]:
     return {_key(alias): role for role, aliases in data.items() for alias in aliases}
 
 
-def table_layers(path: Path, fmt: Format) -> dict[str, str]:
-    """Layers of a table source: XLSX sheets, KML folder paths, or the CSV itself."""
-    if fmt is Format.XLSX:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True)
-        try:
-            return {name: "Point" for name in workbook.sheetnames}
-        finally:
-            workbook.close()
-    if fmt is Format.KML:
-        from ._kml import kml_layers
-
-        return kml_layers(path)
+def csv_layers(path: Path) -> dict[str, str]:
+    """A CSV is one layer of points, named after the file."""
     return {path.stem: "Point"}
 
 
-def read_table(
-    path: Path, fmt: Format, *, layer: str | None, encoding: str | None, report: LoadReport
-) -> RawLayer:
-    """Read a CSV / XLSX with coordinate columns, or a KML, as a :class:`RawLayer`."""
-    if fmt is Format.KML:
-        from ._kml import read_kml
+def xlsx_layers(path: Path) -> dict[str, str]:
+    """An XLSX has one layer of points per sheet."""
+    from openpyxl import load_workbook
 
-        return read_kml(path, layer=layer, report=report, encoding=encoding)
-    if fmt is Format.CSV:
-        report.layer = report.layer or path.stem
-        text = decode_text(path.read_bytes(), declared=encoding, report=report)
-        # undecodable bytes stand in the text as lone surrogates, which only the Python
-        # parser keeps (the C parser re-encodes the text as UTF-8)
-        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
-                            skipinitialspace=True,
-                            engine="python" if has_undecodable(text) else "c")
-        frame = undecodable_cells(frame, np.arange(len(frame)), report)
-        driver = "CSV"
-    else:
-        sheets = table_layers(path, fmt)
-        if layer is None:
-            if len(sheets) > 1:
-                raise LayerReadError(
-                    f"{path} has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); pass "
-                    "layer=<sheet> or read them all with read_layers()"
-                )
-            layer = next(iter(sheets))
-            report.layer = layer
-        frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
-        frame = frame.where(frame.notna(), "")
-        driver = "XLSX"
-        report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return {name: "Point" for name in workbook.sheetnames}
+    finally:
+        workbook.close()
+
+
+def read_csv(path: Path, request: ReadRequest) -> RawLayer:
+    """Read a CSV with coordinate columns; the encoding decided from the bytes."""
+    report = request.report
+    report.engine = "county_gis"  # parsed here, whatever the engine
+    report.layer = report.layer or path.stem
+    text = decode_text(path.read_bytes(), declared=request.encoding, report=report)
+    # undecodable bytes stand in the text as lone surrogates, which only the Python
+    # parser keeps (the C parser re-encodes the text as UTF-8)
+    frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
+                        skipinitialspace=True,
+                        engine="python" if has_undecodable(text) else "c")
+    frame = undecodable_cells(frame, np.arange(len(frame)), report)
     frame = frame.rename(columns=lambda c: str(c).strip())
-    return _points_from_columns(frame, path, report, driver)
+    return _points_from_columns(frame, path, report, "CSV")
+
+
+def read_xlsx(path: Path, request: ReadRequest) -> RawLayer:
+    """Read one sheet of an XLSX with coordinate columns.
+
+    Raises
+    ------
+    LayerReadError
+        If the workbook has several sheets and none was chosen.
+    """
+    report, layer = request.report, request.layer
+    report.engine = "county_gis"  # parsed here, whatever the engine
+    if layer is None:
+        sheets = xlsx_layers(path)
+        if len(sheets) > 1:
+            raise LayerReadError(
+                f"{path} has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); pass "
+                "layer=<sheet> or read them all with read_layers()"
+            )
+        layer = next(iter(sheets))
+        report.layer = layer
+    frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
+    frame = frame.where(frame.notna(), "")
+    report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    return _points_from_columns(frame, path, report, "XLSX")
 
 
 def _points_from_columns(
