@@ -13,7 +13,13 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from county_gis import CRSError, geodesic_area, read_layer
-from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
+from county_gis.io import (
+    LegacyDatumWarning,
+    OutsideCountyWarning,
+    Severity,
+    gcj02_to_wgs84,
+    wgs84_to_gcj02,
+)
 from county_gis.io._offsets import bd09_to_wgs84, gcj02_to_bd09
 from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, square, write
 
@@ -101,11 +107,16 @@ def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
     (41, 4549, "x 119.0", 4550),  # zone-41 eastings read as zone 40: ~250 km west
 ])
 def test_plot_read_in_the_wrong_zone_caught(tmp_path, zone, prj, lands, right):
+    # the file's CRS is taken as stated (a neighbouring county's layer is read), with a
+    # warning that says where it lies and what would put it in the county
     path = shapefile(tmp_path, gk_plots(zone), prj=esri_prj(prj))
-    with pytest.raises(CRSError, match=rf"plots\.shp:plots: after transforming from EPSG:{prj} "
-                       rf"\(.*\) the layer lies at {lands}.* outside the county .*look like "
-                       rf"EPSG:{right} .*declare crs='EPSG:{right}'"):
-        read_layer(path)
+    with pytest.warns(OutsideCountyWarning, match=rf"plots\.shp:plots: the layer lies outside "
+                      rf"the county: after transforming from EPSG:{prj} \(.*\) \(file\) it lies "
+                      rf"at {lands}.* km from the county's bounding box .*look like "
+                      rf"EPSG:{right} .*declare crs='EPSG:{right}'"):
+        gdf = read_layer(path)
+    [note] = gdf.attrs["load_report"].select("crs.outside_county")
+    assert note.severity.value == "warning"
 
 
 def test_declared_crs_overrides_and_fixes(tmp_path):

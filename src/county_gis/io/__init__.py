@@ -16,7 +16,7 @@ Examples
 """
 
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
-from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning
+from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning, OutsideCountyWarning
 from ._engines import Engine
 from ._formats import Format, list_layers
 from ._geometry import Repair, split_by_geometry
@@ -37,6 +37,7 @@ __all__ = [
     "LoadReport",
     "Note",
     "OffsetDatum",
+    "OutsideCountyWarning",
     "Repair",
     "Severity",
     "bd09_to_wgs84",
