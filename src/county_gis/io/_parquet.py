@@ -55,7 +55,7 @@ def _geo_metadata(path: Path, table: Any) -> dict[str, Any]:
     if not isinstance(meta, dict) or not isinstance(meta.get("columns"), dict) \
             or not meta["columns"]:
         raise LayerReadError(f"{path}: the 'geo' metadata names no geometry column "
-                             f"({str(raw[:120])}); the file is not valid GeoParquet")
+                             f"({raw[:120]!s}); the file is not valid GeoParquet")
     return meta
 
 
