@@ -244,13 +244,17 @@ def test_declared_lonlat_crs_with_swapped_axes(tmp_path):
 
 
 def test_declared_crs_on_survey_table_with_x_northing(tmp_path):
+    # EPSG:4549's axis order is northing first, as the survey table's X: built as (Y, X)
     csv = tmp_path / "survey.csv"
     csv.write_text(f"点号,X,Y\nJ1,{N40:.3f},{E40:.3f}\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"survey\.csv:survey: the coordinates, read as EPSG:4549 "
-                       r".*outside that CRS's area of use .*the coordinates look like a survey "
-                       r"table with X = northing, Y = easting .*swap the columns, or leave crs= "
-                       r"out to let county_gis infer it"):
-        read_layer(csv, crs="EPSG:4549")
+    gdf = read_layer(csv, crs="EPSG:4549")
+    [note] = gdf.attrs["load_report"].select("table.survey_axes")
+    assert note.message == ("X holds northings 4650000..4650000 and Y eastings 600000..600000 "
+                            "(the survey convention, and the axis order of EPSG:4549 (CGCS2000 "
+                            "/ 3-degree Gauss-Kruger CM 120E): northing first); the points are "
+                            "built as (Y, X)")
+    x, y = Transformer.from_crs(4549, 4490, always_xy=True).transform(E40, N40)
+    assert gdf.geometry.iloc[0].coords[0] == pytest.approx((x, y), abs=1e-9)
 
 
 @pytest.mark.parametrize(("epsg", "decision", "datum"), [

@@ -354,3 +354,31 @@ def test_kml_read_layers_reads_track_folders(tmp_path):
     layers = read_layers(path)
     assert list(layers) == ["轨迹"]
     assert layers["轨迹"].geometry.iloc[0].geom_type == "LineString"
+
+
+# --- survey coordinate tables (界址点坐标表: X = northing, Y = easting with zone prefix) -------
+
+def test_survey_table_with_bom_and_zone_prefix_inferred(tmp_path):
+    from pyproj import Transformer
+
+    csv = tmp_path / "界址点.csv"
+    rows = "点号,X,Y\r\nJ1,4650000.000,40600000.000\r\nJ2,4650100.000,40600000.000\r\n"
+    csv.write_bytes(b"\xef\xbb\xbf" + rows.encode("utf-8"))
+    gdf = read_layer(csv)
+    report = gdf.attrs["load_report"]
+    assert report.encoding == "UTF-8" and report.encoding_evidence == "UTF-8 byte order mark"
+    assert gdf["点号"].tolist() == ["J1", "J2"]  # the BOM is not part of the first name
+    assert report.crs_decision.startswith("EPSG:4528 ")
+    [note] = report.select("table.survey_axes")
+    assert note.message == ("X holds northings 4650000..4650100 and Y eastings "
+                            "40600000..40600000 (the survey convention X = northing, from their "
+                            "magnitudes); the points are built as (Y, X)")
+    x, y = Transformer.from_crs(4528, 4490, always_xy=True).transform(40_600_000, 4_650_100)
+    assert gdf.geometry.iloc[1].coords[0] == pytest.approx((x, y), abs=1e-9)
+
+
+def test_survey_table_with_easting_columns_not_swapped(tmp_path):
+    csv = tmp_path / "pts.csv"
+    csv.write_text("点号,东坐标,北坐标\nJ1,600000,4650000\n", encoding="utf-8")
+    gdf = read_layer(csv, crs="EPSG:4549")
+    assert gdf.attrs["load_report"].select("table.survey_axes") == []

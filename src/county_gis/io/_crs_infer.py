@@ -274,6 +274,29 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
         )
 
 
+def _survey_axes(
+    decision: CRSDecision, box: tuple[float, float, float, float], report: LoadReport
+) -> CRSDecision:
+    """A table's X holds northings (界址点坐标表: X = northing, Y = easting with the zone
+    prefix) under a declared Gauss-Krüger CRS whose first axis is northing: swap, say so."""
+    crs = decision.crs
+    if crs.is_geographic or not crs.axis_info or crs.axis_info[0].direction.lower() != "north":
+        return decision
+    xmin, ymin, xmax, ymax = box
+    try:
+        as_is = _gk_guess(xmin, xmax, ymin, ymax)
+        swapped = _gk_guess(ymin, ymax, xmin, xmax)
+    except _EvidenceError:
+        return decision
+    if as_is is not None or swapped is None:
+        return decision
+    message = (f"X holds northings {xmin:.0f}..{xmax:.0f} and Y eastings {ymin:.0f}..{ymax:.0f} "
+               f"(the survey convention, and the axis order of {decision.label}: northing "
+               "first); the points are built as (Y, X)")
+    report.add("table.survey_axes", message, severity=Severity.INFO)
+    return replace(decision, swap_xy=True, evidence=f"{decision.evidence}; {message}")
+
+
 def _safe_guess(box: tuple[float, float, float, float]) -> CRSDecision | None:
     try:
         return infer_crs(box)
@@ -334,6 +357,13 @@ def _decide_crs(
                    f"the coordinates: {decision.evidence}", severity=Severity.ASSUMPTION,
                    error=CRSError)
         source = "the inferred CRS"
+        if decision.swap_xy:
+            report.add("table.survey_axes", f"X holds northings {box[0]:.0f}..{box[2]:.0f} "
+                       f"and Y eastings {box[1]:.0f}..{box[3]:.0f} (the survey convention "
+                       "X = northing, from their magnitudes); the points are built as (Y, X)",
+                       severity=Severity.INFO)
+    if box is not None and decision.how != "inferred" and report.driver in ("CSV", "XLSX"):
+        decision = _survey_axes(decision, box, report)
     if box is not None and not decision.swap_xy:
         _check_against(decision.crs, box, source)
     datum = decision.crs.datum.name if decision.crs.datum is not None else ""
