@@ -338,7 +338,7 @@ def test_kml_times_keep_their_zone_or_say_there_is_none(tmp_path):
 <Point><coordinates>121.6,42.1</coordinates></Point></Placemark>""")
     gdf = read_layer(path)
     assert gdf["timestamp"].tolist() == [datetime.datetime(2024, 5, 1, 8,
-                                                           tzinfo=datetime.timezone.utc)]
+                                                           tzinfo=datetime.UTC)]
     assert str(gdf["time_begin"].dtype).startswith("datetime64")
     messages = {n.field: n.message for n in gdf.attrs["load_report"].select("kml.time")}
     assert messages["timestamp"] == "'timestamp': every value states UTC+00:00: kept " \
@@ -382,3 +382,69 @@ def test_survey_table_with_easting_columns_not_swapped(tmp_path):
     csv.write_text("点号,东坐标,北坐标\nJ1,600000,4650000\n", encoding="utf-8")
     gdf = read_layer(csv, crs="EPSG:4549")
     assert gdf.attrs["load_report"].select("table.survey_axes") == []
+
+
+# --- numbers: every odd cell read or emptied, with a note per cell -------------------------
+
+def set_numeric_cell(shp, old: float, new: bytes) -> None:
+    """Put ``new`` (right-aligned) into the DBF numeric cell that holds ``old``."""
+    import re
+
+    dbf = shp.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    match = re.search(rb" *" + re.escape(f"{old:.3f}".encode()) + rb"0*", data)
+    assert match is not None
+    cell = match.group(0)
+    assert len(new) <= len(cell)
+    dbf.write_bytes(data.replace(cell, new.rjust(len(cell)), 1))
+
+
+def test_dbf_numeric_cells_gdal_misreads(tmp_path):
+    gdf = gpd.GeoDataFrame({"株数": [111.0, 222.0, 333.0, 444.0, 555.0]},
+                           geometry=[Point(LON + i / 100, LAT) for i in range(5)], crs=4490)
+    path = shapefile(tmp_path, gdf, encoding="GBK", cpg="GBK")
+    set_numeric_cell(path, 111.0, "１２.５".encode("gbk"))
+    set_numeric_cell(path, 222.0, b"1,234.5")
+    set_numeric_cell(path, 333.0, b"N/A")
+    set_numeric_cell(path, 444.0, b"1.5e3")
+    out = read_layer(path)
+    values = out["株数"].tolist()
+    assert values[:2] == [12.5, 1234.5] and np.isnan(values[2])
+    assert values[3:] == [1500.0, 555.0]
+    notes = {n.fid: (n.code, n.severity.value, n.message) for n in out.attrs["load_report"].notes
+             if n.field == "株数"}
+    assert notes[0] == ("value.full_width", "info", "the numeric cell holds '１２.５': "
+                        "full-width characters in '１２.５' read as '12.5' = 12.5 (GDAL would "
+                        "read whatever digits it starts with)")
+    assert notes[1][:2] == ("value.thousands_separator", "assumption")
+    assert notes[2][:2] == ("value.missing_marker", "info")
+    assert 3 not in notes and 4 not in notes  # an exponent is a number GDAL reads right
+
+
+@pytest.mark.parametrize(("text", "value", "code"), [
+    ("１２.５", 12.5, "value.full_width"),
+    ("1.2e3", 1200.0, "value.exponent"),
+    ("-5", None, "value.negative"),
+    ("－5亩", None, "value.negative"),
+    ("N/A", None, "value.missing_marker"),
+    ("—", None, "value.missing_marker"),
+    ("", None, None),
+])
+def test_area_text_cells(tmp_path, text, value, code):
+    csv = tmp_path / "plots.csv"
+    csv.write_text(f"经度,纬度,面积(亩)\n{LON},{LAT},{text}\n", encoding="utf-8")
+    out = read_layer(csv)
+    got = out["stated_area_mu"].iloc[0] if "stated_area_mu" in out else None
+    assert (np.isnan(got) if value is None else got == value)
+    notes = [(n.code, n.fid, n.field) for n in out.attrs["load_report"].notes
+             if n.code.startswith("value.")]
+    assert notes == ([(code, 0, "面积(亩)")] if code else [])
+
+
+def test_negative_area_in_a_numeric_field(tmp_path):
+    gdf = gpd.GeoDataFrame({"面积(亩)": [12.0, -3.0]},
+                           geometry=[Point(LON, LAT), Point(LON + 0.01, LAT)], crs=4490)
+    out = read_layer(write(gdf, tmp_path / "plots.gpkg"))
+    assert out["stated_area_mu"].tolist()[0] == 12.0 and np.isnan(out["stated_area_mu"].iloc[1])
+    [note] = out.attrs["load_report"].select("value.negative")
+    assert (note.fid, note.field, note.message) == (2, "面积(亩)", "negative area -3.0; left empty")

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import struct
 from dataclasses import dataclass
@@ -363,7 +364,18 @@ def _numeric_fixes(
                 f"decimal comma in the numeric cell {text!r} read as {value!r} (GDAL would "
                 f"read {text.split(',')[0]})")
         else:
-            fixes[(row, name)] = CellFix(
-                None, "value.unreadable", Severity.PROBLEM,
-                f"the numeric cell holds {text!r}, not a number; left empty (GDAL would read "
-                "whatever digits it starts with)")
+            from ._attributes import _SEVERITY, parse_number
+
+            parsed = parse_number(text)
+            if parsed.code in (None, "value.unreadable"):
+                fixes[(row, name)] = CellFix(
+                    None, "value.unreadable", Severity.PROBLEM,
+                    f"the numeric cell holds {text!r}, not a number; left empty (GDAL would "
+                    "read whatever digits it starts with)")
+            else:
+                value = None if math.isnan(parsed.value) else parsed.value
+                fixes[(row, name)] = CellFix(
+                    value, parsed.code, _SEVERITY[parsed.code],
+                    f"the numeric cell holds {text!r}: {parsed.detail}" + (
+                        "" if value is None else f" = {value!r}") + " (GDAL would read "
+                    "whatever digits it starts with)")
