@@ -448,3 +448,55 @@ def test_negative_area_in_a_numeric_field(tmp_path):
     assert out["stated_area_mu"].tolist()[0] == 12.0 and np.isnan(out["stated_area_mu"].iloc[1])
     [note] = out.attrs["load_report"].select("value.negative")
     assert (note.fid, note.field, note.message) == (2, "面积(亩)", "negative area -3.0; left empty")
+
+
+# --- code pages -----------------------------------------------------------------------------
+
+def latin_shapefile(tmp_path, *, cpg, ldid=None):
+    gdf = gpd.GeoDataFrame({"NAME": ["México", "Zürich"]},
+                           geometry=[Point(LON, LAT), Point(LON + 0.01, LAT)], crs=4490)
+    path = shapefile(tmp_path, gdf, encoding="ISO-8859-1", cpg=cpg)
+    if ldid is not None:
+        dbf = path.with_suffix(".dbf")
+        data = bytearray(dbf.read_bytes())
+        data[29] = ldid
+        dbf.write_bytes(bytes(data))
+    assert b"M\xe9xico" in path.with_suffix(".dbf").read_bytes()
+    return path
+
+
+@pytest.mark.parametrize(("cpg", "name"), [("ISO-8859-1", "ISO8859-1"), ("1252", "CP1252"),
+                                            ("ANSI 1252", "CP1252")])
+def test_cpg_naming_a_latin_code_page_is_honoured(tmp_path, cpg, name):
+    gdf = read_layer(latin_shapefile(tmp_path, cpg=cpg))
+    assert gdf["name"].tolist() == ["México", "Zürich"]
+    report = gdf.attrs["load_report"]
+    assert report.encoding == name
+    assert report.encoding_evidence == (f".cpg says {cpg!r}: code page {name}; the bytes are "
+                                        "not UTF-8")
+    assert report.select("encoding.cpg_contradicted") == []
+
+
+def test_dbf_language_driver_naming_1252_is_honoured(tmp_path):
+    gdf = read_layer(latin_shapefile(tmp_path, cpg=None, ldid=0x57))
+    assert gdf["name"].tolist() == ["México", "Zürich"]
+    assert gdf.attrs["load_report"].encoding_evidence == (
+        "no .cpg; the DBF language driver byte 0x57 names code page CP1252; the bytes are not "
+        "UTF-8")
+
+
+def test_latin_text_without_cpg_is_not_made_chinese(tmp_path):
+    gdf = read_layer(latin_shapefile(tmp_path, cpg=None, ldid=0))
+    assert gdf["name"].tolist() == ["México", "Zürich"]
+    [note] = gdf.attrs["load_report"].select("encoding.detected")
+    assert note.severity is Severity.ASSUMPTION
+    assert "no common (GB2312) Chinese character" in note.message
+    assert "'M\\xe9xico' -> 'M閤ico'" in note.message
+
+
+def test_chinese_text_without_cpg_still_gb18030_with_its_evidence(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["大板镇"]}, geometry=[Point(LON, LAT)], crs=4490)
+    path = shapefile(tmp_path, gdf, encoding="GBK", cpg=None)
+    out = read_layer(path)
+    assert out["name"].tolist() == ["大板镇"]
+    assert out.attrs["load_report"].encoding == "GB18030"
