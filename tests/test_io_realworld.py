@@ -500,3 +500,62 @@ def test_chinese_text_without_cpg_still_gb18030_with_its_evidence(tmp_path):
     out = read_layer(path)
     assert out["name"].tolist() == ["大板镇"]
     assert out.attrs["load_report"].encoding == "GB18030"
+
+
+def test_zip_member_names_from_chinese_windows(tmp_path):
+    import zipfile
+
+    path = shapefile(tmp_path, plots_gdf(), name="AAAA", encoding="UTF-8")
+    archive = tmp_path / "roads.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in sorted(tmp_path.glob("AAAA.*")):
+            zf.write(part, part.name)
+    # the names as a CP936 archiver writes them: GBK bytes, no UTF-8 flag
+    archive.write_bytes(archive.read_bytes().replace(b"AAAA", "道路".encode("gbk")))
+    gdf = read_layer(archive)
+    assert len(gdf) == len(plots_gdf())
+    report = gdf.attrs["load_report"]
+    assert report.layer == "道路"
+    [note] = report.select("source.archive_names")
+    assert note.message.startswith("5 member name(s) carry no UTF-8 flag and are not ASCII: "
+                                   "decoded as GB18030 (CP936, as Chinese Windows writes them), "
+                                   "e.g. '道路.")
+    assert path.exists()
+
+
+# --- broken workbooks -----------------------------------------------------------------------
+
+def xlsx(path):
+    import pandas as pd
+
+    pd.DataFrame({"经度": [LON], "纬度": [LAT], "备注": ["甲"]}).to_excel(path, index=False)
+    return path
+
+
+def test_xlsx_reads(tmp_path):
+    assert read_layer(xlsx(tmp_path / "pts.xlsx"))["备注"].tolist() == ["甲"]
+
+
+def test_truncated_xlsx_is_a_layer_read_error(tmp_path):
+    path = xlsx(tmp_path / "pts.xlsx")
+    path.write_bytes(path.read_bytes()[:600])
+    with pytest.raises(LayerReadError, match=r"pts\.xlsx: cannot read the workbook: a zip that "
+                       r"is truncated or damaged \(BadZipFile: .*\); copy the file again or "
+                       r"re-save it in Excel / WPS"):
+        read_layer(path)
+
+
+def test_xls_renamed_xlsx_is_a_layer_read_error(tmp_path):
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(LayerReadError, match=r"old\.xlsx: an Excel 97-2003 workbook \(\.xls\) "
+                       r"named \.xlsx; open it in Excel or WPS and save it as \.xlsx"):
+        read_layer(path)
+
+
+def test_text_named_xlsx_is_a_layer_read_error(tmp_path):
+    path = tmp_path / "pts.xlsx"
+    path.write_text("经度,纬度\n121.6,42.1\n", encoding="utf-8")
+    with pytest.raises(LayerReadError, match=r"pts\.xlsx: cannot read the workbook: not an "
+                       r"\.xlsx workbook \(starts with bytes e7 bb 8f"):
+        read_layer(path)

@@ -11,11 +11,13 @@ KML lives in :mod:`._kml`, GeoParquet in :mod:`._parquet`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,8 @@ def table_layers(path: Path, fmt: Format) -> dict[str, str]:
     if fmt is Format.XLSX:
         from openpyxl import load_workbook
 
-        workbook = load_workbook(path, read_only=True)
+        with _xlsx_errors(path):
+            workbook = load_workbook(path, read_only=True)
         try:
             return {name: "Point" for name in workbook.sheetnames}
         finally:
@@ -99,6 +102,35 @@ def table_layers(path: Path, fmt: Format) -> dict[str, str]:
 
         return kml_layers(path)
     return {path.stem: "Point"}
+
+
+#: the first bytes of an OLE2 compound file: an Excel 97-2003 .xls (or .doc, .et ...)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@contextlib.contextmanager
+def _xlsx_errors(path: Path) -> Iterator[None]:
+    """Turn openpyxl's and zipfile's errors on a broken workbook into LayerReadError."""
+    import zipfile
+
+    try:
+        yield
+    except LayerReadError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head == _OLE2:
+            raise LayerReadError(
+                f"{path}: an Excel 97-2003 workbook (.xls) named .xlsx; open it in Excel or "
+                "WPS and save it as .xlsx (or export the sheet as CSV)") from exc
+        if head.startswith(b"PK"):
+            why = (f"a zip that is truncated or damaged ({type(exc).__name__}: {exc}); "
+                   "copy the file again or re-save it in Excel / WPS")
+        else:
+            why = (f"not an .xlsx workbook (starts with bytes {head.hex(' ')}); save it as "
+                   ".xlsx, or export the sheet as CSV")
+        raise LayerReadError(f"{path}: cannot read the workbook: {why}") from exc
 
 
 def read_table(
@@ -129,7 +161,8 @@ def read_table(
                 )
             layer = next(iter(sheets))
             report.layer = layer
-        frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
+        with _xlsx_errors(path):
+            frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
         frame = frame.where(frame.notna(), "")
         driver = "XLSX"
         report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
