@@ -559,3 +559,27 @@ def test_text_named_xlsx_is_a_layer_read_error(tmp_path):
     with pytest.raises(LayerReadError, match=r"pts\.xlsx: cannot read the workbook: not an "
                        r"\.xlsx workbook \(starts with bytes e7 bb 8f"):
         read_layer(path)
+
+
+def test_kml_placemarks_without_geometry_are_not_skipped_by_read_layers(tmp_path):
+    path = kml(tmp_path / "bad.kml", "<Placemark><name>甲</name><Point><coordinates>no,no"
+               "</coordinates></Point></Placemark>")
+    [gdf] = read_layers(path).values()
+    assert gdf["name"].tolist() == ["甲"] and gdf.geometry.isna().all()
+    [note] = gdf.attrs["load_report"].select("kml.bad_coordinates")
+    assert note.fid == 0
+
+
+def test_kml_non_conformant_multi_and_ground_overlay(tmp_path):
+    path = kml(tmp_path / "multi.kml", """
+<Placemark><MultiPolygon><Polygon><outerBoundaryIs><LinearRing><coordinates>121.6,42.1
+121.6,42.11 121.61,42.11 121.6,42.1</coordinates></LinearRing></outerBoundaryIs></Polygon>
+</MultiPolygon></Placemark>
+<GroundOverlay><name>影像</name><LatLonBox><north>42.2</north><south>42.1</south>
+<east>121.7</east><west>121.6</west></LatLonBox></GroundOverlay>""")
+    gdf = read_layer(path)
+    assert [g.geom_type for g in gdf.geometry] == ["MultiPolygon", "Polygon"]
+    assert gdf.geometry.iloc[1].bounds == (121.6, 42.1, 121.7, 42.2)
+    [note] = gdf.attrs["load_report"].select("kml.ground_overlay")
+    assert note.fid == 1 and note.message == ("a GroundOverlay (an image laid on the map): read "
+                                              "as the polygon of its corners")

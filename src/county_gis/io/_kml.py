@@ -36,7 +36,9 @@ def kml_layers(path: Path) -> dict[str, str]:
     """Folder path -> geometry type (``Mixed`` when a folder holds several)."""
     layers: dict[str, str] = {}
     for folder, _, geometry, _ in _kml_document(path, LoadReport(source=str(path)))[0]:
-        kind = geometry["type"] if geometry else "None"
+        # a placemark is a feature even when its geometry is missing or unreadable (then
+        # reported per feature), never an attribute-only table that read_layers() would skip
+        kind = geometry["type"] if geometry else "Unknown"
         previous = layers.get(folder)
         layers[folder] = kind if previous in (None, kind) else "Mixed"
     return layers
@@ -99,7 +101,15 @@ def _kml_geometry(element: ET.Element) -> dict[str, Any] | None:
                 if _local(child.tag) == boundary:
                     rings.append(_coords(_child(child, "LinearRing")))
         return {"type": "Polygon", "coordinates": rings}
-    if name == "MultiGeometry":
+    if name == "LatLonBox":  # a GroundOverlay's footprint (rotation is not applied)
+        n, s, e, w = (float(_text(_child(element, k)) or "nan") for k in
+                      ("north", "south", "east", "west"))
+        return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+    if name == "LatLonQuad":
+        corners = _coords(element)
+        return {"type": "Polygon", "coordinates": [corners + corners[:1]]}
+    if name in ("MultiGeometry", "MultiPolygon", "MultiLineString", "MultiPoint"):
+        # MultiPolygon / MultiLineString / MultiPoint are not KML 2.2, but tools write them
         parts = [g for g in (_kml_geometry(c) for c in element) if g is not None]
         for part in parts:
             part.pop("times", None)
@@ -139,7 +149,7 @@ def _kml_document(
             if tag in ("Folder", "Document"):
                 name = _text(_child(child, "name"))
                 walk(child, folder + ([name or "(unnamed)"] if tag == "Folder" else []))
-            elif tag == "Placemark":
+            elif tag in ("Placemark", "GroundOverlay"):
                 found.append(_placemark(child, "/".join(folder), schemas))
 
     schemas = _schemas(root)
@@ -295,7 +305,7 @@ def _placemark(
                     if not ok:
                         props.setdefault("_notes", []).append(
                             ("value.schema_type", f"{raw!r} is not a {kind} as the <Schema> "
-                             "declares; left empty", name))
+                             "declares; left empty", name, Severity.PROBLEM))
                     props[name] = value
                     if kind in _SCHEMA_TYPES:
                         props.setdefault("_types", {})[name] = _SCHEMA_TYPES[kind]
@@ -313,6 +323,14 @@ def _placemark(
             break
         if geometry is not None:
             break
+    if _local(element.tag) == "GroundOverlay":
+        box = _child(element, "LatLonBox")
+        rotation = _text(_child(box, "rotation")) if box is not None else None
+        props.setdefault("_notes", []).append(
+            ("kml.ground_overlay", "a GroundOverlay (an image laid on the map): read as the "
+             "polygon of its corners" + (f"; its rotation {rotation} degrees is not applied"
+                                         if rotation and float(rotation) else ""),
+             None, Severity.INFO))
     if geometry is not None and "times" in geometry:
         times = geometry.pop("times")
         if times:
@@ -351,8 +369,8 @@ def read_kml(
     typed: dict[str, type] = {}
     for fid, (folder, props, _, _) in zip(fids.tolist(), placemarks, strict=True):
         props = dict(props)
-        for code, message, field in props.pop("_notes", []):
-            report.add(code, message, severity=Severity.PROBLEM, fid=fid, field=field)
+        for code, message, field, severity in props.pop("_notes", []):
+            report.add(code, message, severity=severity, fid=fid, field=field)
         typed.update(props.pop("_types", {}))
         for key in props.pop("_from_description", []):
             from_description[key] = from_description.get(key, 0) + 1
