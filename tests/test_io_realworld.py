@@ -583,3 +583,16 @@ def test_kml_non_conformant_multi_and_ground_overlay(tmp_path):
     [note] = gdf.attrs["load_report"].select("kml.ground_overlay")
     assert note.fid == 1 and note.message == ("a GroundOverlay (an image laid on the map): read "
                                               "as the polygon of its corners")
+
+
+def test_csv_with_wkt_geometry(tmp_path):
+    csv = tmp_path / "wkt.csv"
+    csv.write_text('WKT,备注\n"LINESTRING (121.6 42.1, 121.7 42.1)",甲\n'
+                   '"CIRCULARSTRING (121.6 42.1, 121.65 42.15, 121.7 42.1)",乙\n', encoding="utf-8")
+    gdf = read_layer(csv)
+    assert gdf.geometry.iloc[0].equals(LineString([(121.6, 42.1), (121.7, 42.1)]))
+    assert gdf["备注"].tolist() == ["甲", "乙"]
+    [note] = gdf.attrs["load_report"].select("table.bad_wkt")
+    assert (note.fid, note.field) == (1, "WKT")
+    assert note.message.startswith("cannot read a geometry from 'CIRCULARSTRING (121.6 42.1, "
+                                   "121.65 42.15, 121.7 42.1)'")

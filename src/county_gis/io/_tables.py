@@ -184,10 +184,14 @@ def _points_from_columns(
     elif {"x", "y"} <= set(roles):
         xcol, ycol, what = roles["x"], roles["y"], "metres"
     else:
+        wkt = next((c for c in frame.columns if str(c).strip().lower() in _WKT_COLUMNS), None)
+        if wkt is not None:
+            return _geometry_from_wkt(frame, wkt, report, driver)
         found = ", ".join(map(str, frame.columns))
         raise LayerReadError(
             f"{path}: no coordinate columns found among {found}; name them 经度/纬度, "
-            "东经/北纬, lon/lat or X/Y (see [coordinates] in data/field_aliases.toml)"
+            "东经/北纬, lon/lat or X/Y (see [coordinates] in data/field_aliases.toml), or put "
+            "the geometry as WKT in a column named WKT"
         )
     parse = parse_degrees if what == "degrees" else _parse_metres
     xs = _parse_column(frame[xcol], parse, report, str(xcol))
@@ -204,6 +208,33 @@ def _points_from_columns(
     return RawLayer(attributes=attributes, wkb=wkb,
                     fids=np.arange(len(frame), dtype=np.int64), crs_wkt=None, driver=driver,
                     geometry_type="Point")
+
+
+#: column names (lower case) that hold geometry as WKT text, as GDAL's CSV driver reads them
+_WKT_COLUMNS = ("wkt", "geometry", "the_geom", "geom", "shape")
+
+
+def _geometry_from_wkt(frame: pd.DataFrame, column: Any, report: LoadReport,
+                       driver: str) -> RawLayer:
+    """Geometries from WKT text in ``column``; a cell that is not WKT is named, no geometry."""
+    import shapely
+
+    texts = [str(v).strip() if v is not None else "" for v in frame[column].tolist()]
+    wkb = np.full(len(texts), None, dtype=object)
+    for row, text in enumerate(texts):
+        if not text:
+            continue
+        try:
+            wkb[row] = shapely.to_wkb(shapely.from_wkt(text))
+        except (shapely.errors.ShapelyError, NotImplementedError) as exc:  # curves: the latter
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            report.add("table.bad_wkt", f"cannot read a geometry from {shown!r} ({exc}); no "
+                       "geometry", severity=Severity.PROBLEM, fid=row, field=str(column))
+    report.add("table.coordinates", f"geometry from WKT in column {column!r}",
+               severity=Severity.INFO)
+    attributes = frame.drop(columns=[column]).reset_index(drop=True)
+    return RawLayer(attributes=attributes, wkb=wkb, fids=np.arange(len(frame), dtype=np.int64),
+                    crs_wkt=None, driver=driver, geometry_type=None)
 
 
 def _parse_metres(text: Any) -> float:
