@@ -454,9 +454,9 @@ def _numeric_fixes(
                     f"the numeric cell holds {text!r}, not a number; left empty (GDAL would "
                     "read whatever digits it starts with)")
             else:
-                value = None if math.isnan(parsed.value) else parsed.value
+                read = None if math.isnan(parsed.value) else parsed.value
                 fixes[(row, name)] = CellFix(
-                    value, parsed.code, _SEVERITY[parsed.code],
+                    read, parsed.code, _SEVERITY[parsed.code],
                     f"the numeric cell holds {text!r}: {parsed.detail}" + (
-                        "" if value is None else f" = {value!r}") + " (GDAL would read "
+                        "" if read is None else f" = {read!r}") + " (GDAL would read "
                     "whatever digits it starts with)")
