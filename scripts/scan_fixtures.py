@@ -2,7 +2,8 @@
 
 Run (from the repository root)::
 
-    PYTHONPATH=$PWD/src python scripts/scan_fixtures.py /work/shared/external-fixtures [-v]
+    PYTHONPATH=$PWD/src python scripts/scan_fixtures.py /work/shared/external-fixtures [-v] \
+        [--engine fiona]
 
 Every vector file under FOLDER (by suffix) is read twice: by ``pyogrio.read_dataframe`` (the
 reference; GeoParquet by ``geopandas.read_parquet``, as this GDAL has no Parquet driver) and by
@@ -103,11 +104,15 @@ def _reference(path: Path) -> dict[str, Any]:
     return out
 
 
+#: the engine county_gis reads with (``--engine``)
+ENGINE = {"engine": "pyogrio"}
+
+
 def _ours(path: Path, layer: str | None) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return county_gis.read_layer(path, layer=layer)
+            return county_gis.read_layer(path, layer=layer, engine=ENGINE["engine"])
     except CountyGisError as exc:
         return exc
     except Exception as exc:  # a crash: kept with its traceback
@@ -242,7 +247,7 @@ def scan_file(path: Path, scan: Scan, *, verbose: bool) -> None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mine = county_gis.read_layers(path)
+                mine = county_gis.read_layers(path, engine=ENGINE["engine"])
         except CountyGisError as exc:
             scan.refusals[_reason(exc)].append(f"{path}: {exc}")
             return
@@ -282,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every crash, refusal and silent difference")
+    parser.add_argument("--engine", default="pyogrio", choices=["pyogrio", "fiona"],
+                        help="county_gis's read engine (the reference is always pyogrio)")
     args = parser.parse_args(argv)
+    ENGINE["engine"] = args.engine
     files = sorted(p for p in args.folder.rglob("*")
                    if p.is_file() and p.suffix.lower() in VECTOR_SUFFIXES)
     scan = Scan()
