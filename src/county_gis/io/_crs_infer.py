@@ -5,6 +5,11 @@ The decision comes from, in order: ``crs=`` declared by the caller, the CRS of t
 themselves when the evidence is strong (degrees inside the county; Gauss-Krüger eastings with or
 without the zone prefix; survey tables with X = northing). Each step is reported. Evidence that
 conflicts raises :class:`~county_gis.errors.CRSError` saying what was found and what to declare.
+
+The county's location is evidence only for *inferring* a missing CRS: a layer whose declared or
+file CRS puts it outside the county (a neighbouring county's layer) is read as the CRS says, with
+a ``crs.outside_county`` warning giving its distance to the county (and an
+:class:`OutsideCountyWarning`).
 """
 
 from __future__ import annotations
@@ -388,11 +393,15 @@ def to_cgcs2000(
 ) -> np.ndarray:
     """Transform ``geoms`` to CGCS2000 lon/lat and check they land in the county.
 
+    A layer with a declared or file CRS that lies outside the county is kept, with a warning
+    (note ``crs.outside_county`` of severity ``warning`` and :class:`OutsideCountyWarning`).
+
     Raises
     ------
     CRSError
-        If the transformed layer lies outside the county (with the likely cause), or an offset
-        datum is asked for projected coordinates.
+        If a layer whose CRS was inferred lies outside the county (with the likely cause), the
+        coordinates lie outside the CRS's area of use, or an offset datum is asked for
+        projected coordinates.
     """
     with _placed(report):
         return _to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
