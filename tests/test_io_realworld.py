@@ -296,6 +296,7 @@ def test_kml_description_table_becomes_columns(tmp_path):
     gdf = read_layer(path)
     assert gdf["树种"].tolist() == ["油松"]
     assert gdf["township"].tolist() == ["大板镇"]  # 乡镇 is an alias
+    assert "属性" not in gdf.columns  # the header row
     assert gdf["description"].tolist() == [table]
     [note] = gdf.attrs["load_report"].select("kml.description_table")
     assert "'树种' (1), '乡镇' (1)" in note.message

@@ -224,6 +224,7 @@ class _TableRows(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.rows: list[list[str]] = []
+        self.headers: set[int] = set()
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
@@ -231,6 +232,8 @@ class _TableRows(html.parser.HTMLParser):
             self.rows.append([])
         elif tag in ("td", "th") and self.rows:
             self._cell = []
+            if tag == "th":  # a header row names the table's columns: no key / value pair
+                self.headers.add(len(self.rows) - 1)
         elif tag == "br" and self._cell is not None:
             self._cell.append("\n")
 
@@ -260,7 +263,8 @@ def description_table(description: str | None) -> dict[str, str]:
     parser = _TableRows()
     parser.feed(description)
     parser.close()
-    return {row[0]: row[1] for row in parser.rows if len(row) == 2 and row[0]}
+    return {row[0]: row[1] for i, row in enumerate(parser.rows)
+            if len(row) == 2 and row[0] and i not in parser.headers}
 
 
 def _times(element: ET.Element) -> dict[str, str]:
