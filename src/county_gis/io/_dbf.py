@@ -265,7 +265,7 @@ def decide_encoding(
     for candidate in ("UTF-8", "GB18030"):
         if _clean(info, candidate):  # the cells left are cut at the field width, if any
             if candidate == "GB18030" and cpg_codec is None and info.ldid not in _LDID_GBK:
-                latin = _latin_evidence(info)
+                latin = _latin_evidence(info)  # None: it holds common GB2312 characters
                 if latin is not None:
                     return _named_code_page("cp1252", info, None, None, report, why=latin)
             return _settle(candidate, _undecoded(info, candidate), info, cpg, cpg_codec, report)
@@ -311,7 +311,7 @@ def _latin_evidence(info: DbfInfo) -> str | None:
     after it (``M\\xe9xico`` -> ``M閤ico``): a GBK extension character with an ASCII trail
     byte. All of them so, none GB2312: Western text.
     """
-    gb2312 = ascii_trail = 0
+    ascii_trail = 0
     for _, cells in _text_cells(info):
         for row in _non_ascii_rows(cells):
             text = cells[row].tobytes().rstrip(b" \x00").decode("gb18030", errors="ignore")
@@ -320,10 +320,10 @@ def _latin_evidence(info: DbfInfo) -> str | None:
                     continue
                 raw = char.encode("gb18030")
                 if len(raw) == 2 and raw[0] >= 0xA1 and raw[1] >= 0xA1:
-                    gb2312 += 1
-                elif len(raw) == 2 and raw[1] < 0x80:
+                    return None  # a common Chinese character: the first one settles it
+                if len(raw) == 2 and raw[1] < 0x80:
                     ascii_trail += 1
-    if gb2312 or not ascii_trail:
+    if not ascii_trail:
         return None
     return (f"the non-ASCII bytes would decode as GB18030 only as {ascii_trail} rare GBK "
             "extension character(s) with an ASCII trail byte and no common (GB2312) Chinese "
