@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from county_gis import read_layer  # noqa: E402
 from county_gis._atomic import atomic_path  # noqa: E402
-from county_gis.vocabulary import LayerKind, Status  # noqa: E402
 from county_gis.raster._coverage import polygon_coverage  # noqa: E402
+from county_gis.vocabulary import LayerKind, Status  # noqa: E402
 
 GPKG = ROOT / "layers" / "fumeng.gpkg"
 OUT_DIR = ROOT / "layers" / "rasters"

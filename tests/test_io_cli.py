@@ -51,7 +51,8 @@ def test_inspect_json_lists_problems_per_feature(tmp_path):
 def test_inspect_table_lists_every_layer_and_errors(tmp_path):
     path = tmp_path / "project.gpkg"
     write(plots_gdf(), path, layer="造林")
-    write(gk_plots(40).set_crs(4550), path, layer="错区")  # zone-40 plots declared zone 41
+    # zone-40 eastings with the zone prefix, declared zone 40 without it: refused
+    write(gk_plots(40, prefixed=True).set_crs(4549), path, layer="错区")
     result = CliRunner().invoke(main, ["inspect", str(path)], terminal_width=250)
     assert result.exit_code == 1, result.output
     assert result.output.rstrip().endswith("1 of 2 layer(s) could not be read: 错区")
@@ -65,7 +66,7 @@ def test_inspect_table_lists_every_layer_and_errors(tmp_path):
     assert layers["错区"] == ["Polygon", "—", "not read (see below)", "—", "error"]
     error = result.output[result.output.index("错区: error"):].replace("\n", "").replace("│", "")
     assert "CRSError: " in error
-    expected = "project.gpkg:错区: after transforming from EPSG:4550 (CGCS2000 / 3-degree"
+    expected = "project.gpkg:错区: eastings 40600000..40603000 carry the zone prefix 40"
     assert "".join(expected.split()) in "".join(error.split())  # the message, wrapped
 
 

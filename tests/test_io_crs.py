@@ -13,7 +13,13 @@ from shapely.geometry import Point
 
 from county_gis import CRSError, geodesic_area, read_layer
 from county_gis.crs import bd09_to_wgs84, gcj02_to_bd09
-from county_gis.io import LegacyDatumWarning, Severity, gcj02_to_wgs84, wgs84_to_gcj02
+from county_gis.io import (
+    LegacyDatumWarning,
+    OutsideCountyWarning,
+    Severity,
+    gcj02_to_wgs84,
+    wgs84_to_gcj02,
+)
 from io_corpus import E40, E41, LAT, LON, N40, N41, esri_prj, gk_plots, shapefile, square, write
 
 ENGINES = ["pyogrio", "fiona"]
@@ -99,11 +105,16 @@ def test_prefixed_eastings_with_unprefixed_prj(tmp_path):
     (41, 4549, "x 119.0", 4550),  # zone-41 eastings read as zone 40: ~250 km west
 ])
 def test_plot_read_in_the_wrong_zone_caught(tmp_path, zone, prj, lands, right):
+    # the file's CRS is taken as stated (a neighbouring county's layer is read), with a
+    # warning that says where it lies and what would put it in the county
     path = shapefile(tmp_path, gk_plots(zone), prj=esri_prj(prj))
-    with pytest.raises(CRSError, match=rf"plots\.shp:plots: after transforming from EPSG:{prj} "
-                       rf"\(.*\) the layer lies at {lands}.* outside the county .*look like "
-                       rf"EPSG:{right} .*declare crs='EPSG:{right}'"):
-        read_layer(path)
+    with pytest.warns(OutsideCountyWarning, match=rf"plots\.shp:plots: the layer lies outside "
+                      rf"the county: after transforming from EPSG:{prj} \(.*\) \(file\) it lies "
+                      rf"at {lands}.* km from the county's bounding box .*look like "
+                      rf"EPSG:{right} .*declare crs='EPSG:{right}'"):
+        gdf = read_layer(path)
+    [note] = gdf.attrs["load_report"].select("crs.outside_county")
+    assert note.severity.value == "warning"
 
 
 def test_declared_crs_overrides_and_fixes(tmp_path):
@@ -231,13 +242,17 @@ def test_declared_lonlat_crs_with_swapped_axes(tmp_path):
 
 
 def test_declared_crs_on_survey_table_with_x_northing(tmp_path):
+    # EPSG:4549's axis order is northing first, as the survey table's X: built as (Y, X)
     csv = tmp_path / "survey.csv"
     csv.write_text(f"点号,X,Y\nJ1,{N40:.3f},{E40:.3f}\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"survey\.csv:survey: the coordinates, read as EPSG:4549 "
-                       r".*outside that CRS's area of use .*the coordinates look like a survey "
-                       r"table with X = northing, Y = easting .*swap the columns, or leave crs= "
-                       r"out to let county_gis infer it"):
-        read_layer(csv, crs="EPSG:4549")
+    gdf = read_layer(csv, crs="EPSG:4549")
+    [note] = gdf.attrs["load_report"].select("table.survey_axes")
+    assert note.message == ("X holds northings 4650000..4650000 and Y eastings 600000..600000 "
+                            "(the survey convention, and the axis order of EPSG:4549 (CGCS2000 "
+                            "/ 3-degree Gauss-Kruger CM 120E): northing first); the points are "
+                            "built as (Y, X)")
+    x, y = Transformer.from_crs(4549, 4490, always_xy=True).transform(E40, N40)
+    assert gdf.geometry.iloc[0].coords[0] == pytest.approx((x, y), abs=1e-9)
 
 
 @pytest.mark.parametrize(("epsg", "decision", "datum"), [

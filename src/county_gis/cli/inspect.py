@@ -12,7 +12,8 @@ from ._options import handle_errors
 
 __all__ = ["inspect"]
 
-_STYLE = {"assumption": "yellow", "repair": "cyan", "problem": "red", "info": "dim"}
+_STYLE = {"assumption": "yellow", "repair": "cyan", "problem": "red", "info": "dim",
+          "warning": "yellow"}
 
 
 def _place(note: dict) -> str:

@@ -18,7 +18,7 @@ Examples
 
 from ..crs import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
-from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning
+from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning, OutsideCountyWarning
 from ._engines import Engine
 from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
@@ -40,6 +40,7 @@ __all__ = [
     "LoadReport",
     "Note",
     "OffsetDatum",
+    "OutsideCountyWarning",
     "Repair",
     "Severity",
     "Source",

@@ -44,6 +44,34 @@ _READABLE = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".fgb", ".csv", ".xls
              ".parquet")
 
 
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name, its bytes decoded as GB18030 when the zip did not flag them UTF-8.
+
+    Python reads names without the UTF-8 flag (bit 11) as CP437, the zip default, but the
+    archivers of Chinese Windows write them in CP936 (``道路.shp`` -> ``µÀÂ·.shp``). Such names are
+    decoded as UTF-8 when valid (tools that forget the flag), else as GB18030; otherwise kept.
+
+    Examples
+    --------
+    >>> info = zipfile.ZipInfo("道路.shp".encode("gbk").decode("cp437"))
+    >>> _member_name(info)
+    '道路.shp'
+    """
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        return name
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return name
+
+
 def _safe_name(name: str, archive: Path) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
@@ -83,8 +111,11 @@ def extract_limited(
                 "refused (possible zip bomb). Extract it yourself if it is genuine"
             )
         total = 0
-        for info in members:
-            name = _safe_name(info.filename, archive)
+        decoded = [_member_name(info) for info in members]
+        recoded = [(info.filename, name) for info, name in zip(members, decoded, strict=True)
+                   if name != info.filename]
+        for info, member_name in zip(members, decoded, strict=True):
+            name = _safe_name(member_name, archive)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise LayerReadError(f"{archive}: member {info.filename!r} is a symbolic "
@@ -122,6 +153,12 @@ def extract_limited(
                     "one by one"
                 )
             chosen = found[0]
+    if report is not None and recoded:
+        shown = ", ".join(f"{new!r}" for _, new in recoded[:5])
+        report.add("source.archive_names",
+                   f"{len(recoded)} member name(s) carry no UTF-8 flag and are not ASCII: "
+                   f"decoded as GB18030 (CP936, as Chinese Windows writes them), e.g. {shown}",
+                   severity=Severity.INFO)
     if report is not None:
         report.add("source.archive",
                    f"read {chosen.relative_to(folder)} from the archive ({len(members)} "

@@ -39,8 +39,8 @@ from ..vocabulary import CANONICAL_COLUMNS, LayerKind, Status, normalise_name
 from ._engines import CellFix
 from ._report import LoadReport, Severity
 
-__all__ = ["CANONICAL_COLUMNS", "RESERVED_COLUMNS", "FieldSpec", "canonicalise", "field_specs",
-           "parse_quantity"]
+__all__ = ["CANONICAL_COLUMNS", "MISSING_MARKERS", "RESERVED_COLUMNS", "FieldSpec", "canonicalise",
+           "field_specs", "parse_number", "parse_quantity"]
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,9 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
     """Parse a cell of a ``quantity`` field into ``unit``; a bare number is in ``source_unit``.
 
     Returns NaN with a code for overflow (``********``), vague values (约 / 左右 ...),
-    unknown units and unreadable text; decimal commas and thousands separators are read
-    and flagged. The unit words and vague markers come from ``data/value_units.toml``.
+    unknown units, negative values, missing-value markers (``N/A``, ``—``, ``无`` ...) and
+    unreadable text; decimal commas, thousands separators, exponents and full-width digits
+    are read and flagged. The unit words and vague markers come from ``data/value_units.toml``.
 
     Parameters
     ----------
@@ -180,20 +181,35 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
     (12.5, 'value.decimal_comma')
     >>> parse_quantity("10余亩", "area", "mu", "mu").code
     'value.vague'
+    >>> parse_quantity("１２.５", "area", "mu", "mu").detail
+    "full-width characters in '１２.５' read as '12.5'"
+    >>> parse_quantity("1.2e3", "area", "mu", "mu")[:2]
+    (1200.0, 'value.exponent')
+    >>> parse_quantity("-5", "area", "mu", "mu")[:2]
+    (nan, 'value.negative')
+    >>> parse_quantity("N/A", "area", "mu", "mu").detail
+    "'N/A' marks a missing value; left empty"
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ParsedValue(math.nan, None, None)
     if isinstance(text, int | float | np.integer | np.floating):
+        if text < 0:
+            return ParsedValue(math.nan, "value.negative",
+                               f"negative {quantity} {text!r}; left empty")
         if source_unit == unit:
             return ParsedValue(float(text), None, None)
         return ParsedValue(float(text) * _factor(quantity, source_unit) / _factor(quantity, unit),
                            None, None)
-    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    written = str(text).strip()
+    raw = unicodedata.normalize("NFKC", written).strip()
     if not raw:
         return ParsedValue(math.nan, None, None)
     if set(raw) == {"*"}:
         return ParsedValue(math.nan, "value.overflow",
                            f"numeric overflow {raw!r} (the number did not fit the field width)")
+    if raw.lower() in MISSING_MARKERS:
+        return ParsedValue(math.nan, "value.missing_marker",
+                           f"{written!r} marks a missing value; left empty")
     units = _units()
     vague = units["vague"]
     body = raw.replace(" ", "")
@@ -210,7 +226,7 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
             markers.append(suffix)
             body = body[: -len(suffix)]
             break
-    match = re.match(r"^([+-]?\d[\d.,]*)(.*)$", body)
+    match = re.match(r"^([+-]?\d[\d.,]*(?:[eE][+-]?\d+)?)(.*)$", body)
     if match is None:
         return ParsedValue(math.nan, "value.unreadable", f"not a number: {raw!r}")
     number, tail = match.group(1), match.group(2)
@@ -240,6 +256,14 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
         value = float(number)
     except ValueError:
         return ParsedValue(math.nan, "value.unreadable", f"not a number: {raw!r}")
+    if value < 0:
+        return ParsedValue(math.nan, "value.negative",
+                           f"negative {quantity} {written!r}; left empty")
+    if code is None and "e" in number.lower():
+        code, detail = "value.exponent", f"{written!r} read in exponent notation as {value:g}"
+    if code is None and raw != written and any(unicodedata.east_asian_width(c) == "F"
+                                               for c in written):
+        code, detail = "value.full_width", f"full-width characters in {written!r} read as {raw!r}"
     given = found_unit or source_unit
     if given != unit:
         value = value * _factor(quantity, given) / _factor(quantity, unit)
@@ -247,6 +271,49 @@ def parse_quantity(text: Any, quantity: str, unit: str, source_unit: str) -> Par
         return ParsedValue(math.nan, "value.vague",
                            f"vague value: {'/'.join(markers)} (about {value:g} "
                            f"{_label(quantity, unit)}); not used")
+    return ParsedValue(value, code, detail)
+
+
+def parse_number(text: str) -> ParsedValue:
+    """Parse the text of a numeric cell (no unit): what GDAL would misread, read and flagged.
+
+    Full-width digits, thousands separators, a decimal comma and exponents are read with a
+    code; overflow asterisks and missing-value markers give NaN with a code; anything else is
+    ``value.unreadable``.
+
+    Examples
+    --------
+    >>> parse_number("１,２３４.５")[:2]
+    (1234.5, 'value.thousands_separator')
+    >>> parse_number("-3,5")[:2], parse_number("N/A")[:2], parse_number("12亩")[:2]
+    ((-3.5, 'value.decimal_comma'), (nan, 'value.missing_marker'), (nan, 'value.unreadable'))
+    """
+    written = str(text).strip()
+    raw = unicodedata.normalize("NFKC", written).strip().replace(" ", "")
+    if not raw:
+        return ParsedValue(math.nan, None, None)
+    if set(raw) == {"*"}:
+        return ParsedValue(math.nan, "value.overflow", f"numeric overflow {written!r}")
+    if raw.lower() in MISSING_MARKERS:
+        return ParsedValue(math.nan, "value.missing_marker",
+                           f"{written!r} marks a missing value; left empty")
+    sign, body = ("-", raw[1:]) if raw[:1] in "+-" else ("", raw)
+    code, detail = None, None
+    if "," in body:
+        if _THOUSANDS.match(body):
+            code = "value.thousands_separator"
+            detail = f"{written!r} read with ',' as thousands separator"
+            body = body.replace(",", "")
+        elif _DECIMAL_COMMA.match(body):
+            code, detail = "value.decimal_comma", f"decimal comma in {written!r} read as '.'"
+            body = body.replace(",", ".")
+    if not re.match(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", body):
+        return ParsedValue(math.nan, "value.unreadable", f"not a number: {written!r}")
+    value = float(sign + body)
+    if code is None and "e" in body.lower():
+        code, detail = "value.exponent", f"{written!r} read in exponent notation as {value:g}"
+    if code is None and raw != written:
+        code, detail = "value.full_width", f"full-width characters in {written!r} read as {raw!r}"
     return ParsedValue(value, code, detail)
 
 
@@ -262,7 +329,15 @@ def _parse_int(text: Any) -> ParsedValue:
         return ParsedValue(math.nan, "value.unreadable", f"not a year: {text!r}")
 
 
+#: cell texts that mark a missing value (after NFKC, lower case): empty, with a note
+MISSING_MARKERS = frozenset({"n/a", "na", "#n/a", "null", "none", "nan", "-", "--", "—", "——",
+                             "/", "无", "空", "暂无", "缺", "未知"})
+
 _SEVERITY = {
+    "value.missing_marker": Severity.INFO,
+    "value.negative": Severity.PROBLEM,
+    "value.exponent": Severity.INFO,
+    "value.full_width": Severity.INFO,
     "value.overflow": Severity.PROBLEM,
     "value.vague": Severity.PROBLEM,
     "value.unreadable": Severity.PROBLEM,
@@ -399,7 +474,13 @@ def _convert(
         if pd.api.types.is_numeric_dtype(series.dtype):
             factor = (_factor(spec.type, spec.source_unit or "")
                       / _factor(spec.type, spec.unit or ""))
-            return series.astype(float) * factor
+            values = series.astype(float)
+            negative = (values < 0).to_numpy()
+            for row in np.flatnonzero(negative):
+                report.add("value.negative", f"negative {spec.type} {float(values.iloc[row])!r}; "
+                           "left empty", severity=Severity.PROBLEM, fid=int(fids[row]),
+                           field=field)
+            return values.where(~negative) * factor
 
         def parse(value: Any) -> ParsedValue:
             return parse_quantity(value, spec.type, spec.unit or "", spec.source_unit or "")

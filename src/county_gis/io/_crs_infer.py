@@ -5,6 +5,11 @@ The decision comes from, in order: ``crs=`` declared by the caller, the CRS of t
 themselves when the evidence is strong (degrees inside the county; Gauss-Krüger eastings with or
 without the zone prefix; survey tables with X = northing). Each step is reported. Evidence that
 conflicts raises :class:`~county_gis.errors.CRSError` saying what was found and what to declare.
+
+The county's location is evidence only for *inferring* a missing CRS: a layer whose declared or
+file CRS puts it outside the county (a neighbouring county's layer) is read as the CRS says, with
+a ``crs.outside_county`` warning giving its distance to the county (and an
+:class:`OutsideCountyWarning`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ __all__ = [
     "COUNTY_MARGIN_DEG",
     "CRSDecision",
     "LegacyDatumWarning",
+    "OutsideCountyWarning",
+    "county_distance_km",
     "decide_crs",
     "to_cgcs2000",
 ]
@@ -67,6 +74,10 @@ def _placed(report: LoadReport) -> Iterator[None]:
 
 class LegacyDatumWarning(CountyGisWarning):
     """Coordinates on Xian 1980 or Beijing 1954: PROJ has no accurate transformation here."""
+
+
+class OutsideCountyWarning(CountyGisWarning):
+    """A layer with a declared (or file) CRS lies wholly outside the county; it is read."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +124,14 @@ def _fmt_box(box: tuple[float, float, float, float]) -> str:
     return f"x {box[0]:.5f}..{box[2]:.5f}, y {box[1]:.5f}..{box[3]:.5f}"
 
 
+#: Coordinates this far (degrees) past +-180 / +-90 are a rounding error, still degrees
+#: (x = 180.00000000000006 is 180 written through a float conversion).
+DEGREES_TOLERANCE = 1e-9
+
+
 def _degrees_like(box: tuple[float, float, float, float]) -> bool:
-    return box[0] >= -180 and box[2] <= 180 and box[1] >= -90 and box[3] <= 90
+    t = DEGREES_TOLERANCE
+    return box[0] >= -180 - t and box[2] <= 180 + t and box[1] >= -90 - t and box[3] <= 90 + t
 
 
 def _gk_guess(xmin: float, xmax: float, ymin: float, ymax: float) -> tuple[CRS, str] | None:
@@ -261,6 +278,29 @@ def _check_against(crs: CRS, box: tuple[float, float, float, float], source: str
         )
 
 
+def _survey_axes(
+    decision: CRSDecision, box: tuple[float, float, float, float], report: LoadReport
+) -> CRSDecision:
+    """A table's X holds northings (界址点坐标表: X = northing, Y = easting with the zone
+    prefix) under a declared Gauss-Krüger CRS whose first axis is northing: swap, say so."""
+    crs = decision.crs
+    if crs.is_geographic or not crs.axis_info or crs.axis_info[0].direction.lower() != "north":
+        return decision
+    xmin, ymin, xmax, ymax = box
+    try:
+        as_is = _gk_guess(xmin, xmax, ymin, ymax)
+        swapped = _gk_guess(ymin, ymax, xmin, xmax)
+    except _EvidenceError:
+        return decision
+    if as_is is not None or swapped is None:
+        return decision
+    message = (f"X holds northings {xmin:.0f}..{xmax:.0f} and Y eastings {ymin:.0f}..{ymax:.0f} "
+               f"(the survey convention, and the axis order of {decision.label}: northing "
+               "first); the points are built as (Y, X)")
+    report.add("table.survey_axes", message, severity=Severity.INFO)
+    return replace(decision, swap_xy=True, evidence=f"{decision.evidence}; {message}")
+
+
 def _safe_guess(box: tuple[float, float, float, float]) -> CRSDecision | None:
     try:
         return infer_crs(box)
@@ -321,6 +361,13 @@ def _decide_crs(
                    f"the coordinates: {decision.evidence}", severity=Severity.ASSUMPTION,
                    error=CRSError)
         source = "the inferred CRS"
+        if decision.swap_xy:
+            report.add("table.survey_axes", f"X holds northings {box[0]:.0f}..{box[2]:.0f} "
+                       f"and Y eastings {box[1]:.0f}..{box[3]:.0f} (the survey convention "
+                       "X = northing, from their magnitudes); the points are built as (Y, X)",
+                       severity=Severity.INFO)
+    if box is not None and decision.how != "inferred" and report.driver in ("CSV", "XLSX"):
+        decision = _survey_axes(decision, box, report)
     if box is not None and not decision.swap_xy:
         _check_against(decision.crs, box, source)
     datum = decision.crs.datum.name if decision.crs.datum is not None else ""
@@ -345,11 +392,15 @@ def to_cgcs2000(
 ) -> np.ndarray:
     """Transform ``geoms`` to CGCS2000 lon/lat and check they land in the county.
 
+    A layer with a declared or file CRS that lies outside the county is kept, with a warning
+    (note ``crs.outside_county`` of severity ``warning`` and :class:`OutsideCountyWarning`).
+
     Raises
     ------
     CRSError
-        If the transformed layer lies outside the county (with the likely cause), or an offset
-        datum is asked for projected coordinates.
+        If a layer whose CRS was inferred lies outside the county (with the likely cause), the
+        coordinates lie outside the CRS's area of use, or an offset datum is asked for
+        projected coordinates.
     """
     with _placed(report):
         return _to_cgcs2000(geoms, decision, report, offset=offset, fids=fids)
@@ -403,16 +454,75 @@ def _to_cgcs2000(
     outside = _outside_mask(bounds)
     present = np.isfinite(bounds[:, 0])
     if outside[present].all():
-        raise _EvidenceError(
-            f"after transforming from {decision.label} the layer lies at "
-            f"{_fmt_box(box)}, outside the county ({COUNTY_BBOX[0]}-{COUNTY_BBOX[2]}E, "
-            f"{COUNTY_BBOX[1]}-{COUNTY_BBOX[3]}N); the CRS is wrong{_fix_hint(raw_box, crs)}"
-        )
+        if decision.how == "inferred":  # the county's location was the evidence: it fails
+            raise _EvidenceError(
+                f"after transforming from {decision.label} the layer lies at "
+                f"{_fmt_box(box)}, outside the county ({COUNTY_BBOX[0]}-{COUNTY_BBOX[2]}E, "
+                f"{COUNTY_BBOX[1]}-{COUNTY_BBOX[3]}N); the CRS is wrong"
+                f"{_fix_hint(raw_box, crs)}"
+            )
+        # a declared or file CRS is taken as stated: a layer of a neighbouring county (or of
+        # anywhere) is read, and said to lie outside, how far, and what would put it inside
+        km = county_distance_km(box)
+        message = (f"the layer lies outside the county: after transforming from "
+                   f"{decision.label} ({decision.how}) it lies at {_fmt_box(box)}, {km:,.1f} km "
+                   f"from the county's bounding box ({COUNTY_BBOX[0]}-{COUNTY_BBOX[2]}E, "
+                   f"{COUNTY_BBOX[1]}-{COUNTY_BBOX[3]}N); read as the CRS says"
+                   f"{_outside_hint(raw_box, crs)}")
+        report.add("crs.outside_county", message, severity=Severity.WARNING)
+        warnings.warn(f"{Place(report.source, report.layer)}: {message}", OutsideCountyWarning,
+                      stacklevel=5)
+        return geoms
     for i in np.flatnonzero(outside & present):
         report.add("crs.outside_county", "feature lies outside the county bounding box "
                    f"(+{COUNTY_MARGIN_DEG} degrees margin)", severity=Severity.PROBLEM,
                    fid=int(fids[i]) if fids is not None else int(i))
     return geoms
+
+
+def county_distance_km(box: tuple[float, float, float, float]) -> float:
+    """Geodesic distance (km, GRS80) from a lon/lat box to the county's bounding box.
+
+    0 when they touch; measured between the nearest corners / edges of the two boxes (longitude
+    differences taken the short way round the globe).
+
+    Examples
+    --------
+    >>> county_distance_km((122.43, 42.0, 122.43, 42.0))
+    0.0
+    >>> round(county_distance_km((121.5, 43.57, 121.5, 43.57)), 1)  # 1 degree north
+    111.1
+    """
+    from pyproj import Geod
+
+    x0, y0, x1, y1 = COUNTY_BBOX
+
+    def nearest(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
+        if hi < a:
+            return hi, a
+        if lo > b:
+            return lo, b
+        return max(lo, a), max(lo, a)
+
+    lon_here, lon_there = nearest(box[0], box[2], x0, x1)
+    # the short way round: a box near 180 W is far east of the county, not 300 degrees west
+    if abs(lon_here - lon_there) > 180:
+        lon_here += 360 if lon_here < lon_there else -360
+    lat_here, lat_there = nearest(box[1], box[3], y0, y1)
+    _, _, metres = Geod(ellps="GRS80").inv(lon_here, lat_here, lon_there, lat_there)
+    return float(metres) / 1000
+
+
+def _outside_hint(raw_box: tuple[float, float, float, float] | None, crs: CRS) -> str:
+    """What would put an outside layer inside the county, when the raw coordinates tell."""
+    guess = _safe_guess(raw_box) if raw_box is not None else None
+    if guess is None or guess.crs.equals(crs):
+        return ""
+    if guess.swap_xy:
+        return ("; if it belongs to the county, the coordinates look like a survey table with "
+                f"X = northing, Y = easting ({guess.evidence}): swap the columns")
+    return (f"; if it belongs to the county, the raw coordinates look like {guess.label} "
+            f"({guess.evidence}): declare crs='EPSG:{guess.crs.to_epsg()}'")
 
 
 #: How far (degrees) outside a CRS's declared area of use coordinates may lie: surveyors use a
@@ -445,13 +555,33 @@ def _check_area_of_use(
         return
     m = AREA_OF_USE_MARGIN_DEG
     west, south, east, north = area.bounds
-    if west - m <= box[0] and box[2] <= east + m and south - m <= box[1] and box[3] <= north + m:
+    if south - m <= box[1] and box[3] <= north + m and _within_lon(box[0], box[2], west, east, m):
         return
     raise _EvidenceError(
         f"the coordinates, read as {decision.label}, lie at {_fmt_box(box)} (CGCS2000 lon/lat), "
         f"outside that CRS's area of use ({west:g}-{east:g}E, "
         f"{south:g}-{north:g}N, +{m:g} degrees); the CRS is wrong{_fix_hint(raw_box, crs)}"
     )
+
+
+def _within_lon(lo: float, hi: float, west: float, east: float, margin: float) -> bool:
+    """Whether longitudes ``lo``..``hi`` lie in ``west``..``east`` (+ margin), where an area
+    that crosses 180 degrees has ``west`` > ``east`` (NAD83: 167.65 E .. -40.73 E).
+
+    Examples
+    --------
+    >>> _within_lon(-120.0, -80.0, 167.65, -40.73, 1.5)
+    True
+    >>> _within_lon(121.0, 122.0, 167.65, -40.73, 1.5)
+    False
+    """
+    if west <= east:
+        return west - margin <= lo and hi <= east + margin
+
+    def shifted(x: float) -> float:  # onto the continuous span west .. east + 360
+        return x if x >= west - margin else x + 360
+
+    return all(west - margin <= shifted(x) <= east + 360 + margin for x in (lo, hi))
 
 
 def _outside_mask(b: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import struct
 from dataclasses import dataclass
@@ -56,6 +57,11 @@ _CPG = {
 }
 #: DBF language driver ids that name the Chinese code page
 _LDID_GBK = {0x4D, 0x7A}
+#: DBF language driver ids -> the code page they name (the ones seen in the field)
+_LDID = {0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x57: "cp1252", 0x58: "cp1252",
+         0x59: "cp1252", 0x64: "cp852", 0x65: "cp866", 0x66: "cp865", 0x67: "cp861",
+         0x6A: "cp737", 0x6B: "cp857", 0xC8: "cp1250", 0xC9: "cp1251", 0xCA: "cp1254",
+         0xCB: "cp1253", 0xCC: "cp1257", 0x4D: "gbk", 0x7A: "gbk"}
 #: bytes a well-formed numeric (N / F) cell may hold
 _NUMERIC_BYTES = np.frombuffer(b" \x000123456789.+-eE", dtype=np.uint8)
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -249,8 +255,19 @@ def decide_encoding(
         report.encoding_evidence = (f".cpg says {cpg!r}; all text is ASCII" if cpg_codec
                                     else "all text is ASCII")
         return name, []
+    named = cpg_codec or _LDID.get(info.ldid)
+    if named is not None and _family(named) not in ("UTF-8", "GB18030") \
+            and not _clean(info, "utf-8"):
+        # a code page other than UTF-8 / Chinese named by the .cpg or the language driver:
+        # honoured (a single-byte code page decodes almost any bytes, so GB18030 decoding
+        # "cleanly" as well is no evidence against it: Latin-1 'México' is GBK 'M閤ico')
+        return _named_code_page(named, info, cpg, cpg_codec, report)
     for candidate in ("UTF-8", "GB18030"):
         if _clean(info, candidate):  # the cells left are cut at the field width, if any
+            if candidate == "GB18030" and cpg_codec is None and info.ldid not in _LDID_GBK:
+                latin = _latin_evidence(info)  # None: it holds common GB2312 characters
+                if latin is not None:
+                    return _named_code_page("cp1252", info, None, None, report, why=latin)
             return _settle(candidate, _undecoded(info, candidate), info, cpg, cpg_codec, report)
     # no encoding decodes every cell: UTF-8 if most non-ASCII cells are valid UTF-8 (GBK text
     # almost never is by chance), else GB18030; the cells it cannot decode are listed
@@ -264,6 +281,56 @@ def decide_encoding(
                        "(listed)")
 
 
+def _named_code_page(
+    codec: str, info: DbfInfo, cpg: str | None, cpg_codec: str | None, report: LoadReport, *,
+    why: str | None = None,
+) -> tuple[str, list[_Cell]]:
+    """Use the code page ``codec`` (named by the .cpg, the DBF language driver, or ``why``)."""
+    name = codec_name(codec)
+    cells = _undecoded(info, name)
+    bad = sum(c.cut is None for c in cells)
+    left = f"; {bad} cell(s) hold bytes it does not define (listed)" if bad else ""
+    if why is not None:
+        evidence = f"no .cpg; {why}"
+        report.add("encoding.detected", f"encoding {name.upper()} assumed: {evidence}{left}",
+                   severity=Severity.ASSUMPTION, error=EncodingError)
+    elif cpg_codec is not None:
+        evidence = f".cpg says {cpg!r}: code page {name.upper()}; the bytes are not UTF-8{left}"
+    else:
+        evidence = (f"no .cpg; the DBF language driver byte 0x{info.ldid:02X} names code page "
+                    f"{name.upper()}; the bytes are not UTF-8{left}")
+    report.encoding, report.encoding_evidence = name.upper(), evidence
+    return name, cells
+
+
+def _latin_evidence(info: DbfInfo) -> str | None:
+    """Why bytes that decode as GB18030 are rather Western text, or None when they look Chinese.
+
+    Chinese text from GBK tools is nearly all GB2312 characters (both bytes 0xA1 or above).
+    Latin-1 / 1252 text decodes as GBK only by pairing an accented letter with the ASCII letter
+    after it (``M\\xe9xico`` -> ``M閤ico``): a GBK extension character with an ASCII trail
+    byte. All of them so, none GB2312: Western text.
+    """
+    ascii_trail = 0
+    for _, cells in _text_cells(info):
+        for row in _non_ascii_rows(cells):
+            text = cells[row].tobytes().rstrip(b" \x00").decode("gb18030", errors="ignore")
+            for char in text:
+                if ord(char) < 0x80:
+                    continue
+                raw = char.encode("gb18030")
+                if len(raw) == 2 and raw[0] >= 0xA1 and raw[1] >= 0xA1:
+                    return None  # a common Chinese character: the first one settles it
+                if len(raw) == 2 and raw[1] < 0x80:
+                    ascii_trail += 1
+    if not ascii_trail:
+        return None
+    return (f"the non-ASCII bytes would decode as GB18030 only as {ascii_trail} rare GBK "
+            "extension character(s) with an ASCII trail byte and no common (GB2312) Chinese "
+            "character, as Western text in a Latin code page does ('M\\xe9xico' -> 'M閤ico'); "
+            "so Windows-1252 (declare encoding= if it is another code page)")
+
+
 def _clean(info: DbfInfo, codec: str) -> bool:
     """Whether ``codec`` decodes every name and cell (characters cut at the width apart)."""
     return _names_decode(info, codec) and all(c.cut is not None for c in _undecoded(
@@ -271,9 +338,24 @@ def _clean(info: DbfInfo, codec: str) -> bool:
 
 
 def _cpg_codec(cpg: str | None, report: LoadReport) -> str | None:
+    """The codec a ``.cpg`` names (``ISO-8859-1``, ``1252``, ``UTF-8``, ``GBK`` ...), or None.
+
+    Examples
+    --------
+    >>> [_cpg_codec(c, LoadReport(source="a.shp")) for c in ("ISO-8859-1", "1250", "ANSI 1252")]
+    ['latin-1', 'cp1250', 'cp1252']
+    """
     if cpg is None:
         return None
-    codec = _CPG.get(cpg.lower().replace(" ", "").replace("_", ""))
+    key = cpg.lower().replace(" ", "").replace("_", "").replace("-", "")
+    codec = _CPG.get(key)
+    if codec is None:
+        for candidate in (key, key.removeprefix("ansi"), f"cp{key.removeprefix('ansi')}"):
+            try:
+                codec = codecs.lookup(candidate).name
+                break
+            except LookupError:
+                continue
     if codec is None:
         report.add("encoding.cpg_unknown", f".cpg says {cpg!r}, which is not a known "
                    "code page; deciding from the bytes", severity=Severity.PROBLEM)
@@ -363,7 +445,18 @@ def _numeric_fixes(
                 f"decimal comma in the numeric cell {text!r} read as {value!r} (GDAL would "
                 f"read {text.split(',')[0]})")
         else:
-            fixes[(row, name)] = CellFix(
-                None, "value.unreadable", Severity.PROBLEM,
-                f"the numeric cell holds {text!r}, not a number; left empty (GDAL would read "
-                "whatever digits it starts with)")
+            from ._attributes import _SEVERITY, parse_number
+
+            parsed = parse_number(text)
+            if parsed.code in (None, "value.unreadable"):
+                fixes[(row, name)] = CellFix(
+                    None, "value.unreadable", Severity.PROBLEM,
+                    f"the numeric cell holds {text!r}, not a number; left empty (GDAL would "
+                    "read whatever digits it starts with)")
+            else:
+                read = None if math.isnan(parsed.value) else parsed.value
+                fixes[(row, name)] = CellFix(
+                    read, parsed.code, _SEVERITY[parsed.code],
+                    f"the numeric cell holds {text!r}: {parsed.detail}" + (
+                        "" if read is None else f" = {read!r}") + " (GDAL would read "
+                    "whatever digits it starts with)")

@@ -139,12 +139,14 @@ def _read_pyogrio(
         geometry_name = meta.get("geometry_name") or "wkb_geometry"
         fid_name = meta.get("fid_column") or "OGC_FID"
         schema = reader.schema
-        keep = [i for i, name in enumerate(schema.names) if name not in (geometry_name, fid_name)]
+        # by position: a GeoJSON property "id" also becomes the FID column "id" (named twice)
+        fid_at = schema.names.index(fid_name) if fid_name in schema.names else None
+        keep = [i for i, name in enumerate(schema.names) if name != geometry_name and i != fid_at]
         count = 0
         for batch in reader:
             n = batch.num_rows
-            if fid_name in batch.schema.names:
-                fids = batch.column(fid_name).to_numpy(zero_copy_only=False).astype(np.int64)
+            if fid_at is not None:
+                fids = batch.column(fid_at).to_numpy(zero_copy_only=False).astype(np.int64)
             else:
                 fids = np.arange(count, count + n, dtype=np.int64)
             if geometry_name in batch.schema.names:

@@ -73,7 +73,8 @@ def read_layer(
     source_crs : {"gcj02", "bd09"}, optional
         The coordinates were picked on Amap (GCJ-02) or Baidu (BD-09): converted to CGCS2000.
     engine : {"pyogrio", "fiona"}, default "pyogrio"
-        The read engine; both give the same result.
+        The read engine; fiona drops float32 and numeric list fields and returns dates as
+        text (the table in docs/io.md).
     repair : Repair or str or list of str, default "close_rings"
         Repairs allowed (``none``, ``close_rings``, ``make_valid``, ``all``); each repair is
         reported with the area before and after.

@@ -33,13 +33,16 @@ __all__ = ["LoadReport", "Note", "Severity"]
 class Severity(enum.Enum):
     """How much a note matters.
 
-    ``info``: a fact (the format, the CRS read from the file). ``assumption``: a decision the
+    ``info``: a fact (the format, the CRS read from the file). ``warning``: a fact that needs a
+    look but contradicts nothing stated (a layer with a declared CRS lying outside the county,
+    and how far). ``assumption``: a decision the
     data did not state (an inferred CRS, a detected encoding); refused under ``strict=True``.
     ``repair``: a change made to the data because ``repair=`` asked for it. ``problem``:
     something wrong that was kept as it is (invalid geometry, an undecodable cell).
     """
 
     INFO = "info"
+    WARNING = "warning"
     ASSUMPTION = "assumption"
     REPAIR = "repair"
     PROBLEM = "problem"
@@ -149,6 +152,11 @@ class LoadReport:
     def problems(self) -> list[Note]:
         """Notes of severity ``problem``."""
         return self.select(severity=Severity.PROBLEM)
+
+    @property
+    def warnings(self) -> list[Note]:
+        """Notes of severity ``warning``."""
+        return self.select(severity=Severity.WARNING)
 
     @property
     def assumptions(self) -> list[Note]:

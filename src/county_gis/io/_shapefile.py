@@ -39,8 +39,10 @@ def _sibling(shp: Path, suffix: str) -> Path | None:
     return None
 
 
-def _shp_records(shp: Path) -> tuple[bytes, list[tuple[int, int]]]:
-    """The .shp header and each record's (offset, content length) in bytes."""
+def _shp_records(shp: Path) -> tuple[bytes, list[tuple[int, int]], int]:
+    """The .shp header, each record's (offset, content length) in bytes, and the bytes of zero
+    padding after the last record (some writers pad the file; record numbers start at 1, so
+    an all-zero tail is no record)."""
     data = shp.read_bytes()
     if len(data) < 100 or struct.unpack(">i", data[:4])[0] != 9994:
         raise LayerReadError(f"{shp}: not a shapefile (bad header)")
@@ -49,13 +51,15 @@ def _shp_records(shp: Path) -> tuple[bytes, list[tuple[int, int]]]:
     records: list[tuple[int, int]] = []
     unpack = struct.Struct(">i").unpack_from
     while pos + 8 <= size:
+        if not any(data[pos:pos + 8]) and not data[pos:].strip(b"\x00"):
+            return data[:100], records, size - pos
         length = unpack(data, pos + 4)[0] * 2
         if length < 0 or pos + 8 + length > size:
             raise LayerReadError(f"{shp}: record {len(records)} runs past the end of the "
                                  "file; the .shp is truncated")
         records.append((pos, length))
         pos += 8 + length
-    return data[:100], records
+    return data[:100], records, size - pos
 
 
 def _shx_bytes(header: bytes, records: list[tuple[int, int]]) -> bytes:
@@ -116,7 +120,17 @@ def check_shapefile(
     if dbf is None:
         raise LayerReadError(f"{shp}: the .dbf is missing, so the attributes are lost; "
                              "copy the whole shapefile (.shp, .shx, .dbf, .prj, .cpg)")
-    header, records = _shp_records(shp)
+    header, records, padding = _shp_records(shp)
+    if padding:
+        declared = struct.unpack(">i", header[24:28])[0] * 2
+        tail = shp.read_bytes()[-padding:]
+        zero = not tail.strip(b"\x00")
+        report.add("shapefile.padding",
+                   f"the .shp holds {padding} byte(s) after its last record (header file length "
+                   f"{declared:,} bytes, file {shp.stat().st_size:,} bytes)"
+                   + (", all zero: padding written by the exporting tool, not a record; ignored"
+                      if zero else f": {tail.hex(' ')}, too short for a record; ignored"),
+                   severity=Severity.INFO if zero else Severity.PROBLEM)
     info = read_dbf_info(dbf)
     counts = {".shp": len(records), ".dbf": info.record_count}
     if shx is not None:

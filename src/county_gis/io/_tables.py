@@ -11,11 +11,13 @@ KML lives in :mod:`._kml`, GeoParquet in :mod:`._parquet`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +88,35 @@ def _coordinate_aliases() -> dict[str, str]:
     return {_key(alias): role for role, aliases in data.items() for alias in aliases}
 
 
+#: the first bytes of an OLE2 compound file: an Excel 97-2003 .xls (or .doc, .et ...)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@contextlib.contextmanager
+def _xlsx_errors(path: Path) -> Iterator[None]:
+    """Turn openpyxl's and zipfile's errors on a broken workbook into LayerReadError."""
+    import zipfile
+
+    try:
+        yield
+    except LayerReadError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head == _OLE2:
+            raise LayerReadError(
+                f"{path}: an Excel 97-2003 workbook (.xls) named .xlsx; open it in Excel or "
+                "WPS and save it as .xlsx (or export the sheet as CSV)") from exc
+        if head.startswith(b"PK"):
+            why = (f"a zip that is truncated or damaged ({type(exc).__name__}: {exc}); "
+                   "copy the file again or re-save it in Excel / WPS")
+        else:
+            why = (f"not an .xlsx workbook (starts with bytes {head.hex(' ')}); save it as "
+                   ".xlsx, or export the sheet as CSV")
+        raise LayerReadError(f"{path}: cannot read the workbook: {why}") from exc
+
+
 def csv_layers(path: Path) -> dict[str, str]:
     """A CSV is one layer of points, named after the file."""
     return {path.stem: "Point"}
@@ -95,7 +126,8 @@ def xlsx_layers(path: Path) -> dict[str, str]:
     """An XLSX has one layer of points per sheet."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True)
+    with _xlsx_errors(path):
+        workbook = load_workbook(path, read_only=True)
     try:
         return {name: "Point" for name in workbook.sheetnames}
     finally:
@@ -137,7 +169,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> RawLayer:
             )
         layer = next(iter(sheets))
         report.layer = layer
-    frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
+    with _xlsx_errors(path):
+        frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
     frame = frame.where(frame.notna(), "")
     report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
     frame = frame.rename(columns=lambda c: str(c).strip())
@@ -158,10 +191,14 @@ def _points_from_columns(
     elif {"x", "y"} <= set(roles):
         xcol, ycol, what = roles["x"], roles["y"], "metres"
     else:
+        wkt = next((c for c in frame.columns if str(c).strip().lower() in _WKT_COLUMNS), None)
+        if wkt is not None:
+            return _geometry_from_wkt(frame, wkt, report, driver)
         found = ", ".join(map(str, frame.columns))
         raise LayerReadError(
             f"{path}: no coordinate columns found among {found}; name them 经度/纬度, "
-            "东经/北纬, lon/lat or X/Y (see [coordinates] in data/field_aliases.toml)"
+            "东经/北纬, lon/lat or X/Y (see [coordinates] in data/field_aliases.toml), or put "
+            "the geometry as WKT in a column named WKT"
         )
     parse = parse_degrees if what == "degrees" else _parse_metres
     xs = _parse_column(frame[xcol], parse, report, str(xcol))
@@ -178,6 +215,33 @@ def _points_from_columns(
     return RawLayer(attributes=attributes, wkb=wkb,
                     fids=np.arange(len(frame), dtype=np.int64), crs_wkt=None, driver=driver,
                     geometry_type="Point")
+
+
+#: column names (lower case) that hold geometry as WKT text, as GDAL's CSV driver reads them
+_WKT_COLUMNS = ("wkt", "geometry", "the_geom", "geom", "shape")
+
+
+def _geometry_from_wkt(frame: pd.DataFrame, column: Any, report: LoadReport,
+                       driver: str) -> RawLayer:
+    """Geometries from WKT text in ``column``; a cell that is not WKT is named, no geometry."""
+    import shapely
+
+    texts = [str(v).strip() if v is not None else "" for v in frame[column].tolist()]
+    wkb = np.full(len(texts), None, dtype=object)
+    for row, text in enumerate(texts):
+        if not text:
+            continue
+        try:
+            wkb[row] = shapely.to_wkb(shapely.from_wkt(text))
+        except (shapely.errors.ShapelyError, NotImplementedError) as exc:  # curves: the latter
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            report.add("table.bad_wkt", f"cannot read a geometry from {shown!r} ({exc}); no "
+                       "geometry", severity=Severity.PROBLEM, fid=row, field=str(column))
+    report.add("table.coordinates", f"geometry from WKT in column {column!r}",
+               severity=Severity.INFO)
+    attributes = frame.drop(columns=[column]).reset_index(drop=True)
+    return RawLayer(attributes=attributes, wkb=wkb, fids=np.arange(len(frame), dtype=np.int64),
+                    crs_wkt=None, driver=driver, geometry_type=None)
 
 
 def _parse_metres(text: Any) -> float:

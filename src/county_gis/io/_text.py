@@ -191,7 +191,10 @@ def geojson_as_utf8(
     """
     data = path.read_bytes()
     text = decode_text(data, declared=encoding, report=report)
-    if report.encoding == "UTF-8" and encoding is None:
+    moved = _move_feature_ids(text, report) if b'"id"' in data else None
+    if moved is not None:
+        text = moved
+    elif report.encoding == "UTF-8" and encoding is None:
         return path
     if _SURROGATE.search(text):
         document = json.loads(text)
@@ -207,6 +210,50 @@ def geojson_as_utf8(
         text = replace_undecodable(text)
     copy = folder / path.name
     copy.write_text(text, encoding="utf-8")
-    report.add("encoding.transcoded", f"GeoJSON text is {report.encoding}, not UTF-8 as the "
-               "format requires: read from a UTF-8 copy", severity=Severity.INFO)
+    if report.encoding != "UTF-8" or encoding is not None:
+        report.add("encoding.transcoded", f"GeoJSON text is {report.encoding}, not UTF-8 as "
+                   "the format requires: read from a UTF-8 copy", severity=Severity.INFO)
     return copy
+
+
+#: the column that keeps GeoJSON feature ids when the properties hold an ``id`` of their own
+FEATURE_ID_COLUMN = "feature_id"
+
+
+def _move_feature_ids(text: str, report: LoadReport) -> str | None:
+    """The GeoJSON text with each feature's ``id`` moved into its properties as ``feature_id``,
+    when some feature has both an ``id`` and a property ``id`` (GDAL then fails: "Field id
+    exists 2 times"); else None (nothing to move).
+
+    Examples
+    --------
+    >>> report = LoadReport(source="a.geojson")
+    >>> doc = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "A1", '
+    ...        '"properties": {"id": 7}, "geometry": null}]}')
+    >>> json.loads(_move_feature_ids(doc, report))["features"][0]["properties"]
+    {'id': 7, 'feature_id': 'A1'}
+    """
+    try:
+        document = json.loads(replace_undecodable(text))
+    except ValueError:
+        return None  # GDAL says what is wrong with it
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        return None
+    clash = any(isinstance(f, dict) and "id" in f and isinstance(f.get("properties"), dict)
+                and "id" in f["properties"] for f in features)
+    if not clash:
+        return None
+    taken = any(isinstance(f, dict) and isinstance(f.get("properties"), dict)
+                and FEATURE_ID_COLUMN in f["properties"] for f in features)
+    column = f"{FEATURE_ID_COLUMN}_geojson" if taken else FEATURE_ID_COLUMN
+    for feature in features:
+        if isinstance(feature, dict) and "id" in feature:
+            properties = feature.get("properties")
+            if not isinstance(properties, dict):
+                properties = feature["properties"] = {}
+            properties[column] = feature.pop("id")
+    report.add("geojson.feature_id", "the features carry both a feature 'id' and a property "
+               f"'id': the property is kept as 'id', the feature ids in column {column!r} "
+               "(read from a rewritten temporary copy)", severity=Severity.INFO, field=column)
+    return json.dumps(document, ensure_ascii=False)
