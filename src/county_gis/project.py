@@ -61,7 +61,8 @@ from .io import LoadReport
 from .targets import Target, load_targets
 from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
 
-__all__ = ["NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "Project", "load_project"]
+__all__ = ["NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "SECTION_KEYS", "Project",
+           "load_project"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ log = logging.getLogger(__name__)
 PROJECT_FILE = "project.toml"
 
 _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "description"}
+#: Tables of project.toml that belong to other modules (三区三线 zones, history, the store):
+#: kept as they are in :attr:`Project.sections` and validated by the module that reads them.
+SECTION_KEYS = frozenset({"zones", "history", "store", "report", "compliance"})
 _SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs"}
 _LAYER_KEYS = _SOURCE_KEYS | {"kind"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
@@ -102,6 +106,10 @@ class Project:
         Layer name (and ``"boundary"``, ``"townships"``) -> the load report of that layer.
     rasters : dict of str to Path
         Raster name -> file (``[rasters]`` of project.toml).
+    sections : dict of str to Any
+        The tables of project.toml that other modules read (:data:`SECTION_KEYS`:
+        ``[zones.*]`` for compliance, ``[history]``, ``[store]`` ...), as parsed; each module
+        validates its own table.
     """
 
     name: str
@@ -112,6 +120,7 @@ class Project:
     targets: list[Target]
     reports: dict[str, LoadReport] = field(default_factory=dict)
     rasters: dict[str, Path] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.layers.items())
@@ -320,10 +329,10 @@ def _check_source(table: Any, where: str, allowed: set[str], root: Path,
 
 def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
     problems: list[str] = []
-    unknown = sorted(set(data) - _TOP_KEYS)
+    unknown = sorted(set(data) - _TOP_KEYS - SECTION_KEYS)
     if unknown:
         problems.append(f"unknown top-level key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(sorted(_TOP_KEYS))}")
+                        f"{', '.join(sorted(_TOP_KEYS | SECTION_KEYS))}")
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         problems.append("name = \"...\" is missing")
     if "boundary" not in data:
@@ -477,8 +486,9 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     targets_file = data.get("targets", "bundled")
     targets = load_targets(None if targets_file == "bundled" else root / targets_file)
     rasters = {name: root / value for name, value in data.get("rasters", {}).items()}
+    sections = {key: data[key] for key in SECTION_KEYS if key in data}
     project = Project(name=data["name"].strip(), root=root, boundary=boundary,
                       townships=townships, layers=layers, targets=targets, reports=reports,
-                      rasters=rasters)
+                      rasters=rasters, sections=sections)
     log.info("loaded %r", project)
     return project
