@@ -60,8 +60,8 @@ def test_every_problem_of_project_toml_is_listed(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'project.toml'}: 8 problems: ")
     for part in (
-        "unknown top-level key(s) title; allowed: boundary, description, layers, name, "
-        "rasters, targets, townships",
+        "unknown top-level key(s) title; allowed: boundary, compliance, description, history, "
+        "layers, name, rasters, report, store, targets, townships, zones",
         'name = "..." is missing',
         "[boundary] is missing (path and layer of the county boundary)",
         f"[layers.roads] path 'missing.gpkg': {tmp_path / 'missing.gpkg'} does not exist",
