@@ -56,7 +56,7 @@ import shapely
 
 from ._paths import bundled_layers_dir
 from .crs import CGCS2000
-from .errors import ConfigError, CRSError
+from .errors import ConfigError, CRSError, GeometryError
 from .io import LoadReport
 from .targets import Target, load_targets
 from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
@@ -74,7 +74,11 @@ _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "d
 #: kept as they are in :attr:`Project.sections` and validated by the module that reads them.
 SECTION_KEYS = frozenset({"zones", "history", "store", "report", "compliance"})
 _SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs"}
-_LAYER_KEYS = _SOURCE_KEYS | {"kind"}
+_LAYER_KEYS = _SOURCE_KEYS | {"kind", "repair"}
+#: What a project layer's ``repair`` may say: ``make_valid`` (the default: every invalid polygon
+#: rebuilt and listed in the load report with its area before and after) or ``none`` (an
+#: invalid polygon is an error naming it).
+REPAIRS = {"make_valid": "all", "none": "close_rings"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
 #: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
 #: holds the NDVI before / after rasters, tried in order.
@@ -356,6 +360,9 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
                     LayerKind.parse(table["kind"])
                 except ValueError as exc:
                     problems.append(f"[layers.{key}] {exc}")
+            if table.get("repair", "make_valid") not in REPAIRS:
+                problems.append(f"[layers.{key}] repair was {table['repair']!r} but is expected "
+                                f"to be one of {', '.join(map(repr, REPAIRS))}")
     targets = data.get("targets", "bundled")
     if not isinstance(targets, str):
         problems.append(f"targets was {targets!r} but must be \"bundled\" or a file path")
@@ -408,7 +415,20 @@ def _townships(root: Path, table: Mapping[str, Any] | None,
 
 def _layer(root: Path, key: str, table: Mapping[str, Any]) -> gpd.GeoDataFrame:
     kind = LayerKind.parse(table["kind"])
-    frame = _read(root, table, kind=kind)
+    repair = table.get("repair", "make_valid")
+    frame = _read(root, table, kind=kind, repair=REPAIRS[repair])
+    if repair == "none":
+        report = frame.attrs.get("load_report")
+        invalid = [] if report is None else report.select("geometry.invalid")
+        if invalid:
+            listed = "; ".join(f"{table['path']}:{n.layer}#{n.fid}: {n.message.split(';')[0]}"
+                               for n in invalid[:5])
+            more = f" (and {len(invalid) - 5} more)" if len(invalid) > 5 else ""
+            raise GeometryError(
+                f"[layers.{key}] has {len(invalid)} invalid polygon(s) and says repair = "
+                f"\"none\": {listed}{more}; fix them in the source, or let county_gis rebuild "
+                "them (repair = \"make_valid\", the default; each repair is listed with its area)"
+            )
     for column in LAYER_COLUMNS:
         if column not in frame.columns:
             frame[column] = None

@@ -11,7 +11,14 @@
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
 """
 
-from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
+from .counting import (
+    Counted,
+    clip_to,
+    clusters,
+    count_geometry,
+    priority_pieces,
+    repeated_points,
+)
 from .greening import (
     GREENING_KINDS,
     Ndvi,
@@ -36,6 +43,7 @@ __all__ = [
     "ProgressDetails",
     "check_plots",
     "clip_to",
+    "clusters",
     "count_geometry",
     "greening_summary",
     "greening_targets",

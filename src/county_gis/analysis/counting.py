@@ -128,17 +128,27 @@ def clip_to(geoms: np.ndarray, boundary: shapely.Geometry | None
 
 
 def clusters(geoms: np.ndarray) -> np.ndarray:
-    """Label each geometry with its cluster: the connected groups of intersecting geometries.
+    """Label each geometry with its cluster: the connected groups of overlapping geometries.
 
-    A spatial index (STRtree) finds the intersecting pairs; labels spread along the pairs
-    until they settle (each label is the smallest position in its cluster).
+    Two polygons overlap when their interiors share an area, two lines when they share a
+    stretch (their interiors meet in a line): polygons that only touch and roads that only
+    cross are not merged — merging them would change nothing but add vertices. A spatial
+    index (STRtree) finds the candidate pairs, one vectorised DE-9IM test keeps the
+    overlapping ones, and labels spread along them until they settle (each label is the
+    smallest position in its cluster).
 
     Examples
     --------
-    >>> from shapely.geometry import box
-    >>> clusters(np.array([box(0, 0, 2, 2), box(5, 5, 6, 6), box(1, 1, 3, 3), box(2.5, 0, 4, 1)
-    ...                    ])).tolist()
-    [0, 1, 0, 0]
+    The first and third squares overlap; the fourth only touches the third, the fifth the
+    fourth:
+
+    >>> from shapely.geometry import LineString, box
+    >>> clusters(np.array([box(0, 0, 2, 2), box(5, 5, 6, 6), box(1, 1, 3, 3), box(2.5, 0, 4, 1),
+    ...                    box(4, 0, 5, 1)])).tolist()
+    [0, 1, 0, 3, 4]
+    >>> clusters(np.array([LineString([(0, 0), (2, 0)]), LineString([(1, -1), (1, 1)]),
+    ...                    LineString([(1.5, 0), (3, 0)])])).tolist()
+    [0, 1, 0]
     """
     geoms = np.asarray(geoms, dtype=object)
     labels = np.arange(len(geoms))
@@ -147,6 +157,15 @@ def clusters(geoms: np.ndarray) -> np.ndarray:
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
+    if len(left):
+        dims = np.minimum(shapely.get_dimensions(geoms[left]),
+                          shapely.get_dimensions(geoms[right]))
+        shared = np.zeros(len(left), dtype=bool)
+        for dim in np.unique(dims):  # interiors meet in the dimension of the features
+            both = dims == dim
+            shared[both] = shapely.relate_pattern(geoms[left[both]], geoms[right[both]],
+                                                  f"{max(int(dim), 0)}********")
+        left, right = left[shared], right[shared]
     while len(left):
         low = np.minimum(labels[left], labels[right])
         new = labels.copy()
