@@ -358,7 +358,8 @@ def test_measure_table_warns_once_for_all_three_quantities():
     assert [str(w.message) for w in caught] == [
         "2 of 3 features have no area or length and are NaN (null: 1, Point: 1)"
     ]
-    assert table.iloc[1:, 1:].isna().all().all()
+    assert table.iloc[1:, 1:4].isna().all().all()
+    assert table["note"].tolist() == ["", "not measured: null", "not measured: Point"]
 
 
 def test_lonlat_input_needs_no_transformer(monkeypatch):
@@ -421,7 +422,7 @@ def test_measure_table_has_one_column_per_quantity_with_units():
         crs="EPSG:4490",
     )
     table = measure_table(data, area_unit="公顷", length_unit="米")
-    assert list(table.columns) == ["geometry_type", "area_ha", "length_m", "perimeter_m"]
+    assert list(table.columns) == ["geometry_type", "area_ha", "length_m", "perimeter_m", "note"]
     assert table["length_m"].iloc[1] == pytest.approx(111_073.29, abs=0.5)
     assert math.isnan(table["area_ha"].iloc[1]) and math.isnan(table["length_m"].iloc[0])
 
