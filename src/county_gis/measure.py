@@ -147,6 +147,11 @@ class Invalid(Choice):
     AS_IS = "as_is"
 
     @classmethod
+    def _aliases(cls) -> dict[str, str]:
+        """修复 and make_valid name the repair; NaN is also 不计."""
+        return {"修复": "repair", "make_valid": "repair", "不计": "nan"}
+
+    @classmethod
     def _allowed(cls) -> str:
         """``'nan', 'repair', 'as_is'``.
 
