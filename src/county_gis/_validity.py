@@ -112,7 +112,7 @@ _WHERE = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
 def reason_key(reason: str) -> str:
-    """GEOS's reason without the coordinates: ``'Self-intersection[0.5 0.5]'`` -> ``'Self-intersection'``.
+    """GEOS's reason for invalidity without the place: ``'Self-intersection[0.5 0.5]'``.
 
     Examples
     --------

@@ -203,8 +203,9 @@ _TYPE_NAMES = {
 #: Order of the reasons in warnings: null, empty, then the types by type id.
 _REASON_ORDER = {name: i for i, name in enumerate(["null", "empty", *_TYPE_NAMES.values()])}
 _INVALID_HINT = (
-    "; invalid polygons are not measured: pass invalid='repair' to measure their repair "
-    "(shapely.make_valid), or repair them on reading (read_layer(..., repair='make_valid'))"
+    "; invalid polygons are not measured: pass invalid='repair' (CLI: --repair) to measure "
+    "their repair (shapely.make_valid), or repair them on reading "
+    "(read_layer(..., repair='make_valid'))"
 )
 
 
@@ -233,7 +234,7 @@ def _census(
 
 def _count_reasons(why: np.ndarray) -> Counter[str]:
     """How many features were left NaN for each reason, in a fixed order."""
-    counted = Counter(str(w) for w in why[np.not_equal(why, None)])
+    counted = Counter(str(w) for w in why[pd.notna(why)])
     return Counter({k: counted[k] for k in sorted(counted, key=lambda k: (
         _REASON_ORDER.get(k, len(_REASON_ORDER)), k))})
 
@@ -774,8 +775,11 @@ def measure_table(
     >>> bow_tie = Polygon([(121.5, 42.0), (121.51, 42.01), (121.51, 42.0), (121.5, 42.01)])
     >>> bow = gpd.GeoSeries([bow_tie], crs="EPSG:4490")
     >>> row = measure_table(bow, invalid="repair").iloc[0]
-    >>> round(float(row["area_mu"]), 2), row["note"]
-    (690.13, 'invalid polygon (Self-intersection[121.505 42.005]): measured as repaired (make_valid)')
+    >>> round(float(row["area_mu"]), 2)
+    690.13
+    >>> row["note"]
+    'invalid polygon (Self-intersection[121.505 42.005]): measured as repaired (make_valid)'
+
     """
     area_unit = AreaUnit.parse(area_unit)
     length_unit = LengthUnit.parse(length_unit)
@@ -784,15 +788,16 @@ def measure_table(
     series = data.geometry if isinstance(data, gpd.GeoDataFrame) else data
     polygons = _measure(series, None, method, (_Quantity.AREA, _Quantity.PERIMETER), invalid)
     lines = _measure(series, None, method, (_Quantity.LENGTH,), Invalid.NAN)
-    left_out = np.not_equal(polygons.why, None) & np.not_equal(lines.why, None)
-    why = np.where(left_out, polygons.why, None)  # the polygon reason names invalid ones
+    left_out = pd.notna(polygons.why) & pd.notna(lines.why)
+    why = polygons.why.copy()  # for the features left out, it names the invalid ones too
+    why[~left_out] = None
     _warn_unmeasured(why, "area or length", "", stacklevel=2)
     note = np.full(len(why), "", dtype=object)
     for i in np.flatnonzero(left_out):
         note[i] = f"not measured: {why[i]}"
     done = "not measured" if invalid is Invalid.NAN else (
         "measured as repaired (make_valid)" if invalid is Invalid.REPAIR else "measured as is")
-    for i in np.flatnonzero(np.not_equal(polygons.invalid, None)):
+    for i in np.flatnonzero(pd.notna(polygons.invalid)):
         note[i] = f"invalid polygon ({polygons.invalid[i]}): {done}"
     table = pd.DataFrame(
         {
