@@ -73,7 +73,7 @@ def star_simple(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> np.ndarray
     joins = offsets[1:-1] - 1
     # one sign for the whole ring: min > eps (counter-clockwise) or max < -eps (clockwise);
     # the orientation most rings of the chunk share is tried first, the other only if needed
-    ccw_first = np.count_nonzero(cross[starts] > 0.0) * 2 >= counts.size
+    ccw_first = bool(np.count_nonzero(cross[starts] > 0.0) * 2 >= counts.size)
     one_way = _same_sign(cross, starts, joins, eps, ccw=ccw_first)
     if not one_way.all():
         one_way |= _same_sign(cross, starts, joins, eps, ccw=not ccw_first)
