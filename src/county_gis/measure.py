@@ -3,9 +3,11 @@
 Every function takes a GeoSeries or GeoDataFrame in any CRS (or shapely geometries
 plus ``crs=``), brings the coordinates to CGCS2000 longitude/latitude (GRS80 ellipsoid)
 and returns a float :class:`pandas.Series` aligned to the input. A missing CRS is an
-error. Empty and null geometries, and geometries of the wrong kind (a line has no area,
-a polygon no road length), give NaN and are counted in one
-:class:`~county_gis.errors.MeasureWarning`.
+error. Empty and null geometries, geometries of the wrong kind (a line has no area,
+a polygon no road length) and invalid polygons (a bow-tie's ring sums to the difference of
+its two triangles) give NaN and are counted in one :class:`~county_gis.errors.MeasureWarning`,
+by reason; ``invalid="repair"`` measures the repair of invalid polygons instead (see
+:class:`Invalid`). GeometryCollections are measured by their parts of the right dimension.
 
 The default method is geodesic, with edges taken as geodesics: within 2e-9 relative of an
 exact (40-digit) reference on plots of 0.1-500 ha (edges just under the 0.01° split limit are
@@ -559,8 +561,9 @@ def geodesic_area(
 ) -> pd.Series:
     """Area of each polygon on the GRS80 ellipsoid (or in its Gauss-Krüger zone).
 
-    Holes subtract, ring orientation does not matter, the parts of a multipolygon add.
-    Lines and points have no area: they give NaN, counted in a warning with empties and nulls.
+    Holes subtract, ring orientation does not matter, the parts of a multipolygon add; a
+    GeometryCollection has the area of its polygons. Lines and points have no area: they give
+    NaN, counted in a warning with empties, nulls and invalid polygons.
 
     Parameters
     ----------
@@ -573,6 +576,9 @@ def geodesic_area(
         平方米 / m2, 亩 / mu, 公顷 / ha, 万亩 / wan_mu, 平方公里 / km2.
     method : {"geodesic", "gk"}, default "geodesic"
         ``"gk"``: planar area in the feature's CGCS2000 3-degree Gauss-Krüger zone.
+    invalid : {"nan", "repair", "as_is"}, default "nan"
+        Invalid polygons: NaN (counted in the warning), the area of their repair, or the rings
+        as they are; see :class:`Invalid`.
 
     Returns
     -------
@@ -590,7 +596,7 @@ def geodesic_area(
     Warns
     -----
     MeasureWarning
-        If some features are empty, null or not polygons (they are NaN).
+        If some features are empty, null, not polygons or invalid polygons (they are NaN).
 
     Examples
     --------
@@ -617,7 +623,8 @@ def geodesic_length(
     """Length of each line (LineString, MultiLineString) on the GRS80 ellipsoid.
 
     Polygons have no length here: their outline is never counted as road length
-    (use :func:`geodesic_perimeter`); they give NaN, counted in a warning.
+    (use :func:`geodesic_perimeter`); they give NaN, counted in a warning. A
+    GeometryCollection has the length of its lines.
 
     Parameters
     ----------
@@ -674,6 +681,9 @@ def geodesic_perimeter(
 ) -> pd.Series:
     """Boundary length of each polygon (exterior and hole rings) on the GRS80 ellipsoid.
 
+    A GeometryCollection has the perimeter of its polygons; invalid polygons are NaN unless
+    ``invalid="repair"`` (then: the boundary of the repair).
+
     Parameters
     ----------
     data : GeoSeries, GeoDataFrame, shapely geometry or sequence of them
@@ -684,6 +694,8 @@ def geodesic_perimeter(
         米 / m, 公里 / km.
     method : {"geodesic", "gk"}, default "geodesic"
         ``"gk"``: planar perimeter in the feature's Gauss-Krüger zone.
+    invalid : {"nan", "repair", "as_is"}, default "nan"
+        See :class:`Invalid`.
 
     Returns
     -------
