@@ -660,6 +660,29 @@ def test_large_layers_are_measured_in_chunks_with_the_same_result(monkeypatch):
     np.testing.assert_array_equal(whole, chunked)
 
 
+def test_invalid_polygons_are_found_in_every_chunk(monkeypatch):
+    import county_gis.measure as measure_module
+
+    rng = np.random.default_rng(5)
+    data: list[shapely.Geometry | None] = [
+        star(121.2 + 0.01 * i, 42.2, 300, 40, rng) for i in range(60)]
+    bad = [0, 7, 8, 33, 59]
+    for i in bad:
+        data[i] = shapely.affinity.translate(BOW_TIE, 0.01 * i)
+    data[20] = None
+    data[40] = Point(121.6, 42.1)
+    monkeypatch.setattr(measure_module, "CHUNK_COORDS", 100)  # ~2 plots per chunk
+    monkeypatch.setattr(measure_module, "_FIRST_CHUNK", 3)
+    with pytest.warns(MeasureWarning, match=r"^7 of 60 features have no area .*\(null: 1, Point: 1, invalid \(Self-intersection\): 5\)"):
+        area = geodesic_area(data, crs="EPSG:4490").to_numpy()
+    with pytest.warns(MeasureWarning, match=r"^7 of 60 features have no area or length"):
+        table = measure_table(gpd.GeoSeries(data, crs="EPSG:4490"))
+    assert np.flatnonzero(np.isnan(area)).tolist() == sorted([*bad, 20, 40])
+    assert np.flatnonzero(table["note"].str.startswith("invalid")).tolist() == bad
+    repaired = geodesic_area(data[:1] + data[7:9], crs="EPSG:4490", invalid="repair").to_numpy()
+    np.testing.assert_allclose(repaired, geod_area(BOW_LEFT) + geod_area(BOW_RIGHT), rtol=1e-6)
+
+
 def test_no_warning_for_clean_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -425,7 +425,7 @@ def _measure(
                 check=polygonal and invalid is not Invalid.AS_IS,
             )
             if bad.size:
-                bad_rows = np.arange(start, stop)[rows][bad]
+                bad_rows = (np.arange(start, stop) if isinstance(rows, slice) else rows)[bad]
                 reasons[bad_rows] = bad_reasons
                 if invalid is Invalid.REPAIR:
                     values[bad] = _measure_repaired(part[bad], method, source_crs, from_crs,
