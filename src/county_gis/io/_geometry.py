@@ -473,7 +473,7 @@ def check_validity(
 
 def _area_m2(geoms: np.ndarray) -> np.ndarray:
     """Geodesic area in m² of CGCS2000 lon/lat polygons (invalid ones as their rings say)."""
-    return geodesic_area(list(geoms), crs="EPSG:4490", unit="m2").to_numpy()
+    return geodesic_area(list(geoms), crs="EPSG:4490", unit="m2", invalid="as_is").to_numpy()
 
 
 def split_by_geometry(gdf: Any) -> dict[str, Any]:
