@@ -247,3 +247,28 @@ def test_bundled_progress_equals_an_independent_computation(bundled_project):  #
         assert row["planned"] == pytest.approx(measure(everything) - measure(started),
                                                abs=slack), target.id
     assert pd.notna(table.loc["rural_roads", "completed"])
+
+
+def test_inspect_lists_what_lies_outside_the_project_boundary(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from county_gis.cli import main
+
+    across = box(121.68, 42.00, 121.72, 42.02)  # half outside the county
+    plots = gpd.GeoDataFrame({"项目编号": ["A", "B"], "状态": ["完工", "完工"]},
+                             geometry=[across, box(121.55, 42.0, 121.57, 42.02)], crs=CRS)
+    plots.to_file(tmp_path / "plots.gpkg", layer="plots")
+    gpd.GeoDataFrame({"name": ["测试县"]}, geometry=[COUNTY], crs=CRS).to_file(
+        tmp_path / "county.gpkg", layer="county")
+    (tmp_path / "project.toml").write_text(
+        'name = "测试"\n[boundary]\npath = "county.gpkg"\nlayer = "county"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "plots.gpkg"), "--json"])
+    assert result.exit_code == 0, result.output
+    [layer] = json.loads(result.output)["layers"]
+    [note] = [n for n in layer["notes"] if n["code"] == "project.outside_boundary"]
+    share = mu(shapely.difference(across, COUNTY)) / mu(across)
+    assert note["fid"] == 1 and note["severity"] == "problem"
+    assert note["message"].startswith(f"{share:.1%} of it (")
+    assert share == pytest.approx(0.5, abs=0.01)
