@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._choice import Choice
@@ -163,9 +164,11 @@ def matches_filter(frame: pd.DataFrame, target: Target) -> pd.Series:
             return pd.Series(False, index=frame.index)
         wanted = {normalise_name(v) for v in allowed}
         values = frame[column]
-        normalised = values.map(lambda v: normalise_name(str(v)) if v is not None
-                                and not (isinstance(v, float) and math.isnan(v)) else None)
-        keep &= normalised.isin(wanted)
+        # each distinct value is normalised once (a layer has few distinct 建设性质 / 道路类别)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        hits = np.array([normalise_name(str(v)) in wanted for v in uniques], dtype=bool)
+        keep &= pd.Series(np.where(codes >= 0, hits[np.maximum(codes, 0)] if len(hits)
+                                   else False, False), index=frame.index)
     return keep
 
 

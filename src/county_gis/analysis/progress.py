@@ -308,8 +308,9 @@ def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status
     if len(gone):
         notes.append(f"{len(gone)} 个要素部分或全部在县界外, 县界外 {outside.sum():,.2f} "
                      f"{_unit_label(target)} 未计入")
-    overlaps = overlapping_pairs(feats[ok].set_geometry(geoms[ok], crs=feats.crs),
-                                 unit=target.length_unit if line else target.area_unit)
+    overlaps = overlapping_pairs(feats.iloc[idx].set_geometry(counted.inside, crs=feats.crs),
+                                 unit=target.length_unit if line else target.area_unit,
+                                 pairs=counted.pairs)
     if len(overlaps):
         overlaps.insert(0, "target_id", target.id)
         what = "道路重叠或重复" if line else "地块重叠"
