@@ -272,3 +272,18 @@ def test_inspect_lists_what_lies_outside_the_project_boundary(tmp_path):
     assert note["fid"] == 1 and note["severity"] == "problem"
     assert note["message"].startswith(f"{share:.1%} of it (")
     assert share == pytest.approx(0.5, abs=0.01)
+
+
+def test_an_in_memory_project_refuses_invalid_polygons_unless_asked_to_repair():
+    bow = Polygon([(121.60, 42.00), (121.61, 42.01), (121.61, 42.00), (121.60, 42.01)])
+    plots = gpd.GeoDataFrame({"project_id": ["OK", "BT"], "kind": "afforestation",
+                              "status": "completed"},
+                             geometry=[box(121.55, 42.0, 121.56, 42.01), bow], crs=CRS)
+    with pytest.raises(GeometryError, match=r"layers\['plots'\] has 1 invalid polygon\(s\): "
+                                            r"<memory>:plots#1: Self-intersection\[121.605 "
+                                            r"42.005\]; fix them, or pass repair=True"):
+        Project.from_layers({"plots": plots}, targets=[plots_target()])
+    project = Project.from_layers({"plots": plots}, targets=[plots_target()], repair=True)
+    row = progress(project).iloc[0]
+    assert row["completed"] == pytest.approx(mu(plots.geometry[0]) + mu(shapely.make_valid(bow)),
+                                             rel=1e-9)

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -59,7 +60,7 @@ from .crs import CGCS2000
 from .errors import ConfigError, CRSError, GeometryError
 from .io import LoadReport
 from .targets import Target, load_targets
-from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
+from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, GeometryFamily, LayerKind
 
 __all__ = ["NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "SECTION_KEYS", "Project",
            "load_project"]
@@ -143,6 +144,7 @@ class Project:
         root: str | os.PathLike[str] | None = None,
         rasters: Mapping[str, str | os.PathLike[str]] | None = None,
         reports: Mapping[str, LoadReport] | None = None,
+        repair: bool = False,
     ) -> Project:
         """A project built in memory from GeoDataFrames (for scripts, tests and examples).
 
@@ -164,6 +166,9 @@ class Project:
             Raster name -> file (relative paths are taken from ``root``).
         reports : mapping of str to LoadReport, optional
             Load reports by layer name (they name each feature's ``file:layer``).
+        repair : bool, default False
+            Rebuild invalid polygons with ``shapely.make_valid`` (their polygonal part).
+            Without it an invalid polygon is an error: analysis measures geometry as it is.
 
         Returns
         -------
@@ -173,6 +178,8 @@ class Project:
         ------
         CRSError
             If a layer, the boundary or the townships have no CRS.
+        GeometryError
+            If a layer holds an invalid polygon and ``repair`` is false (each one named).
 
         Examples
         --------
@@ -185,7 +192,8 @@ class Project:
         ('内存项目', ['plots'], ['kind', 'status', 'geometry'], 0)
         """
         folder = Path(root) if root is not None else None
-        frames = {str(key): _canonical(_in_cgcs2000(frame, f"layers[{key!r}]"), str(key))
+        frames = {str(key): _valid(_canonical(_in_cgcs2000(frame, f"layers[{key!r}]"),
+                                              str(key)), str(key), repair=repair)
                   for key, frame in layers.items()}
         found = {}
         for key, value in (rasters or {}).items():
@@ -291,6 +299,30 @@ def _in_cgcs2000(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
         raise CRSError(f"{what} has no CRS; set it first (gdf.set_crs(...)) or read it with "
                        "county_gis.read_layer")
     return frame if crs.equals(CGCS2000) else frame.to_crs(CGCS2000)
+
+
+def _valid(frame: gpd.GeoDataFrame, key: str, *, repair: bool) -> gpd.GeoDataFrame:
+    """``frame`` with valid geometry: invalid polygons refused, or rebuilt when asked."""
+    from ._validity import is_valid, repair_polygonal
+
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    polygonal = GeometryFamily.POLYGON.mask(geoms)
+    bad = np.flatnonzero(polygonal)[~is_valid(geoms[polygonal])]
+    if not len(bad):
+        return frame
+    if not repair:
+        reasons = shapely.is_valid_reason(geoms[bad[:5]])
+        listed = "; ".join(f"<memory>:{key}#{i}: {r}" for i, r in zip(bad[:5], reasons,
+                                                                      strict=True))
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise GeometryError(f"layers[{key!r}] has {len(bad)} invalid polygon(s): {listed}"
+                            f"{more}; fix them, or pass repair=True to rebuild them with "
+                            "make_valid")
+    fixed = geoms.copy()
+    fixed[bad] = repair_polygonal(geoms[bad])
+    out = frame.set_geometry(fixed, crs=frame.crs)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _canonical(frame: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
