@@ -408,8 +408,9 @@ def state_at(project: Project | None, date: DateLike | None = None, *,
              strict: bool = True) -> dict[str, gpd.GeoDataFrame]:
     """The layers as recorded at ``date`` (the latest snapshot when None).
 
-    Each layer holds the feature versions valid at the end of that day, with the columns
-    and dtypes the layer had at the last snapshot on or before it, plus ``history_key``.
+    Each layer holds the feature versions valid at the end of that day, in the order the
+    features first appeared, with the columns and dtypes the layer had at the last snapshot
+    on or before it, plus ``history_key``.
 
     Raises
     ------
@@ -439,6 +440,9 @@ def state_at(project: Project | None, date: DateLike | None = None, *,
             "SELECT v.key, v.layer, v.status, v.attrs, g.geom FROM versions v LEFT JOIN "
             "geometries g ON g.geom_hash = v.geom_hash WHERE v.valid_from <= ? AND "
             "(v.valid_to IS NULL OR v.valid_to > ?) ORDER BY v.id", (text, text)).fetchall()
+        # a feature keeps its place (its first appearance) when a new version replaces it
+        first_seen = dict(con.execute("SELECT key, min(id) FROM versions GROUP BY key"))
+    rows.sort(key=lambda r: first_seen[r[0]])
     by_layer: dict[str, list[Any]] = {}
     for row in rows:
         by_layer.setdefault(row[1], []).append(row)

@@ -9,7 +9,8 @@ nothing is recorded yet).
 Problems are reported, never silently applied — their rows are held back whole:
 
 - ``unknown_id``: no feature has the id;
-- ``duplicate_id``: the id appears in two or more rows of the sheet (none of them applied);
+- ``duplicate_id``: the id appears in two or more rows of the sheet (one problem, at its first
+  row; none of the rows applied);
 - ``ambiguous_id``: two or more features have the id;
 - ``status_regression``: the status would go back (完工 → 在建, 在建 → 计划);
 - ``bad_value``: a status, date or number that cannot be read.
@@ -223,9 +224,10 @@ def apply_update(project: Project, sheet: str | os.PathLike[str] | pd.DataFrame,
             if any(not _blank(record[c]) for c in columns.values()):
                 problem(row, None, "unknown_id", f"no {key_column} in this row")
             continue
-        if len(counts[pid]) > 1:
-            problem(row, pid, "duplicate_id", f"{key_column} {pid!r} appears in rows "
-                    f"{', '.join(map(str, counts[pid]))}; keep one row")
+        if len(counts[pid]) > 1:  # one problem per id, none of its rows applied
+            if row == counts[pid][0]:
+                problem(row, pid, "duplicate_id", f"{key_column} {pid!r} appears in rows "
+                        f"{', '.join(map(str, counts[pid]))}; keep one row")
             continue
         matches = where.get(pid, [])
         if not matches:
@@ -270,9 +272,12 @@ def apply_update(project: Project, sheet: str | os.PathLike[str] | pd.DataFrame,
             frame.iloc[position, frame.columns.get_loc(column)] = value
             applied.append({"row": row, "project_id": pid, "layer": layer, "column": column,
                             "before": None if _blank(before) else before, "after": value})
+    frame_applied = pd.DataFrame(applied, columns=["row", "project_id", "layer", "column",
+                                                   "before", "after"]).astype(
+        {"before": object, "after": object})
+    frame_applied["before"] = frame_applied["before"].where(frame_applied["before"].notna(), None)
     result = UpdateResult(
-        applied=pd.DataFrame(applied, columns=["row", "project_id", "layer", "column", "before",
-                                               "after"]),
+        applied=frame_applied,
         problems=pd.DataFrame(problems, columns=["row", "project_id", "problem", "label",
                                                  "detail"]),
         ignored_columns=ignored, snapshot=None)
