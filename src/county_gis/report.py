@@ -4,10 +4,10 @@
 
 - **xlsx**: a sheet per view — 目标进度 (one row per target), 分乡镇 (per township, when
   computed), 无多边形乡镇 (townships listed without a polygon), 重叠地块 (overlapping plots),
-  填报与实测 (stated vs measured), 灯号 and 趋势 (with a trend: the lamps and 序时进度 of the
-  last date, every target at every snapshot), 遥感核查 (the NDVI verdict of each completed plot, with
-  ``greening``), 关联问题 (features linked to no target or to two) — with Chinese headers,
-  number formats, a frozen header row;
+  填报与实测 (stated vs measured), 灯号 and 趋势 (with a trend: the lamps and 序时进度 of
+  the last date, every target at every snapshot), 遥感核查 (the NDVI verdict of each
+  completed plot, with ``greening``), 关联问题 (features linked to no target or to two) —
+  with Chinese headers, number formats, a frozen header row;
 - **csv**: the main view (per township when computed, else per target), UTF-8 with BOM so
   Excel reads the Chinese;
 - **md**: every view as a markdown table, under a heading each.

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import os
 import tomllib
@@ -311,7 +312,7 @@ def _schedule(raw: Mapping[str, Any], where: str, problems: list[str]
     if curve is not None:
         if (not isinstance(curve, list) or len(curve) != 12
                 or not all(_percent(v) for v in curve)
-                or any(b < a for a, b in zip(curve, curve[1:], strict=False))):
+                or any(b < a for a, b in itertools.pairwise(curve))):
             problems.append(f"{where}: schedule was {curve!r} but must be 12 cumulative "
                             "percentages (0–100, never decreasing), one per month end")
         else:
@@ -337,7 +338,7 @@ def _schedule(raw: Mapping[str, Any], where: str, problems: list[str]
                 continue
             items.append((day, float(value)))
         items.sort()
-        if any(b[1] < a[1] for a, b in zip(items, items[1:], strict=False)):
+        if any(b[1] < a[1] for a, b in itertools.pairwise(items)):
             problems.append(f"{where}: milestones must not decrease over time: {table!r}")
         if isinstance(raw.get("year"), int) and any(d.year != raw["year"] for d, _ in items):
             problems.append(f"{where}: milestones must fall in the target's year "

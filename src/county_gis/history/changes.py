@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -61,7 +62,8 @@ class Change:
     RESTATUSED = "restatused"
     ATTRIBUTES = "attributes"
 
-    LABELS = {"added": "新增", "removed": "移除", "reshaped": "图形变更",
+    LABELS: ClassVar[dict[str, str]] = {"added": "新增", "removed": "移除",
+                                        "reshaped": "图形变更",
               "restatused": "状态变更", "attributes": "属性变更"}
 
 

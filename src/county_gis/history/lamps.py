@@ -185,9 +185,7 @@ def next_lamp(step: LampInput, previous: Lamp | None, rules: LampRules) -> Lamp:
         return Lamp.NONE
     behind = -step.gap
     if (rules.not_started_months is not None and not step.started
-            and step.months >= rules.not_started_months):
-        lamp = Lamp.RED
-    elif behind > rules.red_behind:
+            and step.months >= rules.not_started_months) or behind > rules.red_behind:
         lamp = Lamp.RED
     elif behind >= rules.yellow_behind:
         lamp = Lamp.YELLOW

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 
 from ..targets import Target
 from .snapshots import DateLike, parse_date
@@ -52,7 +53,7 @@ def months_elapsed(year: int, date: DateLike) -> float:
 def _interpolate(points: list[tuple[float, float]], x: float) -> float:
     if x <= points[0][0]:
         return points[0][1]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if x <= x1:
             return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
     return points[-1][1]

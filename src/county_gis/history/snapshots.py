@@ -34,6 +34,7 @@ A plot planned in January and completed, larger, in March:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -43,7 +44,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +63,8 @@ __all__ = ["DEFAULT_STORE", "HistoryConfig", "Snapshot", "as_of", "feature_keys"
 DEFAULT_STORE = "history.gpkg"
 _CONFIG_KEYS = {"store", "key", "lamps", "synthetic", "description"}
 
-DateLike = str | dt.date | pd.Timestamp
+#: What a date argument accepts: ``"2023-10-31"``, a ``date`` or a ``Timestamp``.
+DateLike: TypeAlias = str | dt.date | pd.Timestamp
 
 
 def parse_date(value: DateLike, what: str = "date") -> dt.date:
@@ -471,10 +473,8 @@ def _frame(rows: list[Any], columns: list[list[str]]) -> gpd.GeoDataFrame:
     frame = frame[[*names, *[c for c in frame.columns if c not in names]]]
     for name, dtype in columns:
         if str(frame[name].dtype) != dtype:
-            try:
+            with contextlib.suppress(TypeError, ValueError):  # else the values as stored
                 frame[name] = frame[name].astype(dtype)
-            except (TypeError, ValueError):
-                pass  # the value as stored (mixed types across versions)
     geoms = gpkg_geometries([r[4] for r in rows]) if rows else np.array([], dtype=object)
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=CGCS2000).values,
                             crs=CGCS2000)

@@ -59,8 +59,9 @@ UPDATABLE: dict[str, tuple[str, ...]] = {
 }
 _DATES = {"start_date", "end_date"}
 #: Problem codes and their Chinese labels.
-PROBLEMS = {"unknown_id": "编号不存在", "duplicate_id": "编号重复", "ambiguous_id": "编号对应多个要素",
-            "status_regression": "状态倒退", "bad_value": "数值无法识别"}
+PROBLEMS = {"unknown_id": "编号不存在", "duplicate_id": "编号重复",
+            "ambiguous_id": "编号对应多个要素", "status_regression": "状态倒退",
+            "bad_value": "数值无法识别"}
 
 
 @dataclass
