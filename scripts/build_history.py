@@ -1,4 +1,4 @@
-"""Build twelve SYNTHETIC monthly snapshots of 2023 for the bundled project (``layers/history.gpkg``).
+"""Build twelve SYNTHETIC monthly snapshots of 2023 for the bundled project (history.gpkg).
 
 Run: ``python scripts/build_history.py`` after ``scripts/build_layers.py``, or
 ``python scripts/build_project.py`` (which runs it and stamps this script's hash). Reads the

@@ -9,13 +9,17 @@ report writers take the :class:`Trend` it returns.
 
 Examples
 --------
+The bundled project's (synthetic) history, at two of its twelve month ends:
+
 >>> from county_gis.project import load_project
->>> t = trend(load_project())
->>> len(t.dates), t.synthetic, t.rules.preset.value
-(12, True, 'points')
->>> row = t.latest().set_index("target_id").loc["rural_roads"]
->>> round(row["expected_pct"], 2), row["lamp"] in {"green", "yellow", "red"}
-(100.0, True)
+>>> t = trend(load_project(), dates=["2023-08-31", "2023-10-31"])
+>>> t.synthetic, t.rules.preset.value
+(True, 'points')
+>>> row = t.latest().set_index("target_id").loc["pv_capacity"]
+>>> round(row["pct_completed"], 2), round(row["expected_pct"], 2), round(row["gap"], 2)
+(113.33, 83.33, 30.0)
+>>> row["lamp"], row["lamp_label"]
+('green', '绿灯')
 """
 
 from __future__ import annotations

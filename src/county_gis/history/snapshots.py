@@ -263,12 +263,32 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _plain_column(series: pd.Series) -> list[Any]:
+    """:func:`_plain` of every value of a column, with fast paths for plain dtypes."""
+    kind = series.dtype.kind
+    if kind == "f":
+        values = series.to_numpy(dtype=float)
+        out: list[Any] = values.tolist()
+        if np.isnan(values).any():
+            out = [None if v != v else v for v in out]
+        return out
+    if kind in "iub" and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
+        return series.to_numpy().tolist()
+    values = series.to_numpy(dtype=object)
+    if all(type(v) is str for v in values):
+        return values.tolist()
+    return [_plain(v) for v in values]
+
+
 def _attrs(frame: pd.DataFrame) -> list[str]:
     skip = {"geometry", "status", "history_key", frame.geometry.name}
-    columns = [c for c in frame.columns if c not in skip]
-    records = frame[columns].to_dict("records") if columns else [{}] * len(frame)
-    return [json.dumps({k: _plain(v) for k, v in r.items()}, ensure_ascii=False,
-                       sort_keys=True, separators=(",", ":")) for r in records]
+    columns = sorted((str(c), c) for c in frame.columns if c not in skip)
+    if not columns:
+        return ["{}"] * len(frame)
+    names = [name for name, _ in columns]
+    values = [_plain_column(frame[c]) for _, c in columns]
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return [dumps(dict(zip(names, row, strict=True))) for row in zip(*values, strict=True)]
 
 
 def _status(value: Any) -> str | None:
@@ -363,9 +383,10 @@ def snapshot(project: Project, date: DateLike, *, store: str | os.PathLike[str] 
             if day == last_day:
                 return _snapshot_row(con, int(last[0]), where.path)
         known = {r[0] for r in con.execute("SELECT geom_hash FROM geometries")}
+        fresh = [h for h in dict.fromkeys(rows[k][3] for k in changed)
+                 if h is not None and h not in known]
         con.executemany("INSERT INTO geometries (geom_hash, geom) VALUES (?, ?)",
-                        [(h, blobs[h]) for h in dict.fromkeys(
-                            rows[k][3] for k in changed) if h is not None and h not in known])
+                        [(h, blobs[h]) for h in fresh])
         ids = [open_rows[k][0] for k in changed if k in open_rows] + [
             open_rows[k][0] for k in gone]
         con.executemany("UPDATE versions SET valid_to = ? WHERE id = ?",
@@ -381,19 +402,25 @@ def snapshot(project: Project, date: DateLike, *, store: str | os.PathLike[str] 
         sid = int(cursor.lastrowid or 0)
         con.executemany("INSERT INTO layer_schemas VALUES (?, ?, ?, ?)",
                         [(sid, *s) for s in schemas])
-        _touch_extent(con)
+        _grow_extent(con, [blobs[h] for h in fresh])
         return _snapshot_row(con, sid, where.path)
 
 
-def _touch_extent(con: Any) -> None:
+def _grow_extent(con: Any, blobs: list[bytes | None]) -> None:
     """Keep the extent of the geometries table in gpkg_contents (GDAL / QGIS read it)."""
-    blobs = [r[0] for r in con.execute("SELECT geom FROM geometries WHERE geom IS NOT NULL")]
-    if not blobs:
+    new = [b for b in blobs if b is not None]
+    if not new:
         return
-    minx, miny, maxx, maxy = shapely.total_bounds(gpkg_geometries(blobs))
+    bounds = shapely.total_bounds(gpkg_geometries(new))
+    if not np.isfinite(bounds).all():
+        return
+    old = con.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE "
+                      "table_name = 'geometries'").fetchone()
+    if old is not None and old[0] is not None:
+        bounds = [min(old[0], bounds[0]), min(old[1], bounds[1]), max(old[2], bounds[2]),
+                  max(old[3], bounds[3])]
     con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? "
-                "WHERE table_name = 'geometries'", tuple(float(v) for v in
-                                                         (minx, miny, maxx, maxy)))
+                "WHERE table_name = 'geometries'", tuple(float(v) for v in bounds))
 
 
 def _snapshot_row(con: Any, sid: int, path: Path) -> Snapshot:

@@ -11,7 +11,8 @@ Examples
 >>> import tempfile
 >>> from county_gis.analysis import trend
 >>> from county_gis.project import load_project
->>> paths = trend_charts(trend(load_project()), tempfile.mkdtemp(), targets=["rural_roads"])
+>>> t = trend(load_project(), dates=["2023-06-30", "2023-12-31"])
+>>> paths = trend_charts(t, tempfile.mkdtemp(), targets=["rural_roads"])
 >>> [p.name for p in paths]
 ['trend_rural_roads.png']
 """
@@ -41,8 +42,9 @@ def _pyplot() -> Any:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - matplotlib is a core dependency here
-        raise ImportError("trend charts need matplotlib: pip install matplotlib") from None
+    except ImportError:  # pragma: no cover - installed with the charts extra
+        raise ImportError("trend charts need matplotlib: pip install 'county_gis[charts]' "
+                          "(or pip install matplotlib)") from None
     return plt
 
 
