@@ -16,8 +16,8 @@ The bundled project's (synthetic) history, at two of its twelve month ends:
 >>> t.synthetic, t.rules.preset.value
 (True, 'points')
 >>> row = t.latest().set_index("target_id").loc["pv_capacity"]
->>> round(row["pct_completed"], 2), round(row["expected_pct"], 2), round(row["gap"], 2)
-(113.33, 83.33, 30.0)
+>>> [round(float(row[c]), 2) for c in ("pct_completed", "expected_pct", "gap")]
+[113.33, 83.33, 30.0]
 >>> row["lamp"], row["lamp_label"]
 ('green', '绿灯')
 """
