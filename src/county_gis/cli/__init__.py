@@ -24,6 +24,8 @@ _COMMANDS = {
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
     "progress": "county_gis.cli.progress:progress_command",
+    "snapshot": "county_gis.cli.snapshot:snapshot_command",
+    "update": "county_gis.cli.update:update_command",
 }
 
 
