@@ -4,6 +4,7 @@ Run from the repository root, on a machine with access to PyPI::
 
     python scripts/bundle.py --platform win_amd64 --python-version 3.11
     python scripts/bundle.py --platform manylinux_2_28_x86_64 --python-version 3.12 --out D:/bundle
+    python scripts/bundle.py --constraint tested.txt   # pin to what the tests ran with
 
 It builds county_gis's wheel from this checkout (``python -m build --wheel --no-isolation``:
 the map assets and the bundled project go inside; ``--wheel FILE`` uses a wheel built before),
@@ -187,10 +188,13 @@ def missing_requirements(folder: Path, env: dict[str, str],
     return missing
 
 
-def _pip_download(requirements: list[str], dest: Path, platform: str, python: str) -> None:
+def _pip_download(requirements: list[str], dest: Path, platform: str, python: str,
+                  constraint: Path | None = None) -> None:
     cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
            "--only-binary=:all:", "--platform", platform, "--python-version", python,
            "--implementation", "cp", "--dest", str(dest), *requirements]
+    if constraint is not None:
+        cmd += ["--constraint", str(constraint)]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
 
@@ -218,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="bundle folder (default: dist/county_gis-<platform>-py<version>)")
     parser.add_argument("--wheel", type=Path, default=None,
                         help="county_gis wheel to bundle (default: build one from this checkout)")
+    parser.add_argument("--constraint", type=Path, default=None,
+                        help="pip constraints file: pin the versions to bundle, e.g. those the "
+                             "tests ran with (pip freeze > tested.txt)")
     args = parser.parse_args(argv)
     python = args.python_version
     if not re.fullmatch(r"3\.\d+", python):
@@ -233,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         (wheels / wheel.name).write_bytes(wheel.read_bytes())
         wheel = wheels / wheel.name
     version = str(parse_wheel_filename(wheel.name)[1])
-    _pip_download([str(wheel)], wheels, args.platform, python)
+    _pip_download([str(wheel)], wheels, args.platform, python, args.constraint)
 
     env = target_environment(args.platform, python)
     roots = [Requirement(f"county_gis=={version}")]
@@ -242,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         if not missing:
             break
         print("markers for the target add:", ", ".join(map(str, missing)), flush=True)
-        _pip_download([str(r) for r in missing], wheels, args.platform, python)
+        _pip_download([str(r) for r in missing], wheels, args.platform, python,
+                      args.constraint)
     else:
         raise SystemExit(f"still missing after 10 rounds: {', '.join(map(str, missing))}")
 

@@ -79,7 +79,7 @@ def test_the_bundle_folder_has_the_wheels_and_the_chinese_install_text(tmp_path,
     (wheels / "rich-12.0.0-py3-none-any.whl").unlink()
     calls = []
 
-    def fake_download(requirements, dest, platform, python):  # what pip download would save
+    def fake_download(requirements, dest, platform, python, constraint=None):  # pip's job
         calls.append((requirements, platform, python))
         for path in wheels.glob("*.whl"):
             (dest / path.name).write_bytes(path.read_bytes())
