@@ -55,7 +55,10 @@ def test_a_project_saved_on_windows_loads_with_its_backslash_paths(windows_proje
     assert project.name == NAME
     assert sorted(project.layers) == ["plots", "roads", "schools"]
     assert len(project.layers["roads"]) == 4
-    assert [t.id for t in project.targets][:1]  # the targets file behind 数据\目标.toml
+    assert project.root == windows_project.parent
+    # the targets file behind '数据\目标.toml'
+    assert [t.id for t in project.targets] == [
+        "rural_roads", "village_roads", "afforestation", "schools", "good_air_days"]
 
 
 def test_portable_path_turns_backslashes_into_slashes_off_windows():
