@@ -40,7 +40,7 @@ build_project() {  # layers/fumeng.gpkg and layers/rasters/ (no-op when .build-s
 case "${1:-}" in
   main)
     apt_install main
-    py_install ""
+    py_install layers
     npm_install
     build_project
     shift

@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +55,7 @@ import pandas as pd
 import shapely
 
 from ._paths import bundled_layers_dir
+from ._portable import load_toml, portable_path
 from .crs import CGCS2000
 from .errors import ConfigError, CRSError, GeometryError
 from .io import LoadReport
@@ -409,6 +409,16 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
     return problems
 
 
+def _portable_paths(data: Any, key: str = "") -> Any:
+    """project.toml with Windows backslashes in ``path``, ``targets`` and ``[rasters]`` made
+    portable (``数据\\道路.shp`` written on a bureau PC also loads on Linux)."""
+    if isinstance(data, Mapping):
+        return {k: _portable_paths(v, "path" if key == "rasters" else k) for k, v in data.items()}
+    if isinstance(data, str) and key in ("path", "targets") and data != "bundled":
+        return portable_path(data)
+    return data
+
+
 def _read(root: Path, table: Mapping[str, Any], **extra: Any) -> gpd.GeoDataFrame:
     from .io import read_layer
 
@@ -513,10 +523,7 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
         return _layer_file_project(Path(path))
     file = _project_file(path)
     root = file.parent
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+    data = _portable_paths(load_toml(file))
     problems = _validate(data, root)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"

@@ -2,12 +2,14 @@
 
 Each command lives in its own module and is imported only when it runs, so
 ``county-gis --help`` stays fast. Library errors become one line on stderr and exit 1.
+Output never fails on a console encoding (``cli/_console.py``).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from typing import Any
 
 import click
 
@@ -30,6 +32,12 @@ _COMMANDS = {
 
 
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from ._console import readable_console
+
+        readable_console()  # before --help too: never UnicodeEncodeError on cp437 / GBK
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
+from .._portable import safe_file_name
 from ..render import Basemap, Language, make_map, save_map
 from ._options import handle_errors, out_option, overwrite_option
 
@@ -44,7 +44,6 @@ def map_command(project: str | None, out: str | None, basemap: str, tianditu_key
     details = progress_details(loaded) if loaded.targets else None
     m = make_map(loaded, progress=details, basemap=basemap, tianditu_key=tianditu_key,
                  local_tiles=local_tiles, language=language, rasters=list(rasters))
-    safe_name = re.sub(r'[\\/:*?"<>|\s]+', "_", str(loaded.name)) or "map"
-    target = Path(out) if out else Path("maps") / f"{safe_name}.html"
+    target = Path(out) if out else Path("maps") / f"{safe_file_name(str(loaded.name))}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)
     click.echo(f"map: {saved}")
