@@ -9,8 +9,8 @@ command classes:
   style sheets ``url()``, the package's ``package.json`` (its version) and its licence files,
   taken from ``node_modules/`` (``npm ci``, pinned by ``package-lock.json``; never committed);
   and ``county_gis/data/layers/`` — the bundled project (``project.toml``, ``README.md``,
-  ``fumeng.gpkg``, ``history.gpkg``, ``rasters/*.tif``, ``.build-stamp.json``), first built or checked with
-  ``scripts/build_project.py`` when the build's Python can run it (``--no-isolation``).
+  ``fumeng.gpkg``, ``history.gpkg``, ``rasters/*.tif``, ``.build-stamp.json``), first built or
+  checked with ``scripts/build_project.py`` when the build's Python can run it (``--no-isolation``).
 - ``sdist`` puts the same files at the same places under ``src/``, so a wheel built from the
   sdist needs neither npm nor the build scripts (its ``package-data`` globs pick them up).
 
