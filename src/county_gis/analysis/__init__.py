@@ -9,8 +9,11 @@
 - :func:`link_features`, :func:`linked_features` — which feature counts toward which
   target, and why (progress and :func:`greening_summary` both use them).
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
+- :func:`compliance` — 三区三线: every feature against every zone, area / length inside,
+  rule and citation, 冲突 / 无冲突 / 未核查 (a :class:`ComplianceResult`).
 """
 
+from .compliance import ComplianceResult, ZoneLayer, compliance
 from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
 from .greening import (
     GREENING_KINDS,
@@ -30,12 +33,15 @@ __all__ = [
     "GREENING_COLUMNS",
     "GREENING_KINDS",
     "By",
+    "ComplianceResult",
     "Counted",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
+    "ZoneLayer",
     "check_plots",
     "clip_to",
+    "compliance",
     "count_geometry",
     "greening_summary",
     "greening_targets",

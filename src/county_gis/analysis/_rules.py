@@ -71,13 +71,11 @@ class ZoneType(Choice):
 
     @classmethod
     def _aliases(cls) -> dict[str, str]:
-        return {"STBHHX": "生态保护红线", "ecological_redline": "生态保护红线", "redline":
-                "生态保护红线", "红线": "生态保护红线", "生态红线": "生态保护红线",
-                "YJJBNTBHTB": "永久基本农田", "YJJBNT": "永久基本农田", "farmland":
-                "永久基本农田", "permanent_basic_farmland": "永久基本农田", "基本农田": "永久基本农田",
-                "永久基本农田保护图斑": "永久基本农田",
-                "CZKFBJ": "城镇开发边界", "urban_boundary": "城镇开发边界", "urban": "城镇开发边界",
-                "开发边界": "城镇开发边界"}
+        red, farm, urban = "生态保护红线", "永久基本农田", "城镇开发边界"
+        return {"STBHHX": red, "ecological_redline": red, "redline": red, "红线": red,
+                "生态红线": red, "YJJBNTBHTB": farm, "YJJBNT": farm, "farmland": farm,
+                "permanent_basic_farmland": farm, "基本农田": farm, "永久基本农田保护图斑": farm,
+                "CZKFBJ": urban, "urban_boundary": urban, "urban": urban, "开发边界": urban}
 
     @classmethod
     def _what(cls) -> str:

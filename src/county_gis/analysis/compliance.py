@@ -369,7 +369,7 @@ def _adjust(zone: ZoneLayer, kept: pd.DataFrame, zone_areas: np.ndarray,
         cents[order[:extra]] += 1
         adjusted = cents / 100.0
         for (idx, piece), value in zip(mine.iterrows(), adjusted[:-1], strict=True):
-            records.append({"row": idx, "zone_fid": int(fids[z]), "piece": places[piece["f"]],
+            records.append({"row": idx, "zone_fid": int(fids[z]), "piece": places[int(piece["f"])],
                             "area_m2": piece["area_m2"], "adjusted_m2": value,
                             "tbmj": float(tbmj[z]), "zone_area_m2": zone_areas[z]})
         records.append({"row": -1, "zone_fid": int(fids[z]), "piece": "rest",
@@ -505,7 +505,7 @@ def compliance(
             bad = np.flatnonzero((kcxs < 0) | (kcxs >= 1))
             if len(bad):
                 raise DataError(f"{zone.dataset}#{zfids[bad[0]]} ({zone.column('KCXS')}): "
-                                f"KCXS {kcxs[bad[0]]!r} is not a fraction in [0, 1); "
+                                f"KCXS {float(kcxs[bad[0]])!r} is not a fraction in [0, 1); "
                                 f"{len(bad)} such value(s). KCXS is the deduction factor "
                                 "(0.08 for 8 %); fix the values in the zone layer")
             kept["net_area_m2"] = kept["area_m2"] * (1.0 - kcxs[kept["z"].to_numpy()])
@@ -525,7 +525,7 @@ def compliance(
         per_type.setdefault(zone.type, []).append(kept)
 
     meta = {z: [x for x in layers if x.type is z] for z in ZoneType}
-    records = []
+    records: list[pd.DataFrame] = []
     kinds = feats["kind"].to_numpy()
     overlap_frames = []
     for zone_type in ZoneType:
@@ -544,42 +544,47 @@ def compliance(
         version = "; ".join(z.version for z in checked)
         effective = "; ".join(z.effective for z in checked)
         note = "; ".join(sorted({z.label for z in checked if z.label}))
-        rule_cache: dict[Any, Rule] = {}
-        for i in range(len(feats)):
-            kind = kinds[i]
-            rule = rule_cache.get(kind) or rule_cache.setdefault(kind,
-                                                                 book.rule_for(zone_type, kind))
-            hit = sums is not None and i in sums.index
-            if not checked:
-                status = CheckStatus.UNCHECKED
-            elif hit and rule.verdict is not Verdict.ALLOWED:
-                status = CheckStatus.CONFLICT
-            else:
-                status = CheckStatus.CLEAR
-            s = sums.loc[i] if hit and sums is not None else None
-            area = float(s["area_m2"]) if s is not None and dims[i] == 2 else (
-                0.0 if checked and dims[i] == 2 else np.nan)
-            records.append({
-                "f": i, "zone_type": zone_type.value, "status": status.value,
-                "original_status": status.value,
-                "verdict": rule.verdict.value, "rule": rule.text, "citation": rule.citation,
-                "area_m2": area, "area_mu": area / _M2_PER_MU, "area_ha": area / 10_000.0,
-                "net_area_m2": float(s["net"]) if s is not None and dims[i] == 2 else np.nan,
-                "adjusted_area_m2": float(s["adj"]) if s is not None and dims[i] == 2
-                else np.nan,
-                "length_m": float(s["length_m"]) if s is not None and dims[i] == 1 else (
-                    0.0 if checked and dims[i] == 1 else np.nan),
-                "n_pieces": int(s["n"]) if s is not None else 0,
-                "n_slivers": int(sliver_counts.get(places[i], 0)),
-                "zone_dataset": dataset if checked else "",
-                "zone_version": version if checked else "",
-                "zone_effective": effective if checked else "",
-                "zone_note": note if checked else f"项目中无{zone_type.value}数据，未核查",
-            })
+        rules_by_kind = {kind: book.rule_for(zone_type, kind) for kind in pd.unique(kinds)}
+        rule_of = [rules_by_kind[kind] for kind in kinds]
+        n = len(feats)
+        if sums is not None:
+            sums = sums.reindex(range(n))
+            hit = sums["n"].notna().to_numpy()
+        else:
+            sums = pd.DataFrame(np.nan, index=range(n), columns=["area_m2", "length_m", "net",
+                                                                 "adj", "n"])
+            hit = np.zeros(n, dtype=bool)
+        blocks = np.array([r.verdict is not Verdict.ALLOWED for r in rule_of], dtype=bool)
+        if not checked:
+            status = np.full(n, CheckStatus.UNCHECKED.value, dtype=object)
+        else:
+            status = np.where(hit & blocks, CheckStatus.CONFLICT.value,
+                              CheckStatus.CLEAR.value).astype(object)
+        poly, line = dims == 2, dims == 1
+        zero = 0.0 if checked else np.nan
+        area = np.where(poly, sums["area_m2"].fillna(zero).to_numpy(), np.nan)
+        length = np.where(line, sums["length_m"].fillna(zero).to_numpy(), np.nan)
+        block = pd.DataFrame({
+            "f": np.arange(n), "zone_type": zone_type.value, "status": status,
+            "original_status": status.copy(),
+            "verdict": [r.verdict.value for r in rule_of], "rule": [r.text for r in rule_of],
+            "citation": [r.citation for r in rule_of],
+            "area_m2": area, "area_mu": area / _M2_PER_MU, "area_ha": area / 10_000.0,
+            "net_area_m2": np.where(poly, sums["net"].to_numpy(), np.nan),
+            "adjusted_area_m2": np.where(poly, sums["adj"].to_numpy(), np.nan),
+            "length_m": length,
+            "n_pieces": sums["n"].fillna(0).to_numpy().astype(int),
+            "n_slivers": pd.Series(places).map(sliver_counts).fillna(0).to_numpy().astype(int),
+            "zone_dataset": dataset if checked else "",
+            "zone_version": version if checked else "",
+            "zone_effective": effective if checked else "",
+            "zone_note": note if checked else f"项目中无{zone_type.value}数据，未核查",
+        })
+        records.append(block)
         if len(kept):
             kept = kept.assign(zone_type=zone_type.value)
             overlap_frames.append(kept)
-    table = pd.DataFrame(records)
+    table = pd.concat(records, ignore_index=True)
     if len(table):
         f = table["f"].to_numpy()
         table["layer"] = feats["layer"].to_numpy()[f]
