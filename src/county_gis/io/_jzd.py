@@ -117,16 +117,17 @@ def _crs(header: dict[str, str], easting: np.ndarray, where: str) -> tuple[CRS, 
         raise LayerReadError(f"{where}: 几度分带={degrees} is not 3 or 6")
     first, prefixed, plain = _EPSG[(datum, degrees)]
     prefixes = np.unique(np.floor(easting / 1e6).astype(int))
+    said = f"坐标系={header.get('坐标系')}, 几度分带={degrees}, 带号={zone}"
     if (prefixes >= 10).all():
         if len(prefixes) != 1 or prefixes[0] != zone:
             raise LayerReadError(f"{where}: the Y coordinates carry zone prefix(es) "
                                  f"{prefixes.tolist()} but [属性描述] says 带号={zone}; "
                                  "fix the header or the coordinates")
         epsg = prefixed + zone - first
-        evidence = f"坐标系={header.get('坐标系')}, 几度分带={degrees}, 带号={zone}, Y with prefix"
+        evidence = f"{said}, Y with prefix"
     elif (prefixes < 10).all():
         epsg = plain + zone - first
-        evidence = f"坐标系={header.get('坐标系')}, 几度分带={degrees}, 带号={zone}, Y without prefix"
+        evidence = f"{said}, Y without prefix"
     else:
         raise LayerReadError(f"{where}: some Y coordinates carry a zone prefix and some do not")
     return CRS.from_epsg(epsg), f"[属性描述] {evidence} -> EPSG:{epsg}"
