@@ -6,7 +6,7 @@ first by ``scripts/build_layers.py``), so that the compliance checks have someth
 
 - 生态保护红线 (layer ``STBHHX``): a patch a rural road runs through (需论证), a patch that
   covers part of an afforestation plot (restoration: 允许, the overlap listed), and a larger
-  patch in the north-west that touches nothing;
+  patch, the first free spot from the north-west, that touches nothing;
 - 永久基本农田 (layer ``YJJBNTBHTB``, with ``DLBM``, ``TBMJ``, ``KCXS``, ``JBNTTBBH``): a 图斑
   under part of an afforestation plot (禁止), a 图斑 a road crosses (需论证), and a 图斑 drawn
   edge to edge with another afforestation plot (shares its vertices: no conflict);
@@ -26,6 +26,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.affinity
 from shapely.geometry import Polygon
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,16 @@ def _blob(rng: np.random.Generator, centre: tuple[float, float], radius_m: float
     coords = [(centre[0] + r * math.cos(a) / M_PER_DEG_X, centre[1] + r * math.sin(a) / M_PER_DEG_Y)
               for a, r in zip(angles, radii, strict=True)]
     return shapely.set_precision(Polygon(coords), 1e-7)
+
+
+def _clip(geom: Polygon, county: shapely.Geometry) -> Polygon:
+    """``geom`` inside the county (its polygonal part; the script fails if nothing is left)."""
+    clipped = geom.intersection(county)
+    if clipped.geom_type not in ("Polygon", "MultiPolygon"):
+        clipped = shapely.union_all([p for p in shapely.get_parts(clipped)
+                                     if p.geom_type == "Polygon"])
+    assert not clipped.is_empty, f"a synthetic zone near {geom.centroid} lies outside the county"
+    return clipped
 
 
 def _edge_neighbour(plot: Polygon, width_m: float = 400.0) -> Polygon | None:
@@ -75,19 +86,26 @@ def build(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     rng = np.random.default_rng(SEED)
     county = pyogrio.read_dataframe(gpkg, layer="county_boundary").geometry.iloc[0]
     layers = {name: pyogrio.read_dataframe(gpkg, layer=name)
-              for name in ("road_rebuild", "afforestation", "mine_restoration")}
+              for name in pyogrio.list_layers(gpkg)[:, 0] if name not in
+              ("county_boundary", "townships")}
+    every = shapely.union_all(np.concatenate([f.geometry.values for f in layers.values()]))
 
     # 生态保护红线
     road = _feature(layers, "road_rebuild", "NL-005")
     mid = road.interpolate(0.5, normalized=True)
     plot = _feature(layers, "afforestation", "ZL-010")
     corner = plot.exterior.coords[0]
-    red = [_blob(rng, (mid.x, mid.y), 900.0), _blob(rng, corner, 450.0),
-           _blob(rng, (121.20, 42.40), 3_000.0)]
+    empty = _blob(rng, (0.0, 0.0), 1_500.0)
+    for y in np.arange(42.50, 41.80, -0.01):  # the first free spot from the north-west
+        spots = [shapely.affinity.translate(empty, x, y) for x in np.arange(121.05, 122.4, 0.01)]
+        free = [g for g in spots if county.contains(g) and not g.intersects(every)]
+        if free:
+            break
+    red = [_blob(rng, (mid.x, mid.y), 900.0), _blob(rng, corner, 450.0), free[0]]
     redline = gpd.GeoDataFrame({
         "HXBH": ["STHX-01", "STHX-02", "STHX-03"],
-        "HXMC": ["示例红线(公路穿越)", "示例红线(造林地块)", "示例红线(西北部)"],
-        "备注": [LABEL] * 3}, geometry=[g.intersection(county) for g in red], crs=CRS)
+        "HXMC": ["示例红线(公路穿越)", "示例红线(造林地块)", "示例红线(无项目)"],
+        "备注": [LABEL] * 3}, geometry=[_clip(g, county) for g in red], crs=CRS)
 
     # 永久基本农田: a 图斑 under part of ZL-003, one a road crosses, one edge to edge with a plot
     farm_plot = _feature(layers, "afforestation", "ZL-003")
@@ -106,7 +124,7 @@ def build(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
             touching = candidate
             break
     assert touching is not None, "no afforestation plot with a free east side"
-    tbs = [under.intersection(county), crossed.intersection(county), touching]
+    tbs = [_clip(under, county), _clip(crossed, county), touching]
     area = geodesic_area(gpd.GeoSeries(tbs, crs=CRS)).to_numpy()
     farmland = gpd.GeoDataFrame({
         "JBNTTBBH": ["JBNT-0001", "JBNT-0002", "JBNT-0003"],
@@ -122,7 +140,7 @@ def build(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     urban = gpd.GeoDataFrame({
         "KFBJBH": ["CZKF-01", "CZKF-02"], "KFBJMC": ["县城城镇开发边界(示例)", "新民镇区(示例)"],
         "备注": [LABEL] * 2},
-        geometry=[_blob(rng, SEAT, 2_500.0).intersection(county),
-                  _blob(rng, (m[0] - 300.0 / M_PER_DEG_X, m[1]), 500.0).intersection(county)],
+        geometry=[_clip(_blob(rng, SEAT, 2_500.0), county),
+                  _clip(_blob(rng, (m[0] - 300.0 / M_PER_DEG_X, m[1]), 500.0), county)],
         crs=CRS)
     return {"STBHHX": redline, "YJJBNTBHTB": farmland, "CZKFBJ": urban}

@@ -117,6 +117,8 @@ class ComplianceResult:
         Overrides that matched nothing, and other things to look at.
     thresholds : dict
         The sliver thresholds used.
+    zone_features : GeoDataFrame
+        The zone polygons checked (``zone_type``, ``zone_dataset``, ``zone_version``), for maps.
     """
 
     table: pd.DataFrame
@@ -128,6 +130,8 @@ class ComplianceResult:
     problems: list[str] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
     name: str = ""
+    zone_features: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(
+        {"zone_type": [], "zone_dataset": [], "zone_version": []}, geometry=[], crs=CGCS2000))
 
     @property
     def labels(self) -> list[str]:
@@ -609,7 +613,18 @@ def compliance(
                                 "zone_type", "dataset", "version", "effective", "label",
                                 "n_features", "type_evidence"]),
                             rules=book, problems=problems, thresholds=thresholds,
-                            name=project.name)
+                            name=project.name, zone_features=_zone_features(layers))
+
+
+def _zone_features(layers: Sequence[ZoneLayer]) -> gpd.GeoDataFrame:
+    frames = [gpd.GeoDataFrame({"zone_type": z.type.value, "zone_dataset": z.dataset,
+                                "zone_version": z.version},
+                               index=range(len(z.frame)), geometry=z.frame.geometry.values,
+                               crs=CGCS2000) for z in layers if len(z.frame)]
+    if not frames:
+        return gpd.GeoDataFrame({"zone_type": [], "zone_dataset": [], "zone_version": []},
+                                geometry=[], crs=CGCS2000)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CGCS2000)
 
 
 def _apply_overrides(table: pd.DataFrame, found: Sequence[Override]) -> list[str]:
