@@ -136,11 +136,12 @@ def build(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
 
     # 城镇开发边界: the county seat, and a patch reaching into a mine site of 新民
     mine = _feature(layers, "mine_restoration", "KS-001")
-    m = mine.exterior.coords[0]
+    minx, miny, maxx, maxy = mine.bounds  # a patch whose east edge runs through the site
+    m = (minx - 500.0 / M_PER_DEG_X + 0.4 * (maxx - minx), (miny + maxy) / 2.0)
     urban = gpd.GeoDataFrame({
         "KFBJBH": ["CZKF-01", "CZKF-02"], "KFBJMC": ["县城城镇开发边界(示例)", "新民镇区(示例)"],
         "备注": [LABEL] * 2},
         geometry=[_clip(_blob(rng, SEAT, 2_500.0), county),
-                  _clip(_blob(rng, (m[0] - 300.0 / M_PER_DEG_X, m[1]), 500.0), county)],
+                  _clip(_blob(rng, m, 500.0), county)],
         crs=CRS)
     return {"STBHHX": redline, "YJJBNTBHTB": farmland, "CZKFBJ": urban}

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["CONFLICT_COLOUR", "ZONE_COLOURS", "compliance_layers"]
 
 #: One colour per zone type, and the overlaps' colour.
-ZONE_COLOURS = {"生态保护红线": "#1b9e77", "永久基本农田": "#e6ab02", "城镇开发边界": "#7570b3"}
+ZONE_COLOURS = {"生态保护红线": "#00441b", "永久基本农田": "#7f7f00", "城镇开发边界": "#6a3d9a"}
 CONFLICT_COLOUR = "#e41a1c"
 _FIELDS = {"name": "项目名称", "project_id": "项目编号", "zone_type": "控制线",
            "result": "核查结果", "verdict": "管控要求", "rule": "规则", "citation": "依据",
