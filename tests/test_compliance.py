@@ -340,3 +340,102 @@ def test_public_api():
     summary = compliance(Project.from_layers({}, targets=[]), zones=[]).summary()
     assert isinstance(summary, pd.DataFrame) and summary.empty
     assert shapely.__version__  # used above via shapely geometries
+
+
+# --- the bundled project, the 汇总表, the CLI and the map ---
+
+@pytest.fixture(scope="module")
+def bundled():
+    return compliance(load_project())
+
+
+def test_the_bundled_project_finds_what_was_placed(bundled):
+    t = bundled.table.set_index(["project_id", "zone_type"])
+    assert t.loc[("NL-005", "生态保护红线"), ["status", "verdict"]].tolist() == ["冲突", "需论证"]
+    assert t.loc[("NL-005", "生态保护红线"), "length_m"] > 1000
+    assert t.loc[("ZL-003", "永久基本农田"), ["status", "verdict"]].tolist() == ["冲突", "禁止"]
+    assert t.loc[("KS-001", "城镇开发边界"), ["status", "verdict"]].tolist() == ["冲突", "需论证"]
+    assert t.loc[("ZL-010", "生态保护红线"), ["status", "verdict"]].tolist() == ["无冲突", "允许"]
+    assert t.loc[("ZL-020", "永久基本农田"), ["status", "area_m2", "n_slivers"]].tolist() == [
+        "无冲突", 0.0, 0]  # drawn edge to edge with a 图斑
+    assert set(bundled.zones["label"]) == {"合成数据，非法定成果"}
+    assert (bundled.table["zone_note"] == "合成数据，非法定成果").all()
+    assert "未核查" not in set(bundled.table["status"])
+    for _, group in bundled.pieces.groupby(["zone_dataset", "zone_fid"]):
+        assert abs(group["adjusted_m2"].sum() - group["tbmj"].iloc[0]) < 0.01
+
+
+def test_the_summary_xlsx_has_the_layout_and_the_totals(bundled, tmp_path):
+    import openpyxl
+
+    from county_gis.compliance_report import write_compliance
+
+    out = write_compliance(bundled, tmp_path / "汇总表.xlsx")
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["按项目", "按乡镇", "明细", "平差", "碎片", "核查说明"]
+    sheet = book["按乡镇"]
+    assert sheet["A1"].value.endswith("三区三线指标汇总表")
+    assert "合成数据，非法定成果" in sheet["A2"].value
+    assert [c.value for c in sheet[3]][:4] == ["序号", "乡镇", "项目数", "生态保护红线"]
+    assert [c.value for c in sheet[4]][3:9] == ["面积(公顷)", "长度(米)", "面积(公顷)",
+                                               "扣除KCXS后(公顷)", "平差后(公顷)", "长度(米)"]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[0] == "合计"
+    by_town = bundled.summary(by="township")
+    assert last[2] == by_town["n_features"].sum() == bundled.table["place"].nunique()
+    assert last[6] == pytest.approx(by_town["YJJBNTBHTB_net_ha"].sum())
+    farm = bundled.table[bundled.table["zone_type"] == "永久基本农田"]
+    assert last[5] == pytest.approx(farm["area_m2"].sum() / 10_000)
+    project_sheet = book["按项目"]
+    assert project_sheet.max_row == 4 + bundled.table["place"].nunique() + 1
+    detail = book["明细"]
+    assert [c.value for c in detail[1]][:3] == ["图层", "位置", "项目编号"]
+    assert all(row[11] for row in detail.iter_rows(min_row=2, values_only=True))  # 依据条款
+    with pytest.raises(county_gis.OutputExistsError):
+        write_compliance(bundled, out)
+    with pytest.raises(ConfigError, match=r"suffix '.pdf'; allowed: .xlsx, .csv"):
+        write_compliance(bundled, tmp_path / "x.pdf")
+    csv = write_compliance(bundled, tmp_path / "明细.csv")
+    assert csv.read_text(encoding="utf-8-sig").splitlines()[0].startswith("图层,位置,项目编号")
+
+
+def test_formula_text_stays_text_in_the_xlsx(tmp_path):
+    import openpyxl
+
+    from county_gis.compliance_report import write_compliance
+
+    plots = frame([box(X, Y, X + 0.01, Y + 0.01)], kind=["afforestation"],
+                  project_id=["=1+1"], name=["=HYPERLINK(\"http://x\")"], township=["@SUM(A1)"])
+    result = compliance(Project.from_layers({"p": plots}, targets=[]), zones=[farmland_zone()])
+    out = write_compliance(result, tmp_path / "t.xlsx")
+    sheet = openpyxl.load_workbook(out)["按项目"]
+    assert [c.value for c in sheet[5]][1:3] == ["'=1+1", "'=HYPERLINK(\"http://x\")"]
+    assert sheet.cell(5, 2).data_type == "s"
+
+
+def test_cli_compliance_writes_the_summary_the_map_and_the_jzd(tmp_path):
+    from click.testing import CliRunner
+
+    from county_gis.cli import main
+
+    out, html, jzd = tmp_path / "汇总表.xlsx", tmp_path / "map.html", tmp_path / "界址点.txt"
+    result = CliRunner().invoke(main, ["compliance", "--out", str(out), "--map", str(html),
+                                       "--jzd", str(jzd)])
+    assert result.exit_code == 0, result.output
+    assert "三区三线核查" in result.output and "合成数据，非法定成果" in result.output
+    assert "NL-005" in result.output and "需论证" in result.output
+    assert out.is_file() and html.is_file() and jzd.is_file()
+    page = html.read_text(encoding="utf-8")
+    assert "三区三线压占 · 冲突 (合成数据，非法定成果)" in page
+    assert "自然资发〔2022〕142号" in page
+    assert "http://" not in page.replace("http://www.w3.org", "")
+    assert read_back(jzd) > 100
+    again = CliRunner().invoke(main, ["compliance", "--out", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    bad = CliRunner().invoke(main, ["compliance", "--sliver-area-m2", "-2"])
+    assert bad.exit_code == 1
+    assert "sliver_area_m2 was -2.0 but must be a number ≥ 0" in bad.output
+
+
+def read_back(path: Path) -> int:
+    return len(county_gis.read_layer(path))
