@@ -439,3 +439,36 @@ def test_cli_compliance_writes_the_summary_the_map_and_the_jzd(tmp_path):
 
 def read_back(path: Path) -> int:
     return len(county_gis.read_layer(path))
+
+
+@pytest.mark.browser
+def test_the_conflicts_layer_is_drawn_offline_with_the_rule_in_its_popup(tmp_path, plots, roads):
+    from render_fixtures import ARTIFACTS, browser_page
+
+    project = Project.from_layers({"plots": plots, "roads": roads}, targets=[])
+    result = compliance(project, zones=[farmland_zone(), redline_zone()])
+    html = county_gis.save_map(county_gis.make_map(project, compliance=result),
+                               tmp_path / "c.html").path
+    with browser_page(html) as page:
+        counts = page.evaluate("CountyGis.count()")
+        name = "三区三线压占 · 冲突 (合成数据，非法定成果)"
+        assert counts[name] == len(result.overlaps) == 5
+        assert counts["永久基本农田 (合成数据，非法定成果)"] == 2
+        assert counts["生态保护红线 (合成数据，非法定成果)"] == 1
+        assert name in page.locator(".cg-legend").inner_text()
+        c = plots.geometry[0].intersection(farmland_zone().frame.geometry[0]).representative_point()
+        page.evaluate(f"CountyGis.map.setView([{c.y}, {c.x}], 15); 0")
+        page.wait_for_timeout(300)
+        x, y = page.evaluate(
+            "([lat, lon]) => { const p = CountyGis.map.latLngToContainerPoint([lat, lon]);"
+            " const r = CountyGis.map.getContainer().getBoundingClientRect();"
+            " return [p.x + r.left, p.y + r.top]; }", [c.y, c.x])
+        page.mouse.click(x, y)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert "永久基本农田" in text and "冲突" in text and "国办发〔2020〕44号" in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.wait_for_timeout(400)  # the popup fades in
+        page.screenshot(path=str(ARTIFACTS / "map_compliance.png"))
+        assert page.blocked == [] and page.console_errors == []
