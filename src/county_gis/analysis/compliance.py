@@ -610,6 +610,9 @@ def compliance(
                               CheckStatus.CLEAR.value).astype(object)
         poly, line = dims == 2, dims == 1
         zero = 0.0 if checked else np.nan
+        # 0 (not blank) where the zone type carries KCXS / TBMJ and the feature misses it
+        zero_net = 0.0 if any(z.column("KCXS") for z in checked) else np.nan
+        zero_adj = 0.0 if any(z.column("TBMJ") for z in checked) else np.nan
         area = np.where(poly, sums["area_m2"].fillna(zero).to_numpy(), np.nan)
         length = np.where(line, sums["length_m"].fillna(zero).to_numpy(), np.nan)
         block = pd.DataFrame({
@@ -618,8 +621,10 @@ def compliance(
             "verdict": [texts[k][0] for k in kinds], "rule": [texts[k][1] for k in kinds],
             "citation": [texts[k][2] for k in kinds],
             "area_m2": area, "area_mu": area / _M2_PER_MU, "area_ha": area / 10_000.0,
-            "net_area_m2": np.where(poly, sums["net"].to_numpy(), np.nan),
-            "adjusted_area_m2": np.where(poly, sums["adj"].to_numpy(), np.nan),
+            "net_area_m2": np.where(poly, np.where(hit, sums["net"].to_numpy(), zero_net),
+                                    np.nan),
+            "adjusted_area_m2": np.where(poly, np.where(hit, sums["adj"].to_numpy(), zero_adj),
+                                         np.nan),
             "length_m": length,
             "n_pieces": sums["n"].fillna(0).to_numpy().astype(int),
             "n_slivers": pd.Series(places).map(sliver_counts).fillna(0).to_numpy().astype(int),
