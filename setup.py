@@ -119,10 +119,11 @@ def bundled_project() -> dict[str, Path]:
               "installed there; build with --no-isolation to check the bundled project is "
               "up to date)", file=sys.stderr)
     files = {name: layers / name for name in
-             ("project.toml", "README.md", "fumeng.gpkg", "history.gpkg", ".build-stamp.json")}
+             ("project.toml", "README.md", "fumeng.gpkg", "history.gpkg", "zones.gpkg",
+              ".build-stamp.json")}
     files.update({f"rasters/{p.name}": p for p in sorted((layers / "rasters").glob("*.tif"))})
     missing = [str(p) for p in files.values() if not p.is_file()]
-    if missing or len(files) < 5:
+    if missing or len(files) < 7:
         raise BuildError(f"the bundled project is not built ({', '.join(missing) or 'rasters'} "
                          f"missing); run `python scripts/build_project.py` in {ROOT} first")
     return files

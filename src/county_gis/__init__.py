@@ -14,7 +14,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .analysis import greening_summary, progress, progress_details
+from .analysis import ComplianceResult, compliance, greening_summary, progress, progress_details
 from .errors import (
     ConfigError,
     CountyGisError,
@@ -42,6 +42,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "AreaUnit",
     "CRSError",
+    "ComplianceResult",
     "ConfigError",
     "CountyGisError",
     "CountyGisWarning",
@@ -57,6 +58,7 @@ __all__ = [
     "Target",
     "UnitError",
     "__version__",
+    "compliance",
     "geodesic_area",
     "geodesic_length",
     "geodesic_perimeter",

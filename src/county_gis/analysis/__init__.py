@@ -11,8 +11,11 @@
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
 - :func:`trend` — every target at every snapshot of the project's history: 序时进度, the gap
   in points, 本月新增 and the 红黄绿灯 lamp.
+- :func:`compliance` — 三区三线: every feature against every zone, area / length inside,
+  rule and citation, 冲突 / 无冲突 / 未核查 (a :class:`ComplianceResult`).
 """
 
+from .compliance import ComplianceResult, ZoneLayer, compliance
 from .counting import (
     Counted,
     clip_to,
@@ -41,14 +44,17 @@ __all__ = [
     "GREENING_KINDS",
     "TREND_COLUMNS",
     "By",
+    "ComplianceResult",
     "Counted",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
     "Trend",
+    "ZoneLayer",
     "check_plots",
     "clip_to",
     "clusters",
+    "compliance",
     "count_geometry",
     "greening_summary",
     "greening_targets",

@@ -28,6 +28,7 @@ _COMMANDS = {
     "progress": "county_gis.cli.progress:progress_command",
     "snapshot": "county_gis.cli.snapshot:snapshot_command",
     "update": "county_gis.cli.update:update_command",
+    "compliance": "county_gis.cli.compliance:compliance_command",
 }
 
 

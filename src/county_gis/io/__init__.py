@@ -23,6 +23,7 @@ from ._engines import Engine
 from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
+from ._jzd import write_jzd
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
 from ._sources import SOURCES, Format, Source, source_for
@@ -55,5 +56,6 @@ __all__ = [
     "source_for",
     "split_by_geometry",
     "wgs84_to_gcj02",
+    "write_jzd",
     "write_layer",
 ]

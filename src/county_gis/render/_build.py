@@ -22,7 +22,7 @@ import pandas as pd
 from branca.element import Figure
 
 from .._choice import Choice
-from ..analysis import ProgressDetails, Trend
+from ..analysis import ComplianceResult, ProgressDetails, Trend
 from ..crs import CGCS2000
 from ..errors import ConfigError
 from ..project import Project
@@ -31,6 +31,7 @@ from ..targets import Target
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import LayerKind, Status
 from ._basemaps import Basemap, basemap_spec
+from ._compliance import compliance_layers
 from ._elements import (
     Fullscreen,
     Legend,
@@ -259,6 +260,7 @@ def make_map(
     lod_above: int = 2_000,
     rasters: Sequence[RasterLayer | RasterLike] | None = None,
     raster_max_pixels: int = DEFAULT_MAX_PIXELS,
+    compliance: ComplianceResult | None = None,
 ) -> folium.Map:
     """The interactive map of a project: boundaries, a layer per kind, legend, progress.
 
@@ -310,6 +312,10 @@ def make_map(
         project's rasters (``"ndvi_after"``). Embedded in the page as PNG.
     raster_max_pixels : int, default 262,144 (512 × 512)
         Largest image per raster; each raster is averaged down to fit.
+    compliance : ComplianceResult, optional
+        The project's 三区三线 check, computed once (:func:`county_gis.compliance`): adds a
+        layer per zone type and the overlaps layer (冲突 solid, on top), each named with the
+        zones' label ("合成数据，非法定成果"), and popups with the rule and its clause.
 
     Returns
     -------
@@ -365,6 +371,11 @@ def make_map(
         layers.append(data)
         dims = {g["dim"] for g in data["groups"]}
         legend_kinds.append({"label": label, "colour": colour, "dim": max(dims) if dims else 2})
+
+    if compliance is not None:
+        extra, extra_legend = compliance_layers(compliance, simplify_m=simplify_m, gcj02=gcj02)
+        layers += extra
+        legend_kinds += extra_legend
 
     reference = boundary if boundary is not None and len(boundary) else None
     if reference is None and townships is not None and len(townships):
