@@ -23,6 +23,7 @@ from ._engines import Engine
 from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
+from ._mapping import LAYER_MAPPING_KEYS, LayerMapping, MappedField, load_alias_file
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
 from ._sources import SOURCES, Format, Source, source_for
@@ -36,8 +37,11 @@ __all__ = [
     "SOURCES",
     "Engine",
     "Format",
+    "LAYER_MAPPING_KEYS",
+    "LayerMapping",
     "LegacyDatumWarning",
     "LoadReport",
+    "MappedField",
     "Note",
     "OffsetDatum",
     "OutsideCountyWarning",
@@ -48,6 +52,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "inspect_source",
     "list_layers",
+    "load_alias_file",
     "parse_degrees",
     "parse_quantity",
     "read_layer",
