@@ -62,7 +62,7 @@ from .targets import Target, load_targets
 from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
 
 __all__ = ["ALIAS_FILE", "NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "SECTION_KEYS",
-           "Project", "load_project", "read_project_toml"]
+           "Project", "load_project", "load_project_data", "read_project_toml"]
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +364,9 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
         problems.append("name = \"...\" is missing")
     if "boundary" not in data:
         problems.append("[boundary] is missing (path and layer of the county boundary)")
+    elif isinstance(data["boundary"], Mapping) and data["boundary"].get("bundled") is True:
+        if set(data["boundary"]) != {"bundled"}:
+            problems.append("[boundary] bundled = true takes no other key")
     else:
         _check_source(data["boundary"], "boundary", _SOURCE_KEYS, root, problems)
     if "townships" in data:
@@ -488,6 +491,13 @@ def _layer(root: Path, key: str, table: Mapping[str, Any], *,
             frame[column] = None
     frame.attrs["layer"] = key
     return frame
+
+
+def _boundary_table(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``[boundary]``; ``bundled = true`` is the boundary bundled with county_gis."""
+    if table.get("bundled") is True:
+        return {"path": str(bundled_layers_dir() / "fumeng.gpkg"), "layer": "county_boundary"}
+    return table
 
 
 def _aliases(root: Path, named: str | None) -> dict[str, MappedField]:
@@ -629,20 +639,35 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     if path is not None and Path(path).is_file() and Path(path).suffix.lower() != ".toml":
         return _layer_file_project(Path(path))
     file = _project_file(path)
-    root = file.parent
-    data = read_project_toml(file)
+    return load_project_data(read_project_toml(file), root=file.parent, where=str(file))
+
+
+def load_project_data(data: Mapping[str, Any], *, root: str | os.PathLike[str],
+                      where: str) -> Project:
+    """Load a project from the parsed tables of a ``project.toml`` (paths relative to ``root``).
+
+    :func:`load_project` reads the file and calls this; ``county-gis map FILE`` builds the
+    tables ``init`` would write and calls it without writing them.
+
+    Raises
+    ------
+    ConfigError
+        Every problem of the tables at once, prefixed by ``where``.
+    """
+    root = Path(root)
     problems = _validate(data, root)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-        raise ConfigError(f"{file}: {count}: " + "; ".join(problems))
+        raise ConfigError(f"{where}: {count}: " + "; ".join(problems))
     reports: dict[str, Any] = {}
-    boundary = _read(root, data["boundary"])
+    boundary_table = _boundary_table(data["boundary"])
+    boundary = _read(root, boundary_table)
     reports["boundary"] = boundary.attrs.get("load_report")
     if len(boundary) != 1:
         raise ConfigError(
-            f"{root / data['boundary']['path']}:{data['boundary'].get('layer')}: the boundary "
+            f"{_path(root, boundary_table['path'])}:{boundary_table.get('layer')}: the boundary "
             f"has {len(boundary)} features but must have exactly one; dissolve it first "
-            "(e.g. gdf.dissolve())"
+            "(in QGIS: Vector → Geoprocessing → Dissolve)"
         )
     townships = _townships(root, data.get("townships"), reports)
     aliases = _aliases(root, data.get("aliases"))

@@ -570,6 +570,10 @@ def _parse_enum(
             for row in np.flatnonzero(codes == u):
                 report.add(f"value.unknown_{enum_cls._what()}", f"{exc}; left empty{fix}",
                            severity=Severity.PROBLEM, fid=int(fids[row]), field=field)
+    if enum_cls is Status:
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        for u, text in enumerate(uniques):
+            report.status_values[str(text).strip()] = (mapped[u], int(counts[u]))
     table = np.array([*mapped, None], dtype=object)
     return pd.Series(table[codes], index=series.index, dtype=object)
 

@@ -65,7 +65,8 @@ def inspect_source(path: str | os.PathLike[str], **kwargs: Any) -> list[dict[str
             crs_evidence=data["crs_evidence"], encoding=data["encoding"],
             encoding_evidence=data["encoding_evidence"],
             notes=[n for n in data["notes"] if n["severity"] != Severity.INFO.value
-                   or n["code"].startswith(("crs.", "source.", "kml.", "dxf."))],
+                   or n["code"].startswith(("crs.", "source.", "kml.", "dxf.", "field.unmapped",
+                                                  "table."))],
         )
         summaries.append(summary)
     return summaries

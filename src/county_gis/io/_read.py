@@ -189,6 +189,7 @@ def _finish(
         raise held
     attributes, attribute_report = held
     report.notes.extend(attribute_report.notes)
+    report.status_values.update(attribute_report.status_values)
     attributes["source_fid"] = fids
     gdf = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geoms, index=attributes.index),
                            crs=CGCS2000)

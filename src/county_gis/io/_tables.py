@@ -200,7 +200,8 @@ def _header_row(grid: pd.DataFrame, options: Any, report: LoadReport) -> int:
     if row:
         title = next((str(v) for v in grid.iloc[0] if str(v).strip()), "")
         report.add("table.title_row",
-                   f"row(s) 1–{row} hold a title ({title!r}), not column names (a merged "
+                   f"{'row 1' if row == 1 else f'rows 1–{row}'} hold(s) a title ({title!r}), "
+                   "not column names (a merged "
                    f"title row): the column names are taken from row {row + 1}; write "
                    f"header_row = {row + 1} in the layer's table of project.toml to confirm",
                    severity=Severity.ASSUMPTION)
