@@ -531,7 +531,9 @@ def init_project(folder: str | os.PathLike[str], *, out: str | os.PathLike[str] 
 def guess_project(path: str | os.PathLike[str]) -> tuple[Project, InitResult]:
     """A project from one layer file, or a folder without ``project.toml``, as init guesses it.
 
-    Nothing is written; the guesses are those ``init`` would write (see its result).
+    Nothing is written; the guesses are those ``init`` would write (see its result). A
+    layer file whose kind cannot be guessed gives its layers with no targets (as
+    :func:`~county_gis.project.load_project` reads a layer file).
 
     Raises
     ------
@@ -544,6 +546,8 @@ def guess_project(path: str | os.PathLike[str]) -> tuple[Project, InitResult]:
     if given.is_file():
         for f in found:
             f.file = given.name
+    if not any(f.role == "layer" for f in found) and given.is_file():
+        return load_project(given), InitResult(folder=root, path=None, text="", layers=found)
     if not any(f.role == "layer" for f in found):
         reasons = "; ".join(f"{f.file}: {f.reason}" for f in found if f.reason) or "no layer"
         raise ConfigError(f"{given}: no layer whose kind could be guessed ({reasons}); run "

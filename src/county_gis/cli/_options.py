@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..project import Project
 
 __all__ = ["CliError", "console_width", "handle_errors", "open_project", "out_option",
-           "overwrite_option", "project_argument"]
+           "overwrite_option", "pick_layer", "project_argument"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,6 +137,27 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def pick_layer(path: str, layer: str | None) -> str | None:
+    """``--layer`` checked against the layers of ``path``: a missing or wrong one lists them."""
+    from ..io import list_layers
+
+    given = Path(path)
+    if not given.exists() and "://" not in path:
+        raise LayerReadError(f"{path} does not exist; check the path / 找不到该文件")
+    layers = [n for n, g in list_layers(path).items() if g not in ("None", "")]
+    if layer is None:
+        if len(layers) > 1:
+            raise LayerReadError(
+                f"{path} has {len(layers)} layers ({', '.join(map(repr, layers))}); choose one "
+                f"with --layer, e.g. --layer {layers[0]} / 文件有多个图层, 请用 --layer 指定")
+        return None
+    if layer not in layers:
+        raise LayerReadError(f"{path}:{layer}: no layer {layer!r}; the layers are "
+                             f"{', '.join(map(repr, layers)) or 'none'} (--layer NAME) / "
+                             "没有这个图层")
+    return layer
+
+
 def console_width() -> int:
     """The width for tables: ``$COLUMNS`` when set, the terminal's, else 160 (a pipe)."""
     columns = os.environ.get("COLUMNS", "")
@@ -169,7 +190,7 @@ def open_project(path: str | None) -> Project:
 
     check_project(path)
     if path is None:
-        return load_project()
+        return load_project(None)
     given = Path(path)
     is_toml = given.is_file() and given.suffix.lower() == ".toml"
     if is_toml or (given.is_dir() and (given / PROJECT_FILE).is_file()):

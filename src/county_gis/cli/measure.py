@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import math
 
-import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from ..measure import Method, measure_table
-from ..report import write_table
-from ..units import AreaUnit, LengthUnit
-from ._options import handle_errors, out_option, overwrite_option
+import click
+
+from ._choices import METHODS
+from ._options import console_width, handle_errors, out_option, overwrite_option, pick_layer
+
+if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
+    import pandas as pd
+    from rich.table import Table
+
+    from ..units import AreaUnit, LengthUnit
 
 __all__ = ["measure"]
 
 
 def _units(unit: str) -> tuple[AreaUnit, LengthUnit]:
     """``--unit`` names an area unit, or a length unit; the other keeps its default."""
+    from ..units import AreaUnit, LengthUnit
+
     try:
         return AreaUnit.parse(unit), LengthUnit.KILOMETRE
     except ValueError:
@@ -40,6 +45,10 @@ def _fmt(value: float) -> str:
 
 def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     """A rich table of :func:`~county_gis.measure.measure_table` output plus a totals row."""
+    from rich.table import Table
+
+    from ..measure import Method
+
     area_unit: AreaUnit = table.attrs["area_unit"]
     length_unit: LengthUnit = table.attrs["length_unit"]
     method: Method = table.attrs["method"]
@@ -59,11 +68,11 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
 
 
 @click.command("measure")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--layer", default=None, help="Layer name (required for multi-layer files).")
 @click.option("--unit", default="亩", show_default=True,
               help="Area unit (平方米 亩 公顷 万亩 平方公里) or length unit (米 公里).")
-@click.option("--method", type=click.Choice([m.value for m in Method]), default="geodesic",
+@click.option("--method", type=click.Choice(METHODS), default="geodesic",
               show_default=True, help="geodesic on GRS80, or planar in the Gauss-Krüger zone.")
 @out_option("Also write the table as CSV (UTF-8 with BOM, opens in Excel).")
 @overwrite_option
@@ -71,18 +80,21 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
 def measure(path: str, layer: str | None, unit: str, method: str, out: str | None,
             overwrite: bool) -> None:
     """Measure every feature of the layer at PATH: area, length, perimeter, and totals."""
+    import pandas as pd
+    from rich.console import Console
+
     from ..io import read_layer
+    from ..measure import measure_table
+    from ..report import write_table
 
     area_unit, length_unit = _units(unit)
-    data = read_layer(path, layer=layer)
+    data = read_layer(path, layer=pick_layer(path, layer))
     if "source_fid" in data.columns:  # report the source's own feature ids
         data = data.set_index("source_fid", drop=False)
     table = measure_table(data, area_unit=area_unit, length_unit=length_unit, method=method)
     labels = data["name"] if "name" in data.columns else pd.Series([""] * len(data))
     title = f"{click.format_filename(path)}" + (f":{layer}" if layer else "")
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: do not squeeze the table into 80 columns
-        console = Console(width=160)
+    console = Console(width=console_width())
     console.print(render_table(table, labels.fillna(""), title))
     left_out = table.iloc[:, 1:].isna().all(axis=1)
     if left_out.any():

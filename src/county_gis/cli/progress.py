@@ -6,14 +6,23 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from ._options import handle_errors, out_option, overwrite_option
+from ._options import (
+    check_project,
+    console_width,
+    handle_errors,
+    open_project,
+    out_option,
+    overwrite_option,
+    project_argument,
+)
 from .greening import threshold_option
 
 if TYPE_CHECKING:  # the CLI imports the analysis only when a command runs
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
     from ..analysis import ProgressDetails
     from ..project import Project
 
@@ -32,6 +41,8 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def progress_table(table: pd.DataFrame, *, title: str) -> Table:
     """A rich table of a progress table (per target, or per township with its column)."""
+    from rich.table import Table
+
     by_town = "township" in table.columns
     green = "greened" in table.columns
     out = Table(title=title, show_lines=False)
@@ -105,14 +116,14 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
     ProgressDetails
         The tables printed, for writing a report.
     """
+    import pandas as pd
+    from rich.console import Console
     from rich.markup import escape
 
     from ..analysis import progress_details
 
     if console is None:
-        console = Console()
-        if not console.is_terminal:  # a pipe or a file: do not squeeze the table
-            console = Console(width=160)
+        console = Console(width=console_width())
     options = {} if threshold is None else {"threshold": threshold}
     details = progress_details(project, by=by, tolerance=tolerance, greening=greening,
                                **options)
@@ -149,7 +160,7 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
 
 
 @click.command("progress")
-@click.argument("project", required=False, type=click.Path(exists=True))
+@project_argument
 @click.option("--by", "by", type=click.Choice(["county", "township"]), default="county",
               show_default=True, help="Also break the amounts down per township.")
 @click.option("--tolerance", type=float, default=0.05, show_default=True,
@@ -166,13 +177,13 @@ def progress_command(project: str | None, by: str, tolerance: float, greening: b
     """Progress against every target of PROJECT (a project.toml or its folder; default: the
     bundled 阜新蒙古族自治县 project): planned, under construction, completed, % done."""
     from .._atomic import check_overwrite
-    from ..project import load_project
     from ..report import ReportFormat, write_report
 
+    check_project(project)  # the project first, then the output path, then the work
     if out:
         ReportFormat.from_path(out)
-        check_overwrite(out, overwrite)  # fail before the work, not after
-    loaded = load_project(project)
+        check_overwrite(out, overwrite)
+    loaded = open_project(project)
     details = print_progress(loaded, by=None if by == "county" else by, tolerance=tolerance,
                              greening=greening, threshold=threshold)
     if out:
