@@ -25,7 +25,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Polygon, box
 
-__all__ = ["PLOTS", "PV", "ROADS", "MINES", "build_messy_folder"]
+__all__ = ["MINES", "PLOTS", "PV", "ROADS", "build_messy_folder"]
 
 #: plots in lon/lat: (小班号, 造林方式, 状态, lon0, lat0, size in degrees, 树种, 备注)
 PLOTS = [

@@ -29,7 +29,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # imported on first use (PEP 562): `county-gis --help` imports nothing heavy
-    from .analysis import greening_summary, progress, progress_details
+    from .analysis import greening_summary, progress, progress_details  # type: ignore[no-redef]
     from .io import LoadReport, list_layers, read_layer, read_layers, write_layer
     from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
     from .project import Project, load_project

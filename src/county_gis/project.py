@@ -547,7 +547,8 @@ def read_project_toml(file: str | os.PathLike[str]) -> dict[str, Any]:
     >>> read_project_toml(f)
     Traceback (most recent call last):
     ...
-    county_gis.errors.ConfigError: ... line 1: [layers.造林] — a key with Chinese characters must be quoted: [layers."造林"] ...
+    county_gis.errors.ConfigError: ... line 1: [layers.造林] — a key with Chinese characters
+    must be quoted: [layers."造林"] ...
     """
     path = Path(file)
     raw = path.read_bytes()
@@ -582,7 +583,7 @@ def _toml_advice(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     if header and any(ord(c) > 127 for c in header.group(1)):
         quoted = ".".join(p if p.isascii() else f'"{p}"' for p in header.group(1).split("."))
         fix = (f"a key with Chinese characters must be quoted: [{quoted}] / 中文键名需加引号")
-    elif key and any(ord(c) > 127 for c in key.group(1)) or (
+    elif (key and any(ord(c) > 127 for c in key.group(1))) or (
             "{" in line and re.search(r"[{,]\s*[^\s\"'=,{]*[^\x00-\x7f][^=\"']*=", line)):
         fix = ("a key with Chinese characters or brackets must be quoted: \"治理面积(公顷)\" = "
                "... / 中文键名需加引号")

@@ -71,7 +71,8 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
 }
 #: status words contained in a value (checked in this order: 未开工 is planned, not started)
 _STATUS_WORDS = (
-    ("planned", ("未开工", "计划", "前期", "拟建", "拟", "待建", "待开工", "规划", "立项", "未实施")),
+    ("planned", ("未开工", "计划", "前期", "拟建", "拟", "待建", "待开工", "规划", "立项",
+                 "未实施")),
     ("completed", ("完工", "竣工", "验收", "并网", "完成", "建成", "已治理")),
     ("under_construction", ("施工", "在建", "建设中", "治理中", "实施中", "开工", "进行中")),
 )
@@ -280,7 +281,8 @@ def _decide(found: FoundLayer, frame: gpd.GeoDataFrame, targets: Sequence[Target
             allowed_by.setdefault(column, []).extend(a for a in allowed
                                                      if a not in allowed_by.get(column, []))
             users.setdefault(column, []).append(target.id)
-    for column, allowed in allowed_by.items():
+    for column, values in allowed_by.items():
+        allowed = tuple(values)
         ids = ", ".join(users[column])
         if column not in frame:
             found.undecided.append(

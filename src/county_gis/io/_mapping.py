@@ -16,7 +16,8 @@ Examples
 >>> LayerMapping.from_table({"fields": {"面积": "stated_area"}}, where="[layers.x]")
 Traceback (most recent call last):
 ...
-county_gis.errors.ConfigError: [layers.x] fields: 面积 = "stated_area" needs a unit: the field name states none; write 面积 = { column = "stated_area_mu", unit = "亩" } (units: 亩, 公顷, 平方米)
+county_gis.errors.ConfigError: [layers.x] fields: 面积 = "stated_area" needs a unit: ... write
+面积 = { column = "stated_area_mu", unit = "亩" } (units: 亩, 公顷, 平方米)
 """
 
 from __future__ import annotations
