@@ -21,7 +21,7 @@ from .greening import (
     greening_targets,
     select_plots,
 )
-from .linking import link_features, linked_features
+from .linking import filter_gaps, link_features, linked_features, unlinked_summary
 from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
@@ -37,6 +37,7 @@ __all__ = [
     "check_plots",
     "clip_to",
     "count_geometry",
+    "filter_gaps",
     "greening_summary",
     "greening_targets",
     "link_features",
@@ -49,4 +50,5 @@ __all__ = [
     "select_plots",
     "split_by_township",
     "stated_differences",
+    "unlinked_summary",
 ]

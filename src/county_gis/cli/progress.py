@@ -39,6 +39,16 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{number:,.{digits}f}"
 
 
+def _label(row: dict[str, Any]) -> str:
+    """A feature's project id, else its name (never ``None``)."""
+    for key in ("project_id", "name"):
+        value = row.get(key)
+        if value is not None and not (isinstance(value, float) and math.isnan(value)) \
+                and str(value).strip():
+            return str(value)
+    return "无编号 no id"
+
+
 def progress_table(table: pd.DataFrame, *, title: str) -> Table:
     """A rich table of a progress table (per target, or per township with its column)."""
     from rich.table import Table
@@ -76,6 +86,9 @@ def progress_table(table: pd.DataFrame, *, title: str) -> Table:
             text = _fmt(pct) + " %" if not (isinstance(pct, float) and math.isnan(pct)) else "—"
             style = ("green" if pct >= 100 else "yellow" if pct >= 80 else "red") \
                 if not math.isnan(pct) else "dim"
+            if str(row.get("has_data")) == "False":  # no layer of the target's kinds
+                text, style = "无数据", "dim"
+                cells[-1] = "无数据"
             cells.append(f"[{style}]{text}[/{style}]")
         if green:
             share = row["green_share"]
@@ -144,18 +157,31 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
                              f"{pair['unit']} counted once"))
     for diff in details.stated.to_dict("records"):
         console.print(escape(f"填报≠实测 stated≠measured [{diff['target_id']}]: "
-                             f"{diff.get('place')} ({diff.get('project_id')}): stated "
+                             f"{diff.get('place')} ({_label(diff)}): stated "
                              f"{diff['stated']:,.1f} {diff['unit']}, measured "
                              f"{diff['measured']:,.1f} ({diff['relative']:+.0%})"))
     plots = details.greening if details.greening is not None else pd.DataFrame()
     for plot in plots.to_dict("records"):
         if plot["verdict"] != "greened":
             console.print(escape(f"NDVI 未变绿 not green [{plot['target_id']}]: {plot['place']} "
-                                 f"({plot['project_id']}): NDVI {plot['ndvi_change']:+.3f}, "
+                                 f"({_label(plot)}): NDVI {plot['ndvi_change']:+.3f}, "
                                  f"{plot['verdict_label']}, {plot['area_mu']:,.1f} 亩"))
-    for link in details.link_problems.to_dict("records"):
-        console.print(escape(f"关联 link: {link['place']} ({link['project_id']} "
-                             f"{link['name']}): {link['problem']}"))
+    from ..analysis import filter_gaps, unlinked_summary
+
+    problems = details.link_problems
+    grouped = unlinked_summary(details.links)
+    if len(grouped):
+        total = int(grouped["count"].sum())
+        console.print(escape(f"{total} 个要素未关联 features linked to no target: " + "; ".join(
+            f"{r['reason']} ({r['count']})" for r in grouped.to_dict("records"))))
+        for r in grouped.to_dict("records"):
+            places = ", ".join(r["places"][:3]) + (" ..." if len(r["places"]) > 3 else "")
+            console.print(escape(f"  修正 fix ({r['count']}): {r['fix']} — e.g. {places}"))
+    others = problems[problems["reason"].isna()] if "reason" in problems else problems
+    for link in others.to_dict("records"):
+        console.print(escape(f"关联 link: {link['place']} ({_label(link)}): {link['problem']}"))
+    for gap in filter_gaps(project, details.links):
+        console.print(escape(f"筛选 filter: {gap}"))
     return details
 
 
