@@ -39,6 +39,37 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{number:,.{digits}f}"
 
 
+def load_digest(project: Project, *, limit: int = 4) -> list[str]:
+    """What loading each layer decided and found, a few lines per layer (the load report)."""
+    from ..io import Severity
+
+    lines = []
+    for key, report in project.reports.items():
+        if report is None or key in ("boundary", "townships"):
+            continue
+        worth = [n for n in report.notes if n.severity is not Severity.INFO
+                 or n.code in ("field.unmapped", "table.summary_row", "table.header_row",
+                               "geometry.set_aside_total")]
+        if n_set_aside := len(report.select("geometry.set_aside")):
+            worth = [n for n in worth if n.code != "geometry.set_aside"]
+        lines.append(f"载入 loaded {project.place(key)}: {report.feature_count} 个要素; "
+                     f"encoding {report.encoding}; CRS {report.crs_decision}"
+                     + (f"; {n_set_aside} set aside" if n_set_aside else ""))
+        by_code: dict[str, list[Any]] = {}
+        for note in worth:
+            by_code.setdefault(note.code, []).append(note)
+        for code, notes in by_code.items():
+            first = notes[0]
+            more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
+            where = project.place(key) + (f"#{first.fid}" if first.fid is not None else "") + (
+                f" ({first.field})" if first.field else "")
+            lines.append(f"  {first.severity.value}: {where}: {first.message}{more}")
+            if len(lines) > 200:
+                break
+        _ = limit
+    return lines
+
+
 def _label(row: dict[str, Any]) -> str:
     """A feature's project id, else its name (never ``None``)."""
     for key in ("project_id", "name"):
@@ -167,6 +198,9 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
                                  f"({_label(plot)}): NDVI {plot['ndvi_change']:+.3f}, "
                                  f"{plot['verdict_label']}, {plot['area_mu']:,.1f} 亩"))
     from ..analysis import filter_gaps, unlinked_summary
+
+    for line in load_digest(project):
+        console.print(escape(line))
 
     problems = details.link_problems
     grouped = unlinked_summary(details.links)

@@ -190,6 +190,10 @@ def _header_row(grid: pd.DataFrame, options: Any, report: LoadReport) -> int:
         if not 0 <= row < max(len(grid), 1):
             raise LayerReadError(f"{report.source}: header_row = {row + 1} but the sheet has "
                                  f"{len(grid)} rows; count rows from 1 as Excel does")
+        if row:
+            title = next((str(v) for v in grid.iloc[0] if str(v).strip()), "")
+            report.add("table.header_row", f"column names from row {row + 1} (header_row); "
+                       f"the row(s) above skipped (a title: {title!r})", severity=Severity.INFO)
         return row
     if "skip_rows" in options:
         return int(options["skip_rows"])
