@@ -39,8 +39,9 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{number:,.{digits}f}"
 
 
-def load_digest(project: Project, *, limit: int = 4) -> list[str]:
-    """What loading each layer decided and found, a few lines per layer (the load report)."""
+def load_digest(project: Project) -> list[str]:
+    """What loading each layer decided and found: one line per layer, then one per kind of
+    note that is not a plain fact (the first of each kind, with how many more)."""
     from ..io import Severity
 
     lines = []
@@ -58,15 +59,12 @@ def load_digest(project: Project, *, limit: int = 4) -> list[str]:
         by_code: dict[str, list[Any]] = {}
         for note in worth:
             by_code.setdefault(note.code, []).append(note)
-        for code, notes in by_code.items():
+        for notes in by_code.values():
             first = notes[0]
             more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
             where = project.place(key) + (f"#{first.fid}" if first.fid is not None else "") + (
                 f" ({first.field})" if first.field else "")
             lines.append(f"  {first.severity.value}: {where}: {first.message}{more}")
-            if len(lines) > 200:
-                break
-        _ = limit
     return lines
 
 
