@@ -310,3 +310,26 @@ def test_a_status_no_mapping_names_is_counted_as_unknown_with_the_fix(folder):
     output = " ".join(result.output.split())
     assert "1 个要素状态不明, 未计入" in output
     assert 'map it in project.toml: status_values = { "待定" = "completed" }' in output
+
+
+@pytest.mark.slow
+def test_own_data_notebook_runs(folder, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "03-own-data.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    monkeypatch.setenv("COUNTY_GIS_OWN_DATA", str(folder))
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(str(o.get("text", "")) for o in outputs)
+    assert "to decide: nothing" in text
+    assert "rebuilt with make_valid" in text and "row 5 of the data is a 合计 row" in text
+    assert ("1 unlinked: 造林方式 (work_type)='封山育林' 不在 afforestation 的筛选 not in the "
+            "filter work_type ∈ {造林, 抚育, 草原补播} 中") in text
+    completed = sum(_plots_as_read()[p[0]] for p in PLOTS if p[2] == "已验收")
+    assert f"afforestation    completed {completed:>12,.2f} 亩" in text
+    assert "pv_capacity      completed   260,000.00 千瓦" in text
+    assert "unlinked features: 0" in text and "地图.html" in text
