@@ -33,11 +33,11 @@ def test_cli_choices_are_the_library_enums():
     from county_gis.raster import DEFAULT_STATS, DEFAULT_THRESHOLD, Stat
     from county_gis.render import Basemap, Language
 
-    assert _choices.BASEMAPS == tuple(b.value for b in Basemap)
-    assert _choices.LANGUAGES == tuple(lang.value for lang in Language)
-    assert _choices.METHODS == tuple(m.value for m in Method)
-    assert _choices.STATS == tuple(s.value for s in Stat)
-    assert _choices.DEFAULT_STATS == tuple(s.value for s in DEFAULT_STATS)
+    assert tuple(b.value for b in Basemap) == _choices.BASEMAPS
+    assert tuple(lang.value for lang in Language) == _choices.LANGUAGES
+    assert tuple(m.value for m in Method) == _choices.METHODS
+    assert tuple(s.value for s in Stat) == _choices.STATS
+    assert tuple(s.value for s in DEFAULT_STATS) == _choices.DEFAULT_STATS
     assert _choices.DEFAULT_THRESHOLD == DEFAULT_THRESHOLD
 
 

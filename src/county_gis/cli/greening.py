@@ -55,7 +55,9 @@ def threshold_option(func: F) -> F:
 @handle_errors
 def greening(project: str | None, before: str | None, after: str | None, threshold: float,
              out: str | None, overwrite: bool) -> None:
-    """NDVI check of the completed mine-restoration and afforestation plots of PROJECT.
+    """遥感核查已完工的矿山复绿和造林图斑是否变绿 (NDVI)。
+
+    NDVI check of the completed mine-restoration and afforestation plots of PROJECT.
 
     PROJECT (a project.toml or its folder, or a layer file) defaults to the bundled county
     project. Per target (per kind for a bare layer file): area checked, greened, unchanged,

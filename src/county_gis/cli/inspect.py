@@ -85,7 +85,9 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 @handle_errors
 def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: str | None,
             source_crs: str | None, strict: bool) -> None:
-    """List the layers of PATH with geometry type, feature count, CRS and encoding decisions
+    """查看文件中每个图层如何读取 (编码、坐标系及依据) 和发现的问题。
+
+    List the layers of PATH with geometry type, feature count, CRS and encoding decisions
     (with their evidence) and every problem found. Exits 1 when a layer could not be read."""
     from ..io import inspect_source
 

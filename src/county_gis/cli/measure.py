@@ -78,7 +78,9 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
 @handle_errors
 def measure(path: str, layer: str | None, unit: str, method: str, out: str | None,
             overwrite: bool) -> None:
-    """Measure every feature of the layer at PATH: area, length, perimeter, and totals."""
+    """量算图层每个要素的面积、长度、周长及合计。
+
+    Measure every feature of the layer at PATH: area, length, perimeter, and totals."""
     import pandas as pd
     from rich.console import Console
 

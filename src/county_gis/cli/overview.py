@@ -32,7 +32,9 @@ __all__ = ["overview"]
 @handle_errors
 def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
              greening: bool | None, overwrite: bool) -> None:
-    """Print the progress of PROJECT against every target and render its overview map.
+    """打印进度表并生成总览地图。
+
+    Print the progress of PROJECT against every target and render its overview map.
 
     PROJECT is a project.toml or its folder (default: the bundled 阜新蒙古族自治县 project).
     The map shows every kind styled by status, the legend and the progress panel, and

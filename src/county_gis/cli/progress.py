@@ -232,8 +232,13 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
 @handle_errors
 def progress_command(project: str | None, by: str, tolerance: float, greening: bool,
                      threshold: float, out: str | None, overwrite: bool) -> None:
-    """Progress against every target of PROJECT (a project.toml or its folder; default: the
-    bundled 阜新蒙古族自治县 project): planned, under construction, completed, % done."""
+    """目标任务完成进度: 计划、在建、已完工、完成率。
+
+    Progress against every target of PROJECT: planned, under construction, completed, % done.
+    PROJECT is a project.toml or its folder, a folder of layer files without project.toml or
+    one layer file (read as `county-gis init` guesses them); default the bundled county
+    project. The load report of every layer and why a feature counts toward nothing follow
+    the table."""
     from .._atomic import check_overwrite
     from ..report import ReportFormat, write_report
 

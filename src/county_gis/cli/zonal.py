@@ -47,7 +47,9 @@ def _fmt(value: float) -> str:
 @handle_errors
 def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str, ...],
           band: int, out: str | None, overwrite: bool) -> None:
-    """Statistics of RASTER per polygon of LAYER; a pixel half inside a plot counts half.
+    """按图斑统计栅格 (分区统计); 半个像元在图斑内按一半计。
+
+    Statistics of RASTER per polygon of LAYER; a pixel half inside a plot counts half.
 
     count is the fractional number of covered pixels with a value; coverage_fraction the
     share of the feature's area that has a value.

@@ -482,8 +482,10 @@ def _apply_fixes(
     return frame
 
 
-#: columns readers add that are not the bureau's own fields
-_NOT_ATTRIBUTES = frozenset({"folder", "kml_id", "description"})
+#: columns readers add that are not the bureau's own fields (KML folder path and placemark
+#: id; the CAD entity fields GDAL gives every DXF layer)
+_NOT_ATTRIBUTES = frozenset({"folder", "kml_id", "description", "Layer", "EntityHandle",
+                             "Linetype", "Text"})
 
 
 def _declared(mapping: LayerMapping | None, name: Any) -> FieldSpec | None:

@@ -304,7 +304,11 @@ def apply_layer_options(frame: pd.DataFrame, mapping: LayerMapping,
                                                  if other.any() else ""),
                    severity=Severity.INFO)
     keep = np.ones(n, dtype=bool)
+    renamed = {n.field: n.message.split("-> ")[-1].split(" ")[0]
+               for n in report.select("field.mapped") if n.field}
     for column, allowed in mapping.where.items():
+        if column not in frame and renamed.get(column) in frame:
+            column = renamed[column]  # a source field mapped to a canonical column
         if column not in frame:
             raise ConfigError(f"{report.source}:{report.layer}: where = {{ {column} = ... }}: "
                               f"the layer has no field {column!r}; fields: "

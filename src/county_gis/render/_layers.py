@@ -360,6 +360,8 @@ def prepare_layer(
         length[linear] = geodesic_length(gdf.geometry[linear], unit="km").to_numpy()
         columns[LENGTH_FIELD[0]] = [_value(v, digits=3) for v in length]
         shown.append(list(LENGTH_FIELD))
+    checks = [f for f in shown if f[0] in ("stated_gap", "ndvi_verdict")]
+    shown = [f for f in shown if f not in checks] + checks  # after the measures they check
     if source_fields:
         for key in gdf.columns:
             if (key in columns or key in _INTERNAL or key in CANONICAL_COLUMNS
