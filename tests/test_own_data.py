@@ -270,6 +270,9 @@ def _edited(folder: Path, old: str, new: str) -> None:
      [r"几何图形错误 \(GeometryError\)", r"4 feature\(s\) are 4 Point",
       r'\[layers\.农村公路\]: geometry = "lines" \| "polygons" \| "points" sets features of '
       r"other types aside"]),
+    (["progress", "{folder}"], ('\nrepair = "make_valid"', '\nrepair = "none"'),
+     [r"几何图形错误 \(GeometryError\)", r"\[layers\.造林小班\] has 1 invalid polygon\(s\) and "
+      r'says repair = "none": 造林/造林小班\.shp:造林小班#4']),
     (["progress", "{folder}"], ('"已验收" = "completed"', '"已验收" = "done-ish"'),
      [r"status_values: 已验收: status was 'done-ish' but is expected to be one of"]),
     (["progress", "{folder}"], ('kind = "pv_station"', 'kind = "pv_station"\nbogus = 1'),

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -59,7 +60,7 @@ from .crs import CGCS2000
 from .errors import ConfigError, CRSError, GeometryError
 from .io import LAYER_MAPPING_KEYS, LayerMapping, LoadReport, MappedField, load_alias_file
 from .targets import Target, load_targets
-from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, LayerKind
+from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, GeometryFamily, LayerKind
 
 __all__ = ["ALIAS_FILE", "NDVI_AFTER_NAMES", "NDVI_BEFORE_NAMES", "PROJECT_FILE", "SECTION_KEYS",
            "Project", "load_project", "load_project_data", "read_project_toml"]
@@ -74,13 +75,16 @@ _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "d
 #: Tables of project.toml that belong to other modules (三区三线 zones, history, the store):
 #: kept as they are in :attr:`Project.sections` and validated by the module that reads them.
 SECTION_KEYS = frozenset({"zones", "history", "store", "report", "compliance"})
-_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs", "repair", "header_row",
-                "skip_rows"}
+_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs", "header_row", "skip_rows"}
 #: read options of a layer table besides its mapping keys (LAYER_MAPPING_KEYS)
 _READ_KEYS = {"repair", "geometry", "header_row", "skip_rows"}
 _LAYER_KEYS = _SOURCE_KEYS | _READ_KEYS | {"kind"} | LAYER_MAPPING_KEYS
 #: the alias file read when present beside project.toml (``aliases = "..."`` names another)
 ALIAS_FILE = "field_aliases.toml"
+#: What a project layer's ``repair`` may say: ``make_valid`` (the default: every invalid polygon
+#: rebuilt and listed in the load report with its area before and after) or ``none`` (an
+#: invalid polygon is an error naming it).
+REPAIRS = {"make_valid": "all", "none": "close_rings"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
 #: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
 #: holds the NDVI before / after rasters, tried in order.
@@ -145,6 +149,7 @@ class Project:
         root: str | os.PathLike[str] | None = None,
         rasters: Mapping[str, str | os.PathLike[str]] | None = None,
         reports: Mapping[str, LoadReport] | None = None,
+        repair: bool = False,
     ) -> Project:
         """A project built in memory from GeoDataFrames (for scripts, tests and examples).
 
@@ -166,6 +171,9 @@ class Project:
             Raster name -> file (relative paths are taken from ``root``).
         reports : mapping of str to LoadReport, optional
             Load reports by layer name (they name each feature's ``file:layer``).
+        repair : bool, default False
+            Rebuild invalid polygons with ``shapely.make_valid`` (their polygonal part).
+            Without it an invalid polygon is an error: analysis measures geometry as it is.
 
         Returns
         -------
@@ -175,6 +183,8 @@ class Project:
         ------
         CRSError
             If a layer, the boundary or the townships have no CRS.
+        GeometryError
+            If a layer holds an invalid polygon and ``repair`` is false (each one named).
 
         Examples
         --------
@@ -187,7 +197,8 @@ class Project:
         ('内存项目', ['plots'], ['kind', 'status', 'geometry'], 0)
         """
         folder = Path(root) if root is not None else None
-        frames = {str(key): _canonical(_in_cgcs2000(frame, f"layers[{key!r}]"), str(key))
+        frames = {str(key): _valid(_canonical(_in_cgcs2000(frame, f"layers[{key!r}]"),
+                                              str(key)), str(key), repair=repair)
                   for key, frame in layers.items()}
         found = {}
         for key, value in (rasters or {}).items():
@@ -295,6 +306,30 @@ def _in_cgcs2000(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return frame if crs.equals(CGCS2000) else frame.to_crs(CGCS2000)
 
 
+def _valid(frame: gpd.GeoDataFrame, key: str, *, repair: bool) -> gpd.GeoDataFrame:
+    """``frame`` with valid geometry: invalid polygons refused, or rebuilt when asked."""
+    from ._validity import is_valid, repair_polygonal
+
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    polygonal = GeometryFamily.POLYGON.mask(geoms)
+    bad = np.flatnonzero(polygonal)[~is_valid(geoms[polygonal])]
+    if not len(bad):
+        return frame
+    if not repair:
+        reasons = shapely.is_valid_reason(geoms[bad[:5]])
+        listed = "; ".join(f"<memory>:{key}#{i}: {r}" for i, r in zip(bad[:5], reasons,
+                                                                      strict=True))
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise GeometryError(f"layers[{key!r}] has {len(bad)} invalid polygon(s): {listed}"
+                            f"{more}; fix them, or pass repair=True to rebuild them with "
+                            "make_valid")
+    fixed = geoms.copy()
+    fixed[bad] = repair_polygonal(geoms[bad])
+    out = frame.set_geometry(fixed, crs=frame.crs)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 def _canonical(frame: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
     missing = [c for c in LAYER_COLUMNS if c not in frame.columns]
     if missing:
@@ -345,13 +380,6 @@ def _check_source(table: Any, where: str, allowed: set[str], root: Path,
         if key in table and (not isinstance(table[key], int) or table[key] < 0):
             problems.append(f"[{where}] {key} = {table[key]!r} must be a row number (from 1, "
                             "as Excel counts)")
-    if "repair" in table:
-        from .io import Repair
-
-        try:
-            Repair.parse(table["repair"])
-        except ValueError as exc:
-            problems.append(f"[{where}] repair: {exc}")
 
 
 def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
@@ -388,8 +416,6 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
             except ConfigError as exc:
                 problems.append(str(exc))
             if "geometry" in table:
-                from .vocabulary import GeometryFamily
-
                 try:
                     GeometryFamily.parse(table["geometry"])
                 except ValueError as exc:
@@ -403,6 +429,9 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
                     LayerKind.parse(table["kind"])
                 except ValueError as exc:
                     problems.append(f"[layers.{key}] {exc}")
+            if table.get("repair", "make_valid") not in REPAIRS:
+                problems.append(f"[layers.{key}] repair was {table['repair']!r} but is expected "
+                                f"to be one of {', '.join(map(repr, REPAIRS))}")
     targets = data.get("targets", "bundled")
     if isinstance(targets, Mapping):
         unknown = sorted(set(targets) - {"file", "include"})
@@ -436,8 +465,8 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
 def _read(root: Path, table: Mapping[str, Any], **extra: Any) -> gpd.GeoDataFrame:
     from .io import read_layer
 
-    options = {k: table[k] for k in ("layer", "encoding", "crs", "source_crs", "repair",
-                                     "geometry") if k in table}
+    options = {k: table[k] for k in ("layer", "encoding", "crs", "source_crs", "geometry")
+               if k in table}
     source = {k: table[k] for k in ("header_row", "skip_rows") if k in table}
     if source:
         options["options"] = source
@@ -479,13 +508,25 @@ def _layer(root: Path, key: str, table: Mapping[str, Any], *,
     kind = LayerKind.parse(table["kind"])
     mapping = LayerMapping.from_table(table, where=f"[layers.{key}]", defaults=defaults,
                                       aliases=aliases)
+    repair = table.get("repair", "make_valid")
     try:
-        frame = _read(root, table, kind=kind, mapping=mapping)
+        frame = _read(root, table, kind=kind, repair=REPAIRS[repair], mapping=mapping)
     except GeometryError as exc:
         raise GeometryError(
             f"{exc} — in project.toml, [layers.{key}]: geometry = \"lines\" | \"polygons\" "
-            "| \"points\" sets features of other types aside (listed); repair = "
-            "\"make_valid\" repairs invalid ones") from exc
+            "| \"points\" sets features of other types aside (listed)") from exc
+    if repair == "none":
+        report = frame.attrs.get("load_report")
+        invalid = [] if report is None else report.select("geometry.invalid")
+        if invalid:
+            listed = "; ".join(f"{table['path']}:{n.layer}#{n.fid}: {n.message.split(';')[0]}"
+                               for n in invalid[:5])
+            more = f" (and {len(invalid) - 5} more)" if len(invalid) > 5 else ""
+            raise GeometryError(
+                f"[layers.{key}] has {len(invalid)} invalid polygon(s) and says repair = "
+                f"\"none\": {listed}{more}; fix them in the source, or let county_gis rebuild "
+                "them (repair = \"make_valid\", the default; each repair is listed with its area)"
+            )
     for column in LAYER_COLUMNS:
         if column not in frame.columns:
             frame[column] = None

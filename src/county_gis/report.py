@@ -4,9 +4,10 @@
 
 - **xlsx**: a sheet per view — 目标进度 (one row per target), 分乡镇 (per township, when
   computed), 无多边形乡镇 (townships listed without a polygon), 重叠地块 (overlapping plots),
-  填报与实测 (stated vs measured), 遥感核查 (the NDVI verdict of each completed plot, with
-  ``greening``), 关联问题 (features linked to no target or to two) — with Chinese headers,
-  number formats, a frozen header row;
+  填报与实测 (stated vs measured), 灯号 and 趋势 (with a trend: the lamps and 序时进度 of
+  the last date, every target at every snapshot), 遥感核查 (the NDVI verdict of each
+  completed plot, with ``greening``), 关联问题 (features linked to no target or to two) —
+  with Chinese headers, number formats, a frozen header row;
 - **csv**: the main view (per township when computed, else per target), UTF-8 with BOM so
   Excel reads the Chinese;
 - **md**: every view as a markdown table, under a heading each.
@@ -49,7 +50,8 @@ from ._atomic import atomic_path
 from .errors import ConfigError
 from .vocabulary import Status
 
-__all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report", "write_table"]
+__all__ = ["HEADERS", "ReportFormat", "safe_text", "trend_views", "views", "write_report",
+           "write_table"]
 
 #: Column -> Chinese header.
 HEADERS = {
@@ -66,16 +68,19 @@ HEADERS = {
     "ndvi_after": "NDVI(后)", "ndvi_change": "NDVI变化", "verdict": "核查结论代码",
     "verdict_label": "核查结论", "area_mu": "面积(亩)", "coverage_fraction": "有数据比例",
     "code": "代码", "note": "说明",
+    "date": "日期", "expected_pct": "序时进度(%)", "gap": "超序时(百分点)",
+    "added": "本期新增", "lamp_label": "灯号",
     **{f"{c}_{s}": f"{h}{s.upper()}" for s in ("a", "b") for c, h in (
         ("layer", "图层"), ("place", "位置"), ("project_id", "项目编号"), ("name", "项目名称"))},
 }
 _MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
 _STATUSES = {s.value: s.label for s in Status}
 _AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
-            "difference", "overlap", "greened", "area_mu", "outside"}
+            "difference", "overlap", "greened", "area_mu", "outside", "added"}
 _SHARES = {"relative", "green_share", "coverage_fraction"}  # fractions shown as percentages
 _NDVI = {"ndvi_before", "ndvi_after", "ndvi_change"}
-_NUMBERS = _AMOUNTS | _SHARES | _NDVI | {"pct_completed", "n_features"}
+_POINTS = {"expected_pct", "gap"}  # percentages and percentage points, 2 decimals
+_NUMBERS = _AMOUNTS | _SHARES | _NDVI | _POINTS | {"pct_completed", "n_features"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -152,15 +157,34 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def views(details: Any) -> list[View]:
+def trend_views(trend: Any) -> list[View]:
+    """The trend views: 灯号 (the lamps of the last date) and 趋势 (every date).
+
+    ``trend`` is a :class:`~county_gis.analysis.Trend`; synthetic snapshots are said so in
+    the sheet titles.
+    """
+    if trend is None or not len(trend.table):
+        return []
+    keep = ["date", "target_id", "title", "unit", "target_value", "completed",
+            "pct_completed", "expected_pct", "gap", "added", "lamp_label"]
+    mark = " (合成示例)" if trend.synthetic else ""
+    table = trend.table.assign(date=trend.table["date"].map(str))[keep]
+    latest = table[table["date"] == str(trend.dates[-1])]
+    return [View(f"灯号{mark}", _display(latest.reset_index(drop=True))),
+            View(f"趋势{mark}", _display(table))]
+
+
+def views(details: Any, trend: Any = None) -> list[View]:
     """The tables of a report, in order; empty side tables are left out.
 
-    ``details`` is a :class:`~county_gis.analysis.ProgressDetails` or one progress table.
+    ``details`` is a :class:`~county_gis.analysis.ProgressDetails` or one progress table;
+    with ``trend`` (:class:`~county_gis.analysis.Trend`) the 灯号 and 趋势 views follow the
+    main table.
     """
     if isinstance(details, pd.DataFrame):
         title = "分乡镇" if "township" in details.columns else "目标进度"
-        return [View(title, _display(details))]
-    out = [View("目标进度", _display(details.table))]
+        return [View(title, _display(details)), *trend_views(trend)]
+    out = [View("目标进度", _display(details.table)), *trend_views(trend)]
     if details.by_township is not None:
         out.append(View("分乡镇", _display(details.by_township)))
     without = details.townships_without_polygon
@@ -189,6 +213,8 @@ def _number_format(column: str) -> str | None:
         return "#,##0.00"
     if column == "pct_completed":
         return "0.0"
+    if column in _POINTS:
+        return "+0.00;-0.00;0.00" if column == "gap" else "0.00"
     if column in _SHARES:
         return "0.0%"
     if column in _NDVI:
@@ -289,6 +315,8 @@ def _md_value(column: str, value: Any) -> str:
     if isinstance(value, float):
         if column == "pct_completed":
             return f"{value:.1f}"
+        if column in _POINTS:
+            return f"{value:+.2f}" if column == "gap" else f"{value:.2f}"
         if column in _SHARES:
             return f"{value:.1%}"
         if column in _NDVI:
@@ -317,6 +345,7 @@ def write_report(
     *,
     overwrite: bool = False,
     title: str = "目标任务完成进度",
+    trend: Any = None,
 ) -> Path:
     """Write a progress report; the format follows the suffix (.xlsx, .csv, .md).
 
@@ -331,6 +360,10 @@ def write_report(
         Replace an existing file.
     title : str, default "目标任务完成进度"
         Heading of the markdown report.
+    trend : Trend, optional
+        From :func:`county_gis.analysis.trend`: adds the 灯号 sheet (序时进度, the gap in
+        points, 本期新增 and the lamp of each target at the last date) and the 趋势 sheet
+        (every target at every snapshot) to the xlsx and the markdown.
 
     Returns
     -------
@@ -345,13 +378,12 @@ def write_report(
         If the file exists and ``overwrite`` is false.
     """
     fmt = ReportFormat.from_path(path)
-    all_views = views(details)
+    all_views = views(details, trend)
     with atomic_path(path, overwrite=overwrite) as tmp:
         if fmt is ReportFormat.XLSX:
             _write_xlsx(all_views, tmp)
         elif fmt is ReportFormat.CSV:
-            main = all_views[1] if len(all_views) > 1 and all_views[1].title == "分乡镇" \
-                else all_views[0]
+            main = next((v for v in all_views if v.title == "分乡镇"), all_views[0])
             _write_csv(main.frame.rename(columns=HEADERS), tmp)
         else:
             _write_md(all_views, tmp, title)

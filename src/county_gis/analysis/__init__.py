@@ -9,9 +9,18 @@
 - :func:`link_features`, :func:`linked_features` — which feature counts toward which
   target, and why (progress and :func:`greening_summary` both use them).
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
+- :func:`trend` — every target at every snapshot of the project's history: 序时进度, the gap
+  in points, 本月新增 and the 红黄绿灯 lamp.
 """
 
-from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
+from .counting import (
+    Counted,
+    clip_to,
+    clusters,
+    count_geometry,
+    priority_pieces,
+    repeated_points,
+)
 from .greening import (
     GREENING_KINDS,
     Ndvi,
@@ -25,17 +34,21 @@ from .linking import filter_gaps, link_features, linked_features, unlinked_summa
 from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
+from .trend import TREND_COLUMNS, Trend, trend
 
 __all__ = [
     "GREENING_COLUMNS",
     "GREENING_KINDS",
+    "TREND_COLUMNS",
     "By",
     "Counted",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
+    "Trend",
     "check_plots",
     "clip_to",
+    "clusters",
     "count_geometry",
     "filter_gaps",
     "greening_summary",
@@ -50,5 +63,6 @@ __all__ = [
     "select_plots",
     "split_by_township",
     "stated_differences",
+    "trend",
     "unlinked_summary",
 ]

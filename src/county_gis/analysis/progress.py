@@ -48,6 +48,7 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ import pandas as pd
 import shapely
 
 from .._choice import Choice
+from ..history import as_of as history_as_of
 from ..project import Project
 from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
@@ -310,8 +312,9 @@ def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status
     if len(gone):
         notes.append(f"{len(gone)} 个要素部分或全部在县界外, 县界外 {outside.sum():,.2f} "
                      f"{_unit_label(target)} 未计入")
-    overlaps = overlapping_pairs(feats[ok].set_geometry(geoms[ok], crs=feats.crs),
-                                 unit=target.length_unit if line else target.area_unit)
+    overlaps = overlapping_pairs(feats.iloc[idx].set_geometry(counted.inside, crs=feats.crs),
+                                 unit=target.length_unit if line else target.area_unit,
+                                 pairs=counted.pairs)
     if len(overlaps):
         overlaps.insert(0, "target_id", target.id)
         what = "道路重叠或重复" if line else "地块重叠"
@@ -510,8 +513,8 @@ def _without_polygon(townships: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def progress_details(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
-                     greening: bool = False,
-                     threshold: float = DEFAULT_THRESHOLD) -> ProgressDetails:
+                     greening: bool = False, threshold: float = DEFAULT_THRESHOLD,
+                     as_of: str | dt.date | None = None) -> ProgressDetails:
     """Progress against every target of ``project``, with the lists behind the notes.
 
     Parameters
@@ -528,6 +531,9 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
         :data:`GREENING_COLUMNS` and :attr:`ProgressDetails.greening`.
     threshold : float, default 0.05
         The NDVI change that counts as greened (with ``greening``).
+    as_of : str or date, optional
+        Measure the layers as recorded in the project's history at that date
+        (``"2023-10-31"``; :func:`county_gis.history.as_of`) instead of as loaded.
 
     Returns
     -------
@@ -542,6 +548,8 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
     ConfigError
         With ``greening``, if the project has no NDVI rasters.
     """
+    if as_of is not None:  # the layers as recorded at that date (county_gis.history)
+        project = history_as_of(project, as_of)
     by = By.parse(by)
     if not 0 <= tolerance < 10:
         raise ValueError(f"tolerance was {tolerance!r} but must be a fraction like 0.05 (5 %)")
@@ -591,7 +599,8 @@ def _project_ndvi(project: Project, threshold: float) -> Ndvi:
 
 
 def progress(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
-             greening: bool = False, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+             greening: bool = False, threshold: float = DEFAULT_THRESHOLD,
+             as_of: str | dt.date | None = None) -> pd.DataFrame:
     """Planned / under construction / completed amounts and % completed for every target.
 
     Parameters
@@ -612,6 +621,8 @@ def progress(project: Project, *, by: By | str | None = None, tolerance: float =
         :func:`county_gis.analysis.greening_summary` (which gives them in 亩).
     threshold : float, default 0.05
         The NDVI change that counts as greened (with ``greening``).
+    as_of : str or date, optional
+        The figures of that date, from the project's history (``"2023-10-31"``).
 
     Returns
     -------
@@ -622,5 +633,5 @@ def progress(project: Project, *, by: By | str | None = None, tolerance: float =
         amounts. The lists behind the notes: :func:`progress_details`.
     """
     details = progress_details(project, by=by, tolerance=tolerance, greening=greening,
-                               threshold=threshold)
+                               threshold=threshold, as_of=as_of)
     return details.by_township if details.by_township is not None else details.table

@@ -25,6 +25,8 @@ _COMMANDS = {
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
     "progress": "county_gis.cli.progress:progress_command",
+    "snapshot": "county_gis.cli.snapshot:snapshot_command",
+    "update": "county_gis.cli.update:update_command",
 }
 #: the one-line help of each command, shown by ``county-gis --help`` without importing it
 _SHORT_HELP = {
@@ -36,6 +38,8 @@ _SHORT_HELP = {
     "greening": "遥感变绿核查 / NDVI check of regreening.",
     "map": "交互地图 / Interactive HTML map of a project.",
     "progress": "目标完成进度 / Progress against every target.",
+    "snapshot": "记录进度快照 / Record the layers at a date in the history.",
+    "update": "导入进度表 / Apply a bureau's progress sheet to the history.",
 }
 
 

@@ -82,17 +82,31 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 @click.option("--source-crs", type=click.Choice(["gcj02", "bd09"]), default=None,
               help="Coordinates picked on Amap (gcj02) or Baidu (bd09).")
 @click.option("--strict", is_flag=True, help="Treat every assumption as an error.")
+@click.option("--project", "project", type=click.Path(exists=True), default=None,
+              help="Check the features against this project's boundary (a project.toml or its "
+                   "folder) [default: the project.toml beside PATH, if any].")
 @handle_errors
 def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: str | None,
-            source_crs: str | None, strict: bool) -> None:
+            source_crs: str | None, strict: bool, project: str | None) -> None:
     """查看文件中每个图层如何读取 (编码、坐标系及依据) 和发现的问题。
 
     List the layers of PATH with geometry type, feature count, CRS and encoding decisions
-    (with their evidence) and every problem found. Exits 1 when a layer could not be read."""
+    (with their evidence) and every problem found, including the features outside the project
+    boundary and the source fields left unmapped. Exits 1 when a layer could not be read."""
+    from pathlib import Path
+
     from ..io import inspect_source
 
+    boundary = None
+    beside = Path(path).resolve().parent / "project.toml"
+    if project is None and beside.is_file():
+        project = str(beside)
+    if project is not None:
+        from ..project import load_project
+
+        boundary = load_project(project).boundary_geometry()
     summaries = inspect_source(path, engine=engine, encoding=encoding, crs=crs,
-                               source_crs=source_crs, strict=strict)
+                               source_crs=source_crs, strict=strict, boundary=boundary)
     if as_json:
         click.echo(json.dumps({"source": path, "layers": summaries}, ensure_ascii=False,
                               indent=2, default=str))

@@ -55,6 +55,11 @@ def overview(project: str | None, out_dir: str, basemap: str, rasters: bool,
     if greening is None:
         greening = {"ndvi_before", "ndvi_after"} <= set(loaded.rasters)
     details = print_progress(loaded, greening=greening)
+    from ._history import print_lamps, project_trend
+
+    trend = project_trend(loaded)  # lamps and sparklines when the project has a history
+    if trend is not None:
+        print_lamps(trend)
     saved = render_overview(loaded, out_dir, overwrite=overwrite, basemap=basemap,
-                            progress=details, rasters=None if rasters else [])
+                            progress=details, rasters=None if rasters else [], trend=trend)
     click.echo(f"map: {saved}")

@@ -134,7 +134,7 @@ def progress_table(table: pd.DataFrame, *, title: str) -> Table:
 
 def print_progress(project: Project, *, by: str | None = None, console: Console | None = None,
                    tolerance: float = 0.05, greening: bool = False,
-                   threshold: float | None = None) -> ProgressDetails:
+                   threshold: float | None = None, as_of: str | None = None) -> ProgressDetails:
     """Print the progress of ``project`` (and what the checks found); return the details.
 
     Parameters
@@ -152,6 +152,8 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
         and list the completed plots that did not green.
     threshold : float, optional
         The NDVI change that counts as greened (default 0.05).
+    as_of : str, optional
+        The figures of that date (YYYY-MM-DD or ``latest``) from the project's history.
 
     Returns
     -------
@@ -168,8 +170,9 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
         console = Console(width=console_width())
     options = {} if threshold is None else {"threshold": threshold}
     details = progress_details(project, by=by, tolerance=tolerance, greening=greening,
-                               **options)
-    console.print(progress_table(details.table, title=f"{project.name} — 目标任务完成进度"))
+                               as_of=as_of, **options)
+    when = f" (截至 {as_of})" if as_of else ""
+    console.print(progress_table(details.table, title=f"{project.name} — 目标任务完成进度{when}"))
     if details.by_township is not None:
         console.print(progress_table(details.by_township, title="分乡镇 (乡镇范围为近似)"
                                      if bool(project.townships.get("approximate",
@@ -227,11 +230,17 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
               help="Also check on the project's NDVI rasters how much of the completed "
                    "regreening / afforestation is green from above.")
 @threshold_option
+@click.option("--as-of", "as_of", default=None,
+              help="The figures of that date (YYYY-MM-DD, or latest) from the project's "
+                   "history, with 序时进度, 本期新增 and the 红黄绿灯 lamps.")
+@click.option("--charts", "charts", type=click.Path(file_okay=False), default=None,
+              help="Also write a trend chart per target (PNG) into this folder.")
 @out_option("Write the report: .xlsx (a sheet per view), .csv or .md.")
 @overwrite_option
 @handle_errors
 def progress_command(project: str | None, by: str, tolerance: float, greening: bool,
-                     threshold: float, out: str | None, overwrite: bool) -> None:
+                     threshold: float, as_of: str | None, charts: str | None, out: str | None,
+                     overwrite: bool) -> None:
     """目标任务完成进度: 计划、在建、已完工、完成率。
 
     Progress against every target of PROJECT: planned, under construction, completed, % done.
@@ -248,7 +257,21 @@ def progress_command(project: str | None, by: str, tolerance: float, greening: b
         check_overwrite(out, overwrite)
     loaded = open_project(project)
     details = print_progress(loaded, by=None if by == "county" else by, tolerance=tolerance,
-                             greening=greening, threshold=threshold)
+                             greening=greening, threshold=threshold, as_of=as_of)
+    from ._history import print_lamps, project_trend
+
+    trend = project_trend(loaded, as_of)
+    if trend is not None:
+        print_lamps(trend)
+    if charts:
+        from ..render import trend_charts
+
+        if trend is None:
+            raise click.UsageError("--charts needs a project with a history ([history] store "
+                                   "with snapshots; county-gis snapshot records one)")
+        written = trend_charts(trend, charts, overwrite=overwrite)
+        click.echo(f"wrote {len(written)} trend chart(s) into {charts}")
     if out:
-        write_report(details, out, overwrite=overwrite, title=f"{loaded.name} — 目标任务完成进度")
+        write_report(details, out, overwrite=overwrite, title=f"{loaded.name} — 目标任务完成进度",
+                     trend=trend)
         click.echo(f"wrote {out}")

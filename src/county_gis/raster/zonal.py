@@ -23,6 +23,14 @@ majority  the value with the largest covered area ``Σ w`` (land-cover classes; 
 Values are taken with the band's scale and offset applied (``value · scale + offset``, e.g.
 NDVI stored as int16 × 10,000 with scale 0.0001); nodata is tested on the stored value.
 
+Pixels whose coverage is below :data:`MIN_COVERAGE` (1e-9 of a pixel) are not covered, for
+every statistic: a plot drawn exactly on pixel edges lands a few 1e-11 of a pixel off them
+once its coordinates are converted to pixels (``(x − x₀) / res`` in floating point), and
+those slivers would otherwise make ``min`` / ``max`` pick up the neighbouring pixels.
+Likewise coverage above ``1 − MIN_COVERAGE`` counts as the whole pixel, so such a plot gets
+exactly its own pixels and an integer ``count``. A real share of a pixel that small is under
+1e-6 m² of a 30 m pixel.
+
 ``coverage_fraction`` is always reported: ``count`` divided by the feature's area in pixels,
 i.e. the share of the feature that has a value (1.0 inside the raster over valid data; lower
 where the feature leaves the raster or lies on nodata). Weights are areas in the raster's own
@@ -61,6 +69,7 @@ from rasterio.windows import Window
 
 from .._choice import Choice
 from ..errors import CountyGisWarning, MeasureWarning
+from ..vocabulary import GeometryFamily
 from ._coverage import coverage_strips, ring_edges
 from .dataset import (
     RasterLike,
@@ -71,14 +80,17 @@ from .dataset import (
     raster_name,
 )
 
-__all__ = ["DEFAULT_STATS", "Stat", "zonal_stats"]
+__all__ = ["DEFAULT_STATS", "MIN_COVERAGE", "Stat", "zonal_stats"]
 
 logger = logging.getLogger(__name__)
 
 #: Pixels per strip: a large feature is read and covered strip by strip (1 M pixels, ~20 MB).
 MAX_CELLS = 1_000_000
+#: Coverage below this share of a pixel does not count (and above 1 minus it, counts as 1):
+#: float slivers of plots drawn on pixel edges (~1e-11 of a pixel), not area.
+MIN_COVERAGE = 1e-9
 
-_POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
+_POLYGONAL = GeometryFamily.POLYGON.type_ids
 
 
 class Stat(Choice):
@@ -304,7 +316,8 @@ def zonal_stats(
                 outside += 1
             else:
                 edges = ring_edges(pixel_geoms[i])
-                for top, cov in coverage_strips(edges, (r0, c0, r1, c1), max_cells=max_cells):
+                for top, cov in coverage_strips(edges, (r0, c0, r1, c1), max_cells=max_cells,
+                                                 snap=MIN_COVERAGE):
                     window = Window(c0, top, c1 - c0, cov.shape[0])
                     acc.add(cov, src.read(band, window=window, masked=True))
             rows[i] = acc.result(computed)
@@ -320,6 +333,7 @@ def zonal_stats(
                          index=series.index)
     fraction = np.full(len(geoms), np.nan)
     np.divide(count, pixel_area, out=fraction, where=pixel_area > 0)
+    np.minimum(fraction, 1.0, out=fraction)  # snapped slivers may add ~1e-9 of a pixel
     table["coverage_fraction"] = fraction
     logger.debug("zonal_stats: %d features, %d outside the raster", len(geoms), outside)
     return table

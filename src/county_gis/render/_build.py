@@ -22,7 +22,7 @@ import pandas as pd
 from branca.element import Figure
 
 from .._choice import Choice
-from ..analysis import ProgressDetails
+from ..analysis import ProgressDetails, Trend
 from ..crs import CGCS2000
 from ..errors import ConfigError
 from ..project import Project
@@ -126,7 +126,40 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]:
+#: The progress panel's texts for the trend (序时进度, lamps, sparklines).
+_TREND_TEXTS: dict[Language, dict[str, str]] = {
+    Language.ZH: {"expected": "序时进度", "ahead": "超序时", "behind": "滞后", "points": "个百分点",
+                  "added": "本期新增", "asOf": "截至", "synthetic": "逐月数据为合成示例",
+                  "trend": "完成率走势 (实线) 与序时进度 (虚线)"},
+    Language.EN: {"expected": "schedule", "ahead": "ahead by", "behind": "behind by",
+                  "points": "points", "added": "added since last", "asOf": "as of",
+                  "synthetic": "monthly figures are synthetic",
+                  "trend": "% completed (line) and schedule (dashed)"},
+}
+
+
+def _trend_rows(trend: Trend) -> dict[str, dict[str, Any]]:
+    """Per target id: the lamp, 序时进度, gap, 本月新增 and the sparkline series."""
+    from ..history import Lamp
+
+    out: dict[str, dict[str, Any]] = {}
+    for target_id, rows in trend.table.groupby("target_id", sort=False):
+        last = rows.iloc[-1]
+        lamp = Lamp.parse(str(last["lamp"]))
+        out[str(target_id)] = {
+            "lamp": lamp.value, "lampLabel": lamp.label, "lampColour": lamp.colour,
+            "expected": _number(last["expected_pct"]), "gap": _number(last["gap"]),
+            "added": _number(last["added"]),
+            "spark": [_number(v) for v in rows["pct_completed"]],
+            "sparkExpected": [_number(v) for v in rows["expected_pct"]],
+            "sparkLamps": [Lamp.parse(str(v)).colour for v in rows["lamp"]],
+        }
+    return out
+
+
+def _progress_rows(table: pd.DataFrame, texts: dict[str, str],
+                   trend: Trend | None = None,
+                   language: Language = Language.ZH) -> dict[str, Any]:
     needed = {"title", "target_value", "completed"}
     missing = needed - set(table.columns)
     if missing:
@@ -136,6 +169,7 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
             "(as county_gis progress() returns)"
         )
     rows = []
+    trends = _trend_rows(trend) if trend is not None else {}
     for record in table.to_dict("records"):
         target = _number(record.get("target_value"))
         completed = _number(record.get("completed"))
@@ -165,6 +199,8 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
             "notes": None if notes is None or (isinstance(notes, float) and math.isnan(notes))
             else str(notes) or None,
         })
+        if trend is not None:
+            rows[-1].update(trends.get(str(record.get("target_id")), {}))
     rows.sort(key=lambda r: bool(r.get("noData")))  # the targets with data first
     return {
         "title": texts["progress"],
@@ -174,6 +210,11 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str]) -> dict[str, Any]
         "collapseText": texts["collapse"],
         "statusLabels": {s.value: s.label for s in Status},
         "rows": rows,
+        "trend": None if trend is None or not trend.dates else {
+            **_TREND_TEXTS[language], "date": trend.dates[-1].isoformat(),
+            "first": trend.dates[0].isoformat(), "synthetic": trend.synthetic,
+            "syntheticText": _TREND_TEXTS[language]["synthetic"],
+            "preset": trend.rules.preset.value},
     }
 
 
@@ -243,6 +284,7 @@ def make_map(
     kinds: list[LayerKind | str] | None = None,
     fields: Mapping[str, str] | None = None,
     progress: ProgressDetails | None = None,
+    trend: Trend | None = None,
     show_progress: bool = True,
     simplify_m: float = 0.5,
     lazy_above: int = 20_000,
@@ -263,6 +305,10 @@ def make_map(
         table feeds the progress panel and its links say in each popup which target the
         feature counts toward. The map never computes progress itself; without it there
         is no panel and popups name no target.
+    trend : Trend, optional
+        The project's trend over its history (:func:`county_gis.analysis.trend`): each
+        bar of the progress panel gets its lamp (红黄绿灯), 序时进度, the gap and a
+        sparkline of % completed by snapshot (inline SVG, offline).
     basemap : Basemap or str, default "none"
         ``none`` (neutral background, offline), ``tianditu_vec`` / ``tianditu_img``
         (天地图, needs a key), ``osm``, ``imagery``, ``local`` (``local_tiles``) or
@@ -412,7 +458,7 @@ def make_map(
                      for s in Status],
     }).add_to(m)
     if show_progress and progress is not None:
-        ProgressPanel(_progress_rows(progress.table, texts)).add_to(m)
+        ProgressPanel(_progress_rows(progress.table, texts, trend, lang)).add_to(m)
     SearchControl(
         {"placeholder": texts["search"], "noneText": texts["none"], "limit": 12}
     ).add_to(m)
@@ -441,6 +487,7 @@ def render_overview(
     progress: ProgressDetails | None = None,
     rasters: Sequence[RasterLayer | RasterLike] | None = None,
     file_name: str = "overview.html",
+    trend: Trend | None = None,
 ) -> SavedMap:
     """Render the overview map of every kind with the progress panel into ``out_dir``.
 
@@ -461,6 +508,8 @@ def render_overview(
         Rasters to draw (as :func:`make_map`); default every raster of the project
         (``[rasters]`` of project.toml), listed in the layer control but switched off.
     file_name : str, default "overview.html"
+    trend : Trend, optional
+        Lamps and sparklines in the progress panel (as :func:`make_map`).
 
     Returns
     -------
@@ -477,5 +526,5 @@ def render_overview(
     """
     if rasters is None:
         rasters = [RasterLayer(name, show=False) for name in project.rasters]
-    m = make_map(project, basemap=basemap, progress=progress, rasters=rasters)
+    m = make_map(project, basemap=basemap, progress=progress, rasters=rasters, trend=trend)
     return save_map(m, Path(out_dir) / file_name, overwrite=overwrite)

@@ -545,6 +545,52 @@
 
   /* ---- progress panel ---------------------------------------------------------------- */
 
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgEl(tag, attrs, parent) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  // a sparkline of % completed (line) against 序时进度 (dashed), one point per snapshot
+  function sparkline(values, expected, colours, title, parent) {
+    var w = 96, h = 22, pad = 2;
+    var all = values.concat(expected).filter(function (v) { return v !== null; });
+    var top = Math.max(100, Math.max.apply(null, all.length ? all : [100]));
+    var n = values.length;
+    var x = function (i) { return pad + (n > 1 ? (i * (w - 2 * pad)) / (n - 1) : (w - 2 * pad) / 2); };
+    var y = function (v) { return h - pad - ((v || 0) * (h - 2 * pad)) / top; };
+    var svg = svgEl("svg", { width: w, height: h, viewBox: "0 0 " + w + " " + h,
+                             "class": "cg-spark", role: "img" }, parent);
+    svgEl("title", {}, svg).textContent = title;
+    var line = function (series, cls) {
+      var pts = series.map(function (v, i) { return x(i).toFixed(1) + "," + y(v).toFixed(1); });
+      svgEl("polyline", { points: pts.join(" "), "class": cls, fill: "none" }, svg);
+    };
+    line(expected, "cg-spark-expected");
+    line(values, "cg-spark-done");
+    values.forEach(function (v, i) {
+      svgEl("circle", { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: i === n - 1 ? 2.4 : 1.3,
+                        fill: colours[i] || "#555" }, svg);
+    });
+    return svg;
+  }
+
+  function trendLine(r, t, item) {
+    var row = el("div", "cg-trend", null, item);
+    var lamp = el("span", "cg-lamp cg-lamp-" + r.lamp, null, row);
+    lamp.style.background = r.lampColour;
+    lamp.title = r.lampLabel;
+    el("span", "cg-lamp-label", r.lampLabel, row);
+    sparkline(r.spark || [], r.sparkExpected || [], r.sparkLamps || [], t.trend, row);
+    var gap = r.gap === null || r.gap === undefined ? "—" :
+      (r.gap >= 0 ? t.ahead + " " : t.behind + " ") + fmt(Math.abs(r.gap), 2) + " " + t.points;
+    el("div", "cg-trend-text", t.expected + " " + fmt(r.expected, 2) + "% · " + gap +
+       " · " + t.added + " " + fmt(r.added) + " " + (r.unit || ""), item);
+  }
+
   CG.progress = function (map, data) {
     var control = L.control({ position: data.position || "bottomleft" });
     control.onAdd = function () {
@@ -556,6 +602,10 @@
       var toggle = el("button", "cg-toggle", "−", head);
       toggle.type = "button";
       toggle.title = data.collapseText;
+      if (data.trend) {
+        el("div", "cg-trend-head", data.trend.asOf + " " + data.trend.date +
+           (data.trend.synthetic ? " · " + data.trend.syntheticText : ""), box);
+      }
       var list = el("div", "cg-progress-list", null, box);
       toggle.addEventListener("click", function () {
         var hidden = list.style.display === "none";
@@ -589,6 +639,7 @@
           el("div", "cg-progress-green", data.greenText + " " + fmt(r.greened) + " " + (r.unit || "") +
              " (" + fmt(100 * r.greenShare, 1) + "%)", item);
         }
+        if (data.trend && r.lamp) trendLine(r, data.trend, item);
         if (r.notes) el("div", "cg-progress-note", r.notes, item);
       });
       var key = el("div", "cg-progress-key", null, box);
