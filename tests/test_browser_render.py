@@ -107,7 +107,9 @@ def test_search_finds_a_project_by_name(map_file):
         page.locator(".cg-search-input").fill("onerror")
         hit = page.locator(".cg-search-hit")
         assert hit.count() == 1
-        assert hit.inner_text() == HOSTILE_NAME + " · " + PLOTS
+        assert hit.inner_text() == HOSTILE_NAME + " (A1) · " + PLOTS  # name (项目编号)
+        page.locator(".cg-search-input").fill("a1")  # by 项目编号 / 小班号 too
+        assert hit.count() == 1 and hit.inner_text() == HOSTILE_NAME + " (A1) · " + PLOTS
         hit.click()
         page.locator(".leaflet-popup-content .cg-popup").wait_for()
         assert page.evaluate("CountyGis.map.getZoom()") >= 13

@@ -159,8 +159,9 @@ def test_layer_option_picks_the_layer(two_layers):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], r"has 2 layers \('plots', 'roads'\); pass layer=\.\.\."),
-        (["--layer", "nope"], r"two\.gpkg:nope: .*could not be opened"),
+        ([], r"has 2 layers \('plots', 'roads'\); choose one with --layer, e\.g\. --layer plots"),
+        (["--layer", "nope"], r"two\.gpkg:nope: no layer 'nope'; the layers are 'plots', "
+                              r"'roads' \(--layer NAME\)"),
     ],
 )
 def test_library_errors_are_one_line_on_stderr(two_layers, args, message):
@@ -168,6 +169,6 @@ def test_library_errors_are_one_line_on_stderr(two_layers, args, message):
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert len(lines) == 1 and lines[0].startswith("错误 error: 图层无法读取 (LayerReadError): ")
     assert re.search(message, lines[0]), lines[0]
     assert "Traceback" not in result.output

@@ -130,7 +130,7 @@ def test_cli_prints_the_table_and_writes_the_report(tiny_project_file, tmp_path)
     result = runner.invoke(main, ["progress", str(tiny_project_file), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "新改建农村公路20公里" in result.output and "41.3 %" in result.output
-    assert "tiny.gpkg:roads#4" in result.output and "links to no target" in result.output
+    assert "tiny.gpkg:roads#4" in result.output and "个要素未关联 features linked to no target" in result.output
     assert "stated 2,750.0 亩" in result.output
     assert f"wrote {out}" in result.output
     assert load_workbook(out).sheetnames[0] == "目标进度"

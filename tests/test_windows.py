@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from county_gis._portable import WINDOWS_RESERVED, load_toml, portable_path, safe_file_name
+from county_gis._portable import WINDOWS_RESERVED, portable_path, safe_file_name
 from county_gis.cli import main
 from county_gis.errors import ConfigError
-from county_gis.project import load_project
+from county_gis.project import load_project, read_project_toml
 from project_fixtures import write_tiny_project
 
 SRC = ROOT / "src" / "county_gis"
@@ -72,22 +72,23 @@ def test_portable_path_turns_backslashes_into_slashes_off_windows():
 def test_a_project_toml_saved_as_gbk_is_refused_with_the_fix(tmp_path):
     file = tmp_path / "project.toml"
     file.write_bytes("name = '阜新'\n".encode("gbk"))
-    with pytest.raises(ConfigError, match=r"project file .*project\.toml is not UTF-8 \(byte "
-                       r"0xb8 at offset 8\) \(it reads as GBK: saved as ANSI / 简体中文 GBK\?\); "
-                       r"save it as UTF-8 \(Notepad: 另存为 → 编码 UTF-8\)"):
+    with pytest.raises(ConfigError, match=r"project\.toml: not UTF-8 text at line 1 \(it reads as "
+                       r"GBK / GB18030: saved by Notepad as \"ANSI\"\?\); save it as UTF-8 "
+                       r"\(Notepad: 另存为 → 编码 UTF-8\)"):
         load_project(file)
 
 
 def test_a_windows_path_in_double_quotes_gets_the_fix(tmp_path):
     file = tmp_path / "project.toml"
     file.write_text('name = "x"\n[boundary]\npath = "D:\\数据\\县界.shp"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"is not valid TOML: .*; a backslash in a "
-                       r"double-quoted string starts an escape: write a Windows path in single "
-                       r"quotes \('数据\\道路\.shp'\) or with / \(\"数据/道路\.shp\"\)"):
-        load_toml(file)
-    file.write_text('name = "x"\n[boundary\n', encoding="utf-8")  # no backslash: no hint
-    with pytest.raises(ConfigError, match=r"not valid TOML: [^;]*$"):
-        load_toml(file)
+    with pytest.raises(ConfigError, match=r"is not valid TOML \(Unescaped '\\' in a string .*— "
+                       r"line 3: path = \"D:\\数据\\县界.shp\" — write paths with / "
+                       r"\(基础数据/县界.geojson\) or in single quotes"):
+        read_project_toml(file)
+    file.write_text('name = "x"\n[boundary\n', encoding="utf-8")  # no backslash: no path hint
+    with pytest.raises(ConfigError, match=r"not valid TOML .* — check the line against "
+                                          r"docs/project.md$"):
+        read_project_toml(file)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -7,9 +7,9 @@ intranet server may run Linux. Three rules keep a project folder and its outputs
   (:func:`safe_file_name`);
 - a path written in a project file with Windows backslashes also works on Linux
   (:func:`portable_path`);
-- a config file is read as UTF-8 with or without Notepad's byte-order mark, and a file saved
+- a project file is read as UTF-8 with or without Notepad's byte-order mark, and a file saved
   as GBK or a Windows path in a double-quoted TOML string is refused with the fix
-  (:func:`load_toml`).
+  (:func:`county_gis.project.read_project_toml`).
 
 Examples
 --------
@@ -26,13 +26,8 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from pathlib import Path
-from typing import Any
 
-from .errors import ConfigError
-
-__all__ = ["WINDOWS_RESERVED", "load_toml", "portable_path", "safe_file_name"]
+__all__ = ["WINDOWS_RESERVED", "portable_path", "safe_file_name"]
 
 #: Device names Windows reserves, with or without an extension (``CON.html`` too).
 WINDOWS_RESERVED = frozenset(
@@ -100,46 +95,3 @@ def _encoding_hint(data: bytes) -> str:
     except UnicodeDecodeError:
         return ""
     return " (it reads as GBK: saved as ANSI / 简体中文 GBK?)"
-
-
-def load_toml(path: str | os.PathLike[str], *, what: str = "project file") -> dict[str, Any]:
-    """Parse a UTF-8 TOML file (a byte-order mark is allowed), refusing anything else clearly.
-
-    Raises
-    ------
-    ConfigError
-        If the file is not UTF-8 (say, saved as GBK by Notepad's "ANSI"), or not valid TOML;
-        a Windows path in a double-quoted string (``"D:\\数据"``: ``\\`` starts an escape
-        there) gets the fix in the message.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "project.toml"
-    >>> _ = file.write_bytes("\\ufeffname = '示例'\\n".encode("utf-8"))  # Notepad's BOM
-    >>> load_toml(file)
-    {'name': '示例'}
-    >>> _ = file.write_bytes("name = '示例'\\n".encode("gbk"))
-    >>> load_toml(file)
-    Traceback (most recent call last):
-    ...
-    county_gis.errors.ConfigError: project file ... is not UTF-8 (byte 0xc0 at offset 10) (it
-    reads as GBK: saved as ANSI / 简体中文 GBK?); save it as UTF-8 (Notepad: 另存为 → 编码 UTF-8)
-    """
-    data = Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{what} {path} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-            f"{_encoding_hint(data)}; save it as UTF-8 (Notepad: 另存为 → 编码 UTF-8)"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        hint = ""
-        if re.search(r'"[^"\n]*\\(?![\\"btnfruU])[^"\n]*"', text):
-            hint = ("; a backslash in a double-quoted string starts an escape: write a "
-                    "Windows path in single quotes ('数据\\道路.shp') or with / "
-                    "(\"数据/道路.shp\")")
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}{hint}") from None

@@ -147,6 +147,13 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = out[column].map(
                 lambda v: "、".join(v) if isinstance(v, tuple | list) else v)
+    if "has_data" in out:  # a target with no layer in the project reads 无数据, not 0 %
+        none = out["has_data"].eq(False).to_numpy()
+        for column in ("completed", "pct_completed"):
+            if column in out and none.any():
+                out[column] = out[column].astype(object)
+                out.loc[none, column] = "无数据"
+        out = out.drop(columns="has_data")
     return out
 
 

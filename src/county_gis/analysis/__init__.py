@@ -33,7 +33,7 @@ from .greening import (
     greening_targets,
     select_plots,
 )
-from .linking import link_features, linked_features
+from .linking import filter_gaps, link_features, linked_features, unlinked_summary
 from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
@@ -56,6 +56,7 @@ __all__ = [
     "clusters",
     "compliance",
     "count_geometry",
+    "filter_gaps",
     "greening_summary",
     "greening_targets",
     "link_features",
@@ -69,4 +70,5 @@ __all__ = [
     "split_by_township",
     "stated_differences",
     "trend",
+    "unlinked_summary",
 ]

@@ -79,9 +79,11 @@ log = logging.getLogger(__name__)
 
 #: Columns of the progress table, in order (``by="township"`` adds ``township``,
 #: ``township_code`` and ``approximate`` after title).
+#: ``has_data`` is False for a target none of whose layer kinds the project has (无数据,
+#: not 0 %), True otherwise (indicators: NaN).
 COLUMNS = ["target_id", "title", "section", "measure", "unit", "target_value", "planned",
            "under_construction", "completed", "pct_completed", "outside", "n_features",
-           "notes"]
+           "notes", "has_data"]
 #: Columns ``greening=True`` adds after ``pct_completed``.
 GREENING_COLUMNS = ["greened", "green_share"]
 _TOWN_COLUMNS = ["township", "township_code", "approximate"]
@@ -440,7 +442,7 @@ def _finish(project: Project, target: Target, row: dict[str, Any], amounts: dict
 
 def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
                  townships: bool, tolerance: float, ndvi: Ndvi | None,
-                 boundary: shapely.Geometry | None) -> _Result:
+                 boundary: shapely.Geometry | None, kinds: set[str] | None = None) -> _Result:
     """County row, township rows, overlaps, stated differences (and plots) of one target."""
     notes: list[str] = [target.note] if target.note else []
     row: dict[str, Any] = {
@@ -452,6 +454,14 @@ def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
         row.update(greened=math.nan, green_share=math.nan)
     if target.indicator:
         notes.insert(0, "指标, 无图层数据 (indicator: no map layer)")
+        row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan, outside=math.nan,
+                   notes="; ".join(notes), has_data=math.nan)
+        return _Result(row, [], pd.DataFrame(), pd.DataFrame())
+    row["has_data"] = kinds is None or any(k.value in kinds for k in target.kinds)
+    if not row["has_data"]:
+        wanted = "、".join(k.value for k in target.kinds)
+        notes.insert(0, f"无数据 no data: 项目中没有 {wanted} 图层 (no layer of this kind in the "
+                        "project; not 0 %)")
         row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan, outside=math.nan,
                    notes="; ".join(notes))
         return _Result(row, [], pd.DataFrame(), pd.DataFrame())
@@ -546,10 +556,12 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
     ndvi = _project_ndvi(project, threshold) if greening else None
     links = link_features(project)
     boundary = project.boundary_geometry()
+    kinds = {str(k) for frame in project.layers.values() if "kind" in frame
+             for k in frame["kind"].dropna().unique()}
     results = [
         _target_rows(project, target, linked_features(project, links, target),
                      townships=by is By.TOWNSHIP, tolerance=tolerance, ndvi=ndvi,
-                     boundary=boundary)
+                     boundary=boundary, kinds=kinds)
         for target in project.targets
     ]
     columns = list(COLUMNS)

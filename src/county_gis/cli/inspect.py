@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from ._options import handle_errors
+from ._options import console_width, handle_errors
+
+if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
+    from rich.table import Table
 
 __all__ = ["inspect"]
 
@@ -26,6 +28,8 @@ def _place(note: dict) -> str:
 
 
 def render(summaries: list[dict], title: str) -> list[Table]:
+    from rich.table import Table
+
     """Rich tables: one overview row per layer, then one table of notes per layer."""
     overview = Table(title=title)
     for header in ("图层 layer", "几何 geometry", "要素 features", "坐标系 CRS", "编码 encoding",
@@ -68,7 +72,7 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 
 
 @click.command("inspect")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
               show_default=True, help="Read engine.")
@@ -84,9 +88,11 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 @handle_errors
 def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: str | None,
             source_crs: str | None, strict: bool, project: str | None) -> None:
-    """List the layers of PATH with geometry type, feature count, CRS and encoding decisions
+    """查看文件中每个图层如何读取 (编码、坐标系及依据) 和发现的问题。
+
+    List the layers of PATH with geometry type, feature count, CRS and encoding decisions
     (with their evidence) and every problem found, including the features outside the project
-    boundary. Exits 1 when a layer could not be read."""
+    boundary and the source fields left unmapped. Exits 1 when a layer could not be read."""
     from pathlib import Path
 
     from ..io import inspect_source
@@ -105,7 +111,9 @@ def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: st
         click.echo(json.dumps({"source": path, "layers": summaries}, ensure_ascii=False,
                               indent=2, default=str))
     else:
-        console = Console(width=max(Console().width, 140))
+        from rich.console import Console
+
+        console = Console(width=console_width())
         for table in render(summaries, click.format_filename(path)):
             console.print(table)
     failed = [s["layer"] for s in summaries if s["error"]]

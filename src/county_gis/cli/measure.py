@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from ..measure import Invalid, Method, measure_table
-from ..report import write_table
-from ..units import AreaUnit, LengthUnit
-from ._options import handle_errors, out_option, overwrite_option
+from ._choices import METHODS
+from ._options import console_width, handle_errors, out_option, overwrite_option, pick_layer
+
+if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
+    import pandas as pd
+    from rich.table import Table
+
+    from ..units import AreaUnit, LengthUnit
 
 __all__ = ["measure"]
 
 
 def _units(unit: str) -> tuple[AreaUnit, LengthUnit]:
     """``--unit`` names an area unit, or a length unit; the other keeps its default."""
+    from ..units import AreaUnit, LengthUnit
+
     try:
         return AreaUnit.parse(unit), LengthUnit.KILOMETRE
     except ValueError:
@@ -40,6 +44,10 @@ def _fmt(value: float) -> str:
 
 def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     """A rich table of :func:`~county_gis.measure.measure_table` output plus a totals row."""
+    from rich.table import Table
+
+    from ..measure import Method
+
     area_unit: AreaUnit = table.attrs["area_unit"]
     length_unit: LengthUnit = table.attrs["length_unit"]
     method: Method = table.attrs["method"]
@@ -69,11 +77,11 @@ def _places(where: str, ids: pd.Index, shown: int = 5) -> str:
 
 
 @click.command("measure")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--layer", default=None, help="Layer name (required for multi-layer files).")
 @click.option("--unit", default="亩", show_default=True,
               help="Area unit (平方米 亩 公顷 万亩 平方公里) or length unit (米 公里).")
-@click.option("--method", type=click.Choice([m.value for m in Method]), default="geodesic",
+@click.option("--method", type=click.Choice(METHODS), default="geodesic",
               show_default=True, help="geodesic on GRS80, or planar in the Gauss-Krüger zone.")
 @click.option("--repair", is_flag=True, default=False,
               help="Measure invalid polygons (self-intersecting rings, overlapping parts) as "
@@ -83,15 +91,21 @@ def _places(where: str, ids: pd.Index, shown: int = 5) -> str:
 @handle_errors
 def measure(path: str, layer: str | None, unit: str, method: str, repair: bool,
             out: str | None, overwrite: bool) -> None:
-    """Measure every feature of the layer at PATH: area, length, perimeter, and totals.
+    """量算图层每个要素的面积、长度、周长及合计。
 
+    Measure every feature of the layer at PATH: area, length, perimeter, and totals.
     Invalid polygons (a bow-tie, overlapping parts) are left out and named on stderr and in
     the note column, unless --repair measures their repair.
     """
+    import pandas as pd
+    from rich.console import Console
+
     from ..io import read_layer
+    from ..measure import Invalid, measure_table
+    from ..report import write_table
 
     area_unit, length_unit = _units(unit)
-    data = read_layer(path, layer=layer)
+    data = read_layer(path, layer=pick_layer(path, layer))
     if "source_fid" in data.columns:  # report the source's own feature ids
         data = data.set_index("source_fid", drop=False)
     invalid = Invalid.REPAIR if repair else Invalid.NAN
@@ -99,9 +113,7 @@ def measure(path: str, layer: str | None, unit: str, method: str, repair: bool,
                           invalid=invalid)
     labels = data["name"] if "name" in data.columns else pd.Series([""] * len(data))
     title = f"{click.format_filename(path)}" + (f":{layer}" if layer else "")
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: do not squeeze the table into 80 columns
-        console = Console(width=160)
+    console = Console(width=console_width())
     console.print(render_table(table, labels.fillna(""), title))
     broken = table["note"].str.startswith("invalid polygon").to_numpy()
     left_out = table.iloc[:, 1:4].isna().all(axis=1).to_numpy() & ~broken

@@ -24,6 +24,7 @@ from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
 from ._jzd import write_jzd
+from ._mapping import LAYER_MAPPING_KEYS, LayerMapping, MappedField, load_alias_file
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
 from ._sources import SOURCES, Format, Source, source_for
@@ -34,11 +35,14 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "COUNTY_BBOX",
     "COUNTY_MARGIN_DEG",
+    "LAYER_MAPPING_KEYS",
     "SOURCES",
     "Engine",
     "Format",
+    "LayerMapping",
     "LegacyDatumWarning",
     "LoadReport",
+    "MappedField",
     "Note",
     "OffsetDatum",
     "OutsideCountyWarning",
@@ -49,6 +53,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "inspect_source",
     "list_layers",
+    "load_alias_file",
     "parse_degrees",
     "parse_quantity",
     "read_layer",

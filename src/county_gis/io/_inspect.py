@@ -108,7 +108,8 @@ def inspect_source(path: str | os.PathLike[str], *, boundary: Any = None,
             crs_evidence=data["crs_evidence"], encoding=data["encoding"],
             encoding_evidence=data["encoding_evidence"],
             notes=[n for n in data["notes"] if n["severity"] != Severity.INFO.value
-                   or n["code"].startswith(("crs.", "source.", "kml.", "dxf."))],
+                   or n["code"].startswith(("crs.", "source.", "kml.", "dxf.", "field.unmapped",
+                                                  "table."))],
         )
         if boundary is not None and len(gdf):
             summary["notes"] += _outside_notes(gdf, boundary, str(path), name)

@@ -77,7 +77,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "legend": "图例", "kinds": "项目类型", "statuses": "建设状态",
         "progress": "目标完成进度", "completed": "已完工", "greened": "其中遥感核查变绿",
         "collapse": "收起 / 展开",
-        "search": "搜索项目名称", "none": "无匹配项目",
+        "search": "搜索项目名称或编号", "none": "无匹配项目", "no_data": "无数据",
         "line": "测距离", "area": "测面积", "finish": "完成", "clear": "清除",
         "hint": "在地图上单击添加测量点", "length": "长度", "area_result": "面积",
         "perimeter": "周长", "fullscreen": "全屏", "exit_fullscreen": "退出全屏",
@@ -90,7 +90,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "legend": "Legend", "kinds": "Project kinds", "statuses": "Status",
         "progress": "Progress against targets", "completed": "completed",
         "greened": "of which green from above (NDVI)",
-        "collapse": "collapse / expand", "search": "Search project name", "none": "No match",
+        "collapse": "collapse / expand", "search": "Search project name or id",
+        "none": "No match", "no_data": "no data",
         "line": "Distance", "area": "Area", "finish": "Finish", "clear": "Clear",
         "hint": "Click on the map to add points", "length": "Length", "area_result": "Area",
         "perimeter": "perimeter", "fullscreen": "Full screen",
@@ -104,6 +105,8 @@ _EN_FIELDS = {
     "name": "Name", "project_id": "Project id", "kind": "Kind", "status": "Status",
     "township": "Township", "year": "Year", "work_type": "Work", "target": "Target",
     "capacity_kw": "Capacity (kW)", "floor_area_m2": "Floor area (m²)",
+    "stated_area_mu": "Stated area (mu)", "stated_length_km": "Stated length (km)",
+    "stated_gap": "Stated vs measured", "ndvi_verdict": "NDVI check",
 }
 
 
@@ -171,6 +174,10 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str],
     for record in table.to_dict("records"):
         target = _number(record.get("target_value"))
         completed = _number(record.get("completed"))
+        if str(record.get("has_data")) == "False":  # no layer of its kinds: 无数据, not 0 %
+            rows.append({"title": str(record.get("title")), "noData": True,
+                         "unit": _unit_label(record.get("unit")), "target": target})
+            continue
         if completed is None:
             continue  # an indicator without map data (air quality days ...): no bar
         # the share is recomputed from the values shown, whatever scale pct_completed uses
@@ -195,8 +202,10 @@ def _progress_rows(table: pd.DataFrame, texts: dict[str, str],
         })
         if trend is not None:
             rows[-1].update(trends.get(str(record.get("target_id")), {}))
+    rows.sort(key=lambda r: bool(r.get("noData")))  # the targets with data first
     return {
         "title": texts["progress"],
+        "noDataText": texts.get("no_data", "无数据"),
         "completedText": texts["completed"],
         "greenText": texts["greened"],
         "collapseText": texts["collapse"],
@@ -229,6 +238,30 @@ def _linked_targets(progress: ProgressDetails | None, targets: Sequence[Target],
         for row, value in zip(rows["row"], text, strict=True):
             shown[int(row)] = value
         out[str(layer)] = shown
+    return out
+
+
+def _feature_checks(progress: ProgressDetails | None) -> dict[str, dict[int, dict[str, str]]]:
+    """Per layer and row: the stated-vs-measured gap and the NDVI verdict progress found."""
+    out: dict[str, dict[int, dict[str, str]]] = {}
+    if progress is None or not len(progress.links) or "place" not in progress.links:
+        return out
+    where = {p: (str(layer), int(row)) for p, layer, row in zip(
+        progress.links["place"], progress.links["layer"], progress.links["row"], strict=True)}
+    for diff in progress.stated.to_dict("records") if len(progress.stated) else []:
+        at = where.get(diff.get("place"))
+        if at is not None:
+            unit = _unit_label(diff.get("unit"))
+            out.setdefault(at[0], {}).setdefault(at[1], {})["stated_gap"] = (
+                f"填报 {diff['stated']:,.2f} {unit}, 实测 {diff['measured']:,.2f} {unit} "
+                f"({diff['relative']:+.0%})")
+    plots = progress.greening
+    for plot in plots.to_dict("records") if plots is not None and len(plots) else []:
+        at = where.get(plot.get("place"))
+        if at is not None:
+            out.setdefault(at[0], {}).setdefault(at[1], {})["ndvi_verdict"] = (
+                f"{plot.get('verdict_label', plot.get('verdict'))} (NDVI "
+                f"{plot.get('ndvi_change', float('nan')):+.3f})")
     return out
 
 
@@ -343,6 +376,7 @@ def make_map(
         wanted = None if kinds is None else {LayerKind.parse(k) for k in kinds}
     except ValueError as exc:
         raise ConfigError(f"kinds: {exc}") from None
+    source_fields = fields is None  # by default every source attribute is in the popups
     if fields is None and lang is Language.EN:
         fields = {k: _EN_FIELDS[k] for k in DEFAULT_FIELDS}
 
@@ -355,9 +389,14 @@ def make_map(
     layers = []
     legend_kinds = []
     linked = _linked_targets(progress, project.targets, texts["unlinked"])
+    checks = _feature_checks(progress)
     for key, gdf in layers_in.items():
         if key in linked and len(linked[key]) == len(gdf):  # popups say what it counts toward
             gdf = gdf.assign(target=linked[key])
+        for column in ("stated_gap", "ndvi_verdict"):
+            found = {row: c[column] for row, c in checks.get(key, {}).items() if column in c}
+            if found:
+                gdf = gdf.assign(**{column: [found.get(i) for i in range(len(gdf))]})
         kind = _kind_of(key, gdf)
         if wanted is not None and kind not in wanted:
             continue
@@ -365,7 +404,8 @@ def make_map(
             kind.value if kind is not None else str(key))
         colour = KIND_COLOURS.get(kind, "#555555") if kind is not None else "#555555"
         lod = lod_above < len(gdf) <= lazy_above
-        data = prepare_layer(gdf, name=label, fields=fields, simplify_m=simplify_m, gcj02=gcj02,
+        data = prepare_layer(gdf, name=label, fields=fields, source_fields=source_fields,
+                             simplify_m=simplify_m, gcj02=gcj02,
                              coarse_m=coarse_m if lod else None)
         data["colour"] = colour
         layers.append(data)

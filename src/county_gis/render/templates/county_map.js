@@ -154,6 +154,8 @@
 
   function popupContent(data, i) {
     var box = el("div", "cg-popup");
+    box.style.maxHeight = "320px";  /* every source attribute is shown: scroll when long */
+    box.style.overflowY = "auto";
     el("div", "cg-popup-title", data.name, box);
     var table = el("table", "cg-popup-table", null, box);
     data.fields.forEach(function (field) {
@@ -613,6 +615,11 @@
       data.rows.forEach(function (r) {
         var item = el("div", "cg-progress-item", null, list);
         el("div", "cg-progress-name", r.title, item);
+        if (r.noData) {  /* no layer of the target's kinds in the project: not 0 % */
+          el("div", "cg-progress-text cg-progress-nodata",
+             (data.noDataText || "无数据") + " · " + fmt(r.target) + " " + (r.unit || ""), item);
+          return;
+        }
         var bar = el("div", "cg-bar", null, item);
         var target = r.target > 0 ? r.target : 0;
         [["completed", "cg-bar-done"], ["under_construction", "cg-bar-building"],
@@ -666,12 +673,20 @@
         if (!q) return;
         var hits = 0;
         CG.layers.some(function (entry) {
+          /* by name and by 项目编号 / 小班号 (project_id) */
           var names = entry.data.columns.name || [];
-          for (var i = 0; i < names.length && hits < options.limit; i++) {
-            if (names[i] !== null && String(names[i]).toLowerCase().indexOf(q) >= 0) {
+          var ids = entry.data.columns.project_id || [];
+          var n = Math.max(names.length, ids.length);
+          var has = function (v) {
+            return v !== null && v !== undefined && String(v).toLowerCase().indexOf(q) >= 0;
+          };
+          for (var i = 0; i < n && hits < options.limit; i++) {
+            if (has(names[i]) || has(ids[i])) {
               hits += 1;
               var li = el("li", "cg-search-hit", null, results);
-              el("span", null, names[i], li);
+              var label = names[i] !== null && names[i] !== undefined ? String(names[i]) : "";
+              var id = ids[i] !== null && ids[i] !== undefined ? String(ids[i]) : "";
+              el("span", null, label && id ? label + " (" + id + ")" : label || id, li);
               el("span", "cg-search-layer", " · " + entry.data.name, li);
               li.addEventListener("click", (function (e, k) {
                 return function () { CG.focus(map, e, k); };
