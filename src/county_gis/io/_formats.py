@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from .._offline import offline_gdal, refuse_remote
 from ..errors import LayerReadError
+from ._content import check_content
 from ._report import LoadReport, Severity
 from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
 
@@ -100,14 +102,20 @@ def opened_source(
         If the file does not exist, an archive breaks the limits, or no source reads it.
     """
     if isinstance(given, bytes | bytearray | memoryview) or hasattr(given, "read"):
-        with _spooled(given, report) as (path, source):
+        with _spooled(given, report) as (path, source), offline_gdal():
+            check_content(path, source, where=describe(given))
             yield path, source
         return
     if scheme_of(given) is not None:  # type: ignore[arg-type]
         yield os.fspath(given), source_for(given)  # type: ignore[arg-type]
         return
-    with _opened_file(Path(given), report) as path:  # type: ignore[arg-type]
-        yield path, source_for(path)
+    named = os.fspath(given)  # type: ignore[arg-type]
+    refuse_remote(named, what="source")
+    with _opened_file(Path(named), report) as path, offline_gdal():
+        source = source_for(path)
+        check_content(path, source, where=named if path == Path(named)
+                      else f"{named}:{path.name}")
+        yield path, source
 
 
 @contextlib.contextmanager
