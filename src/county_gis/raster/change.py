@@ -232,7 +232,7 @@ def check_ndvi_scale(raster: RasterLike, *, band: int = 1) -> None:
     Traceback (most recent call last):
     ...
     county_gis.errors.DataError: ndvi_x10000.tif: the values look like NDVI × 10,000 \
-(median 6,500, 100 % of the values in 1…10,000; NDVI lies in −1…1): it would read as \
+(median 6,500, 100% of the values in 1…10,000; NDVI lies in −1…1): it would read as \
 100 % green. Declare the scale once: gdal_edit.py -scale 0.0001 ndvi_x10000.tif (or divide \
 the values by 10,000)
     """
