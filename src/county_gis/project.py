@@ -341,6 +341,11 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
         _check_source(data["boundary"], "boundary", _SOURCE_KEYS, root, problems)
     if "townships" in data:
         _check_source(data["townships"], "townships", _TOWNSHIP_KEYS, root, problems)
+        flag = data["townships"].get("approximate") if isinstance(data["townships"],
+                                                                   Mapping) else None
+        if flag is not None and not isinstance(flag, bool):
+            problems.append(f"[townships] approximate = {flag!r} must be true or false "
+                            "(without quotes)")
     layers = data.get("layers", {})
     if not isinstance(layers, Mapping):
         problems.append("[layers] must hold one [layers.<name>] table per layer")
@@ -370,6 +375,28 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
     return problems
 
 
+def _read_toml(file: Path) -> dict[str, Any]:
+    """``file`` parsed as TOML (UTF-8, a BOM allowed); every failure a one-line ConfigError."""
+    from ._atomic import note_input
+
+    note_input(file)
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                          f"{exc.start}; saved as GBK?): save it as UTF-8 (记事本: 另存为, "
+                          "编码 UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"{file} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{file} is not a project file: its tables or arrays are nested too "
+                          "deeply to read") from None
+
+
 def _read(root: Path, table: Mapping[str, Any], **extra: Any) -> gpd.GeoDataFrame:
     from .io import read_layer
 
@@ -384,6 +411,25 @@ def _column(frame: pd.DataFrame, declared: Any, fallbacks: tuple[str, ...]) -> p
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
+_TRUE = {"true", "1", "yes", "y", "是", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "f", ""}
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    """A yes / no cell: ``"false"`` and ``"否"`` are False (``bool("false")`` would be True)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return default
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"approximate was {value!r} but is expected to be true or false "
+                          "(是 / 否, 1 / 0)")
+    return bool(value)
+
+
 def _townships(root: Path, table: Mapping[str, Any] | None,
                reports: dict[str, Any]) -> gpd.GeoDataFrame:
     if table is None:
@@ -395,7 +441,7 @@ def _townships(root: Path, table: Mapping[str, Any] | None,
     out["name"] = _column(raw, table.get("name"), ("name", "township"))
     out["kind"] = _column(raw, table.get("kind"), ("township_kind",))
     if "approximate" in raw.columns:
-        out["approximate"] = raw["approximate"].fillna(True).astype(bool)
+        out["approximate"] = [_flag(v, default=True) for v in raw["approximate"]]
     else:
         out["approximate"] = bool(table.get("approximate", False))
     used = {table.get("code"), table.get("name"), table.get("kind"), "approximate", "kind",
@@ -461,10 +507,7 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
         return _layer_file_project(Path(path))
     file = _project_file(path)
     root = file.parent
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+    data = _read_toml(file)
     problems = _validate(data, root)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
@@ -472,6 +515,10 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
     reports: dict[str, Any] = {}
     boundary = _read(root, data["boundary"])
     reports["boundary"] = boundary.attrs.get("load_report")
+    if len(boundary) and (boundary.geometry.isna() | boundary.geometry.is_empty).all():
+        raise ConfigError(
+            f"{root / data['boundary']['path']}:{data['boundary'].get('layer')}: the boundary "
+            "feature has no geometry (null or empty); export the county polygon again")
     if len(boundary) != 1:
         raise ConfigError(
             f"{root / data['boundary']['path']}:{data['boundary'].get('layer')}: the boundary "

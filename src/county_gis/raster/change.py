@@ -37,13 +37,12 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import warnings
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-
-import warnings
 
 from ..errors import CountyGisWarning, DataError, Place, ThresholdError
 from ..measure import geodesic_area

@@ -17,6 +17,7 @@ import rasterio
 from pyproj import CRS
 from rasterio.io import DatasetReader
 
+from .._atomic import note_input
 from .._offline import offline_gdal, refuse_remote
 from ..crs import require_crs
 from ..errors import CRSError, DataError, LayerReadError, Place
@@ -78,6 +79,7 @@ def open_raster(raster: RasterLike) -> Iterator[DatasetReader]:
         return
     named = os.fspath(raster)
     refuse_remote(named, what="raster")
+    note_input(named)
     with offline_gdal(), _local_name(named) as path:
         check_raster_content(path, named)
         try:
@@ -119,7 +121,7 @@ def _local_name(named: str) -> Iterator[str]:
     import tempfile
 
     raw = os.fsencode(named)
-    folder, base = os.path.split(raw)
+    base = os.path.basename(raw)
     suffix = os.path.splitext(base)[1].decode("ascii", errors="replace")
     if not os.path.exists(raw):
         raise LayerReadError(f"cannot open the raster {named!r}: no such file")

@@ -38,8 +38,8 @@ import numpy as np
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
-from rasterio.windows import Window
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+from rasterio.windows import Window
 
 from .._choice import Choice
 from ..errors import DataError, Place
