@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ..raster import DEFAULT_THRESHOLD, ThresholdError, check_threshold
 from ..report import write_table
+from ._console import make_console, plain, terminal_text
 from ._options import handle_errors, out_option, overwrite_option
 
 __all__ = ["greening", "threshold_option"]
@@ -63,18 +63,15 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
     view = Table(title=f"复绿 / 造林 NDVI 核查 (threshold ±{threshold:g})")
     view.add_column("目标")
     for column in table.columns:
-        view.add_column(_HEADERS.get(column, column),
+        view.add_column(_HEADERS.get(column, plain(column)),
                         justify="left" if column in ("title", "kind") else "right")
     for target, row in table.iterrows():
         cells = [f"{row[c]:.1%}" if c == "green_share" else
-                 f"{row[c]:,.1f}" if c.endswith("_mu") else str(row[c]) for c in table.columns]
-        view.add_row(str(target), *cells)
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: do not squeeze the table
-        console = Console(width=160)
-    console.print(view)
+                 f"{row[c]:,.1f}" if c.endswith("_mu") else plain(row[c]) for c in table.columns]
+        view.add_row(plain(target), *cells)
+    make_console().print(view)
     if table.empty:
         click.echo("no completed mine-restoration or afforestation plots to check", err=True)
     if out:
         write_table(table.reset_index(), out, overwrite=overwrite, index_label="fid")
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {terminal_text(out)}")

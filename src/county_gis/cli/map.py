@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..render import Basemap, Language, make_map, save_map
+from ._console import terminal_text
 from ._options import handle_errors, out_option, overwrite_option
 
 __all__ = ["map_command"]
@@ -44,7 +45,8 @@ def map_command(project: str | None, out: str | None, basemap: str, tianditu_key
     details = progress_details(loaded) if loaded.targets else None
     m = make_map(loaded, progress=details, basemap=basemap, tianditu_key=tianditu_key,
                  local_tiles=local_tiles, language=language, rasters=list(rasters))
-    safe_name = re.sub(r'[\\/:*?"<>|\s]+', "_", str(loaded.name)) or "map"
+    # a file name from the project name: no separators, controls or NUL, at most 80 characters
+    safe_name = re.sub(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+', "_", str(loaded.name))[:80] or "map"
     target = Path(out) if out else Path("maps") / f"{safe_name}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)
-    click.echo(f"map: {saved}")
+    click.echo(f"map: {terminal_text(saved)}")

@@ -6,12 +6,12 @@ import math
 
 import click
 import pandas as pd
-from rich.console import Console
 from rich.table import Table
 
 from ..measure import Method, measure_table
 from ..report import write_table
 from ..units import AreaUnit, LengthUnit
+from ._console import make_console, plain, terminal_text
 from ._options import handle_errors, out_option, overwrite_option
 
 __all__ = ["measure"]
@@ -43,7 +43,7 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     area_unit: AreaUnit = table.attrs["area_unit"]
     length_unit: LengthUnit = table.attrs["length_unit"]
     method: Method = table.attrs["method"]
-    out = Table(title=f"{title} — {method.value}", show_footer=True)
+    out = Table(title=f"{plain(title)} — {method.value}", show_footer=True)
     out.add_column("fid", footer="合计 total")
     out.add_column("名称 name")
     out.add_column("类型 type")
@@ -53,7 +53,7 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     for column, header in zip(value_columns, headers, strict=True):
         out.add_column(header, justify="right", footer=_fmt(float(table[column].sum(min_count=1))))
     for (fid, row), label in zip(table.iterrows(), labels, strict=True):
-        out.add_row(str(fid), str(label), str(row["geometry_type"]),
+        out.add_row(plain(fid), plain(label), plain(row["geometry_type"]),
                     *(_fmt(float(row[c])) for c in value_columns))
     return out
 
@@ -80,9 +80,7 @@ def measure(path: str, layer: str | None, unit: str, method: str, out: str | Non
     table = measure_table(data, area_unit=area_unit, length_unit=length_unit, method=method)
     labels = data["name"] if "name" in data.columns else pd.Series([""] * len(data))
     title = f"{click.format_filename(path)}" + (f":{layer}" if layer else "")
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: do not squeeze the table into 80 columns
-        console = Console(width=160)
+    console = make_console()
     console.print(render_table(table, labels.fillna(""), title))
     left_out = table.iloc[:, 1:].isna().all(axis=1)
     if left_out.any():
@@ -92,4 +90,4 @@ def measure(path: str, layer: str | None, unit: str, method: str, out: str | Non
         frame = table.copy()
         frame.insert(0, "name", labels.to_numpy())
         write_table(frame, out, overwrite=overwrite, index_label="fid")
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {terminal_text(out)}")

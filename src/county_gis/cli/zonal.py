@@ -6,11 +6,11 @@ import math
 
 import click
 import pandas as pd
-from rich.console import Console
 from rich.table import Table
 
 from ..raster import DEFAULT_STATS, Stat, zonal_stats
 from ..report import write_table
+from ._console import make_console, plain
 from ._options import handle_errors, out_option, overwrite_option
 
 __all__ = ["zonal"]
@@ -56,14 +56,15 @@ def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str
     table = zonal_stats(data, raster, stats=_stats(stats), band=band)
     names = data["name"] if "name" in data.columns else pd.Series([""] * len(data),
                                                                    index=data.index)
-    view = Table(title=f"{click.format_filename(raster)} × {click.format_filename(layer_path)}")
+    view = Table(title=f"{plain(click.format_filename(raster))} × "
+                       f"{plain(click.format_filename(layer_path))}")
     view.add_column("fid")
     view.add_column("名称 name")
     for column in table.columns:
         view.add_column(column, justify="right")
     for (fid, row), name in list(zip(table.iterrows(), names.fillna(""), strict=True))[:MAX_ROWS]:
-        view.add_row(str(fid), str(name), *(_fmt(float(v)) for v in row))
-    Console().print(view)
+        view.add_row(plain(fid), plain(name), *(_fmt(float(v)) for v in row))
+    make_console().print(view)
     if len(table) > MAX_ROWS:
         click.echo(f"… {len(table) - MAX_ROWS} more rows (all of them with --out)", err=True)
     missing = int(table["coverage_fraction"].fillna(0).eq(0).sum())
