@@ -47,6 +47,8 @@ def map_command(project: str | None, out: str | None, basemap: str, tianditu_key
                  local_tiles=local_tiles, language=language, rasters=list(rasters))
     # a file name from the project name: no separators, controls or NUL, at most 80 characters
     safe_name = re.sub(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+', "_", str(loaded.name))[:80] or "map"
+    while len(safe_name.encode("utf-8")) > 150:  # 3 bytes per Chinese character
+        safe_name = safe_name[:-1]
     target = Path(out) if out else Path("maps") / f"{safe_name}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)
     click.echo(f"map: {terminal_text(saved)}")

@@ -136,6 +136,14 @@ text) but the file holds a GDAL VRT (XML that makes GDAL read other files and UR
 Save it in the format its suffix names (or give it the suffix of what it is)
     """
     where = where or str(path)
+    if source.key in TEXT_SOURCES:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise LayerReadError(
+                f"{where}: {size / 2**20:,.0f} MiB of {source.name} text; text sources are read "
+                f"whole and limited to {MAX_TEXT_BYTES / 2**20:,.0f} MiB. Convert it to a "
+                "GeoPackage (e.g. ogr2ogr -f GPKG out.gpkg in" + path.suffix.lower() + ") or "
+                "split it")
     with open(path, "rb") as handle:
         head = handle.read(_HEAD)
     found = sniff(head)
@@ -148,14 +156,6 @@ Save it in the format its suffix names (or give it the suffix of what it is)
             f"{where}: the suffix {path.suffix.lower()} says {source.name} ({expected}) but the "
             f"file holds {found}; refused. Save it in the format its suffix names (or give it "
             "the suffix of what it is)")
-    if source.key in TEXT_SOURCES:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise LayerReadError(
-                f"{where}: {size / 2**20:,.0f} MiB of {source.name} text; text sources are read "
-                f"whole and limited to {MAX_TEXT_BYTES / 2**20:,.0f} MiB. Convert it to a "
-                "GeoPackage (e.g. ogr2ogr -f GPKG out.gpkg in" + path.suffix.lower() + ") or "
-                "split it")
     if source.key == "geojson":
         _scan_crs_link(path, where)
 

@@ -26,7 +26,7 @@ from .._offline import offline_gdal, refuse_remote
 from ..errors import LayerReadError
 from ._content import check_content
 from ._report import LoadReport, Severity
-from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
+from ._sources import ARCHIVES, SOURCES, Source, scheme_of, source_for, source_for_bytes
 
 __all__ = ["SourceLike", "describe", "list_layers", "opened_source", "sqlite_side_files"]
 
@@ -107,10 +107,10 @@ def opened_source(
             check_content(path, source, where=describe(given))
             yield path, source
         return
-    if scheme_of(given) is not None:  # type: ignore[arg-type]
-        yield os.fspath(given), source_for(given)  # type: ignore[arg-type]
-        return
     named = os.fspath(given)  # type: ignore[arg-type]
+    if scheme_of(named) in {x for s in SOURCES for x in s.schemes}:
+        yield named, source_for(named)
+        return
     refuse_remote(named, what="source")
     note_input(named)
     with _opened_file(Path(named), report) as path, offline_gdal():
