@@ -238,8 +238,7 @@ def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | 
                            or not _finite(value) or value <= 0):
         shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}… " \
             f"({len(repr(value))} characters)"
-        problems.append(f"{where}: value was {shown} but must be a positive number below "
-                        "1e308")
+        problems.append(f"{where}: value was {shown} but must be a positive number")
     if "year" in raw and (isinstance(raw["year"], bool) or not isinstance(raw["year"], int)
                           or not 1900 <= raw["year"] <= 2200):
         problems.append(f"{where}: year was {raw['year']!r} but must be an integer like 2023")

@@ -26,7 +26,7 @@ from .._offline import offline_gdal, refuse_remote
 from ..errors import LayerReadError
 from ._content import check_content
 from ._report import LoadReport, Severity
-from ._sources import ARCHIVES, SOURCES, Source, scheme_of, source_for, source_for_bytes
+from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
 
 __all__ = ["SourceLike", "describe", "list_layers", "opened_source", "sqlite_side_files"]
 
@@ -108,10 +108,11 @@ def opened_source(
             yield path, source
         return
     named = os.fspath(given)  # type: ignore[arg-type]
-    if scheme_of(named) in {x for s in SOURCES for x in s.schemes}:
+    if named.lstrip().lower().startswith("/vsi"):  # GDAL's virtual (network) file systems
+        refuse_remote(named, what="source")
+    if scheme_of(named) is not None:  # a registered URL source, else refused by source_for
         yield named, source_for(named)
         return
-    refuse_remote(named, what="source")
     note_input(named)
     with _opened_file(Path(named), report) as path, offline_gdal():
         source = source_for(path)

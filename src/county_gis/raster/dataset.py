@@ -144,7 +144,7 @@ def check_raster_content(path: str, named: str) -> None:
     LayerReadError
         Naming the suffix and what the bytes show.
     """
-    from ..io import sniff_content
+    from .._magic import sniff as sniff_content
 
     try:
         with open(path, "rb") as handle:
