@@ -100,7 +100,7 @@ _ALIASES: dict[Basemap, tuple[str, ...]] = {
 
 
 def _tianditu_key(key: str | None) -> str:
-    key = key or os.environ.get("TIANDITU_KEY")
+    key = (key or os.environ.get("TIANDITU_KEY") or "").strip()  # a pasted key's newline
     if not key:
         raise ConfigError(
             "天地图 tiles need a key: pass tianditu_key=... (CLI: --tianditu-key) or set the "

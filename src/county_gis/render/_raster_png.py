@@ -142,8 +142,8 @@ def _display_read(src: Any, band: int, out_pixels: int) -> np.ma.MaskedArray:
     return np.ma.concatenate(parts, axis=0)
 
 
-#: Source pixels read at once for display (16 M pixels, 64 MB of float32).
-_STRIP_PIXELS = 16_000_000
+#: Source pixels read at once for display (4 M pixels, 16 MB of float32).
+_STRIP_PIXELS = 4_000_000
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
