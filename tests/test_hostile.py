@@ -202,6 +202,25 @@ def test_vrt_under_a_vector_suffix_is_refused_naming_both(hostile, canary, suffi
     assert canary.requests == []
 
 
+@pytest.mark.parametrize("command", ["inspect", "measure", "zonal"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp", ".fgb"])
+def test_every_cli_read_path_refuses_a_vrt_in_one_line(hostile, canary, tmp_path, command,
+                                                        suffix):
+    args = [command, str(hostile[f"vrt{suffix}"])]
+    if command == "zonal":
+        args.append(str(write_ndvi(tmp_path / "real.tif", np.full((4, 8), 0.3))))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "but the file holds a GDAL VRT" in result.output
+    (tmp_path / "p").mkdir(exist_ok=True)
+    project = write_tiny_project(tmp_path / "p")
+    result = CliRunner().invoke(main, ["greening", str(project), "--before",
+                                       str(hostile["raster.tif"]), "--after",
+                                       str(hostile["raster.tif"])])
+    assert result.exit_code == 1 and "GDAL VRT" in result.output
+    assert canary.requests == []
+
+
 def test_vrt_bytes_in_memory_and_zipped_are_refused(hostile, canary, tmp_path):
     import zipfile
 
