@@ -771,3 +771,11 @@ def test_the_map_takes_a_layers_kind_from_its_declaration(tmp_path):
     project = _project_with(tmp_path, ("[layers.plots]", "[layers.road_rebuild]"))
     loaded = load_project(project)
     assert _kind_of("road_rebuild", loaded.layers["road_rebuild"]).value == "afforestation"
+
+
+def test_an_empty_file_and_a_folder_named_like_a_layer_are_one_line(tmp_path):
+    (tmp_path / "empty.geojson").write_bytes(b"")
+    assert "the file is empty (0 bytes)" in _one_line(["measure", str(tmp_path / "empty.geojson")])
+    (tmp_path / "roads.gpkg").mkdir()
+    with pytest.raises(LayerReadError, match=r"roads\.gpkg: a folder, not a GPKG file"):
+        read_layer(tmp_path / "roads.gpkg")

@@ -91,16 +91,22 @@ text) but the file holds a GDAL VRT (XML that makes GDAL read other files and UR
 Save it in the format its suffix names (or give it the suffix of what it is)
     """
     where = where or str(path)
-    if source.key in TEXT_SOURCES:
+    if path.is_dir():
+        raise LayerReadError(f"{where}: a folder, not a {source.name} file; pass the file")
+    try:
         size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise LayerReadError(
-                f"{where}: {size / 2**20:,.0f} MiB of {source.name} text; text sources are read "
-                f"whole and limited to {MAX_TEXT_BYTES / 2**20:,.0f} MiB. Convert it to a "
-                "GeoPackage (e.g. ogr2ogr -f GPKG out.gpkg in" + path.suffix.lower() + ") or "
-                "split it")
-    with open(path, "rb") as handle:
-        head = handle.read(_HEAD)
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD)
+    except OSError as exc:
+        raise LayerReadError(f"{where}: cannot be read: {exc.strerror or exc}") from exc
+    if not head:
+        raise LayerReadError(f"{where}: the file is empty (0 bytes); copy it again")
+    if source.key in TEXT_SOURCES and size > MAX_TEXT_BYTES:
+        raise LayerReadError(
+            f"{where}: {size / 2**20:,.0f} MiB of {source.name} text; text sources are read "
+            f"whole and limited to {MAX_TEXT_BYTES / 2**20:,.0f} MiB. Convert it to a "
+            "GeoPackage (e.g. ogr2ogr -f GPKG out.gpkg in" + path.suffix.lower() + ") or "
+            "split it")
     found = sniff(head)
     if not _matches(source.key, found) or (found.startswith("a GDAL VRT")):
         if source.key == "xlsx" and found.startswith("an old Office file"):
