@@ -121,7 +121,7 @@ def write_error(exc: OSError, target: Path) -> OutputWriteError:
         why = f"the disk holding {folder} is full; free some space or choose another --out"
     elif code == errno.ENAMETOOLONG:
         why = "the file name is too long; choose a shorter --out"
-    elif code in (errno.ENOENT, errno.ENOTDIR):
+    elif code in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST):
         why = f"the folder {folder} cannot be created or is not a folder; choose another --out"
     else:
         why = f"{exc.strerror or exc}; choose another --out"
