@@ -223,6 +223,7 @@ def test_tianditu_tiles_are_reported_not_refused(tmp_path, monkeypatch):
 
 
 def test_local_tiles_are_relative(tmp_path):
+    (tmp_path / "tiles").mkdir()  # the folder must exist next to the page (see test_hostile)
     m = make_map(make_project(), basemap="local", local_tiles="tiles", show_progress=False)
     page = save_map(m, tmp_path / "m.html").path.read_text(encoding="utf-8")
     assert "tiles/\\u007bz\\u007d/\\u007bx\\u007d/\\u007by\\u007d.png" in page

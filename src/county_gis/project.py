@@ -400,6 +400,11 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
         _check_source(data["boundary"], "boundary", _SOURCE_KEYS, root, problems)
     if "townships" in data:
         _check_source(data["townships"], "townships", _TOWNSHIP_KEYS, root, problems)
+        flag = data["townships"].get("approximate") if isinstance(data["townships"],
+                                                                   Mapping) else None
+        if flag is not None and not isinstance(flag, bool):
+            problems.append(f"[townships] approximate = {flag!r} must be true or false "
+                            "(without quotes)")
     layers = data.get("layers", {})
     if not isinstance(layers, Mapping):
         problems.append("[layers] must hold one [layers.<name>] table per layer")
@@ -491,6 +496,25 @@ def _column(frame: pd.DataFrame, declared: Any, fallbacks: tuple[str, ...]) -> p
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
+_TRUE = {"true", "1", "yes", "y", "是", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "f", ""}
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    """A yes / no cell: ``"false"`` and ``"否"`` are False (``bool("false")`` would be True)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return default
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"approximate was {value!r} but is expected to be true or false "
+                          "(是 / 否, 1 / 0)")
+    return bool(value)
+
+
 def _townships(root: Path, table: Mapping[str, Any] | None,
                reports: dict[str, Any]) -> gpd.GeoDataFrame:
     if table is None:
@@ -502,7 +526,7 @@ def _townships(root: Path, table: Mapping[str, Any] | None,
     out["name"] = _column(raw, table.get("name"), ("name", "township"))
     out["kind"] = _column(raw, table.get("kind"), ("township_kind",))
     if "approximate" in raw.columns:
-        out["approximate"] = raw["approximate"].fillna(True).astype(bool)
+        out["approximate"] = [_flag(v, default=True) for v in raw["approximate"]]
     else:
         out["approximate"] = bool(table.get("approximate", False))
     used = {table.get("code"), table.get("name"), table.get("kind"), "approximate", "kind",
@@ -602,8 +626,14 @@ def read_project_toml(file: str | os.PathLike[str]) -> dict[str, Any]:
     county_gis.errors.ConfigError: ... line 1: [layers.造林] — a key with Chinese characters
     must be quoted: [layers."造林"] ...
     """
+    from ._atomic import note_input
+
     path = Path(file)
-    raw = path.read_bytes()
+    note_input(path)  # an output may never replace it
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -619,6 +649,9 @@ def read_project_toml(file: str | os.PathLike[str]) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_advice(path, text, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not a project file: its tables or arrays are nested too "
+                          "deeply to read") from None
 
 
 def _toml_advice(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -717,6 +750,10 @@ def load_project_data(data: Mapping[str, Any], *, root: str | os.PathLike[str],
     boundary_table = _boundary_table(data["boundary"])
     boundary = _read(root, boundary_table)
     reports["boundary"] = boundary.attrs.get("load_report")
+    if len(boundary) and (boundary.geometry.isna() | boundary.geometry.is_empty).all():
+        raise ConfigError(
+            f"{root / data['boundary']['path']}:{data['boundary'].get('layer')}: the boundary "
+            "feature has no geometry (null or empty); export the county polygon again")
     if len(boundary) != 1:
         raise ConfigError(
             f"{_path(root, boundary_table['path'])}:{boundary_table.get('layer')}: the boundary "

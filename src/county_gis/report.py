@@ -13,8 +13,13 @@
 - **md**: every view as a markdown table, under a heading each.
 
 No text from the data can start a formula: text starting with ``= + - @`` or a tab / carriage
-return is stored with a leading ``'`` (and xlsx cells are typed as strings). Files are written
-atomically and an existing file is replaced only with ``overwrite=True``.
+return is stored with a leading ``'`` (and xlsx cells are typed as strings). Control characters
+(U+0000–U+001F but tab, line feed and carriage return; U+007F; lone surrogates), which an
+xlsx cannot hold at all, are replaced by U+FFFD in every format, and a report that replaced
+any says so in a :class:`~county_gis.errors.CountyGisWarning` naming the first cell. Markdown
+escapes every character of the data that Markdown or HTML would read as markup (links, images,
+tags, emphasis, table pipes, line breaks), so a cell renders as the text it holds. Files are
+written atomically and an existing file is replaced only with ``overwrite=True``.
 
 Examples
 --------
@@ -31,7 +36,7 @@ Examples
 <BLANKLINE>
 | 目标编号 | 目标 | 单位 | 目标值 | 已完工 | 完成率(%) |
 |---|---|---|---:|---:|---:|
-| roads | '=HYPERLINK("x") | 公里 | 200.00 | 150.00 | 75.0 |
+| roads | '=HYPERLINK\\("x"\\) | 公里 | 200.00 | 150.00 | 75.0 |
 <BLANKLINE>
 """
 
@@ -40,6 +45,8 @@ from __future__ import annotations
 import enum
 import math
 import os
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,11 +54,11 @@ from typing import Any
 import pandas as pd
 
 from ._atomic import atomic_path
-from .errors import ConfigError
+from .errors import ConfigError, CountyGisWarning
 from .vocabulary import Status
 
-__all__ = ["HEADERS", "ReportFormat", "safe_text", "trend_views", "views", "write_report",
-           "write_table"]
+__all__ = ["HEADERS", "ReportFormat", "markdown_text", "safe_text", "trend_views", "views",
+           "write_report", "write_table"]
 
 #: Column -> Chinese header.
 HEADERS = {
@@ -82,6 +89,10 @@ _NDVI = {"ndvi_before", "ndvi_after", "ndvi_change"}
 _POINTS = {"expected_pct", "gap"}  # percentages and percentage points, 2 decimals
 _NUMBERS = _AMOUNTS | _SHARES | _NDVI | _POINTS | {"pct_completed", "n_features"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: characters no xlsx cell can hold (XML 1.0), nor a terminal should receive raw
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+#: Markdown / HTML markup characters escaped in Markdown text (CommonMark backslash escapes)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+\-.!|~:])")
 
 
 class ReportFormat(enum.Enum):
@@ -124,9 +135,31 @@ def safe_text(value: Any) -> Any:
     >>> safe_text("=1+1"), safe_text("@SUM(A1)"), safe_text("团结街"), safe_text(-1.5)
     ("'=1+1", "'@SUM(A1)", '团结街', -1.5)
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = _CONTROL.sub("\ufffd", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
+
+
+def markdown_text(value: Any) -> str:
+    r"""``value`` as Markdown text that renders as itself: no link, image, tag or emphasis.
+
+    HTML's ``& < >`` become entities, Markdown punctuation is backslash-escaped, line breaks
+    become spaces (a table row is one line), control characters U+FFFD.
+
+    Examples
+    --------
+    >>> print(markdown_text("![x](http://evil.invalid/a.png) <img src=x onerror=alert(1)>"))
+    \!\[x\]\(http\://evil\.invalid/a\.png\) &lt;img src=x onerror=alert\(1\)&gt;
+    >>> print(markdown_text("大板镇\n# 标题"))
+    大板镇 \# 标题
+    """
+    text = _CONTROL.sub("\ufffd", str(value))
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = text.replace("\u2028", " ").replace("\u2029", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 @dataclass(frozen=True)
@@ -283,6 +316,7 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
 
     book = Workbook()
     book.remove(book.active)
+    replaced: list[str] = []
     for view in all_views:
         sheet = book.create_sheet(view.title[:31])
         columns = list(view.frame.columns)
@@ -290,7 +324,10 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center")
-        for record in view.frame.itertuples(index=False):
+        for row, record in enumerate(view.frame.itertuples(index=False), start=2):
+            for j, value in enumerate(record):
+                if isinstance(value, str) and _CONTROL.search(value):
+                    replaced.append(f"{view.title}!{get_column_letter(j + 1)}{row}")
             sheet.append([_cell(v) for v in record])
         for j, column in enumerate(columns, start=1):
             fmt = _number_format(column)
@@ -306,6 +343,10 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
             sheet.column_dimensions[letter].width = max(8, width)
         sheet.freeze_panes = "A2"
     book.save(tmp)
+    if replaced:
+        warnings.warn(f"{len(replaced)} cell(s) held control characters an xlsx cannot store "
+                      f"(first: {replaced[0]}); replaced by U+FFFD (�)", CountyGisWarning,
+                      stacklevel=3)
 
 
 def _md_value(column: str, value: Any) -> str:
@@ -322,15 +363,16 @@ def _md_value(column: str, value: Any) -> str:
         if column in _NDVI:
             return f"{value:+.3f}" if column == "ndvi_change" else f"{value:.3f}"
         return f"{value:,.2f}"
-    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return markdown_text(value)
 
 
 def _write_md(all_views: list[View], tmp: Path, title: str) -> None:
-    lines = [f"# {title}", ""]
+    lines = [f"# {markdown_text(title)}", ""]
     for view in all_views:
         columns = list(view.frame.columns)
-        lines += [f"## {view.title}", ""]
-        lines.append("| " + " | ".join(HEADERS.get(c, str(c)) for c in columns) + " |")
+        lines += [f"## {markdown_text(view.title)}", ""]
+        lines.append("| " + " | ".join(HEADERS.get(c, markdown_text(c)) for c in columns)
+                     + " |")
         lines.append("|" + "|".join("---:" if c in _NUMBERS else "---" for c in columns) + "|")
         for record in view.frame.itertuples(index=False):
             lines.append("| " + " | ".join(_md_value(c, v) for c, v in zip(

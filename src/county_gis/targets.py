@@ -182,6 +182,14 @@ def matches_filter(frame: pd.DataFrame, target: Target) -> pd.Series:
     return keep
 
 
+def _finite(value: int | float) -> bool:
+    """True if ``value`` is a finite float (a 400-digit integer is not: it overflows)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
     if path is None:
         name = f"county_gis/data/{BUNDLED_TARGETS}"
@@ -190,7 +198,7 @@ def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
     else:
         name = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
             raise ConfigError(
                 f"targets file {name} does not exist; pass the path of a TOML file with "
@@ -203,6 +211,9 @@ def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
         return name, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"targets file {name} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"targets file {name}: its tables or arrays are nested too deeply "
+                          "to read") from None
 
 
 def _check_unit(measure: Measure, unit: str) -> str | None:
@@ -237,9 +248,12 @@ def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | 
             problems.append(f"{where}: {exc}")
     value = raw.get("value")
     if "value" in raw and (isinstance(value, bool) or not isinstance(value, int | float)
-                           or not math.isfinite(value) or value <= 0):
-        problems.append(f"{where}: value was {value!r} but must be a positive number")
-    if "year" in raw and (isinstance(raw["year"], bool) or not isinstance(raw["year"], int)):
+                           or not _finite(value) or value <= 0):
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}… " \
+            f"({len(repr(value))} characters)"
+        problems.append(f"{where}: value was {shown} but must be a positive number")
+    if "year" in raw and (isinstance(raw["year"], bool) or not isinstance(raw["year"], int)
+                          or not 1900 <= raw["year"] <= 2200):
         problems.append(f"{where}: year was {raw['year']!r} but must be an integer like 2023")
     if measure is not None and isinstance(raw.get("unit"), str):
         problem = _check_unit(measure, raw["unit"])

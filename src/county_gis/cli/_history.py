@@ -6,8 +6,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from ._console import plain as escape
 
 if TYPE_CHECKING:
     from ..analysis import Trend

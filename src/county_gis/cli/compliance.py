@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from ._console import plain as escape
 from ._options import handle_errors, out_option, overwrite_option
 
 if TYPE_CHECKING:  # the CLI imports the analysis only when a command runs

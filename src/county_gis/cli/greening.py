@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from ._choices import DEFAULT_THRESHOLD
+from ._console import make_console, plain, terminal_text
 from ._options import (
     console_width,
     handle_errors,
@@ -64,7 +65,6 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
     degraded and without data (亩, overlap-aware), and the green share. The same numbers as
     ``county-gis progress --greening``.
     """
-    from rich.console import Console
     from rich.table import Table
 
     from ..analysis import greening_summary
@@ -74,15 +74,15 @@ def greening(project: str | None, before: str | None, after: str | None, thresho
     view = Table(title=f"复绿 / 造林 NDVI 核查 (threshold ±{threshold:g})")
     view.add_column("目标")
     for column in table.columns:
-        view.add_column(_HEADERS.get(column, column),
+        view.add_column(_HEADERS.get(column, plain(column)),
                         justify="left" if column in ("title", "kind") else "right")
     for target, row in table.iterrows():
         cells = [f"{row[c]:.1%}" if c == "green_share" else
-                 f"{row[c]:,.1f}" if c.endswith("_mu") else str(row[c]) for c in table.columns]
-        view.add_row(str(target), *cells)
-    Console(width=console_width()).print(view)
+                 f"{row[c]:,.1f}" if c.endswith("_mu") else plain(row[c]) for c in table.columns]
+        view.add_row(plain(target), *cells)
+    make_console(width=console_width()).print(view)
     if table.empty:
         click.echo("no completed mine-restoration or afforestation plots to check", err=True)
     if out:
         write_table(table.reset_index(), out, overwrite=overwrite, index_label="fid")
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {terminal_text(out)}")

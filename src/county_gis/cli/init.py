@@ -29,10 +29,10 @@ def init_command(folder: str, out: str | None, name: str | None, print_only: boo
     without --overwrite. Then run `county-gis progress FOLDER`.
     """
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from ..project_init import init_project
+    from ._console import plain as escape
 
     result = init_project(folder, out=out, overwrite=overwrite, name=name,
                           write=not print_only)

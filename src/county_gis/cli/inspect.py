@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._console import make_console, plain, terminal_text
 from ._options import console_width, handle_errors
 
 if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
@@ -21,9 +22,9 @@ _STYLE = {"assumption": "yellow", "repair": "cyan", "problem": "red", "info": "d
 def _place(note: dict) -> str:
     parts = []
     if note.get("fid") is not None:
-        parts.append(f"#{note['fid']}")
+        parts.append(plain(f"#{note['fid']}"))
     if note.get("field"):
-        parts.append(f"({note['field']})")
+        parts.append(plain(f"({note['field']})"))
     return " ".join(parts) or "layer"
 
 
@@ -38,35 +39,37 @@ def render(summaries: list[dict], title: str) -> list[Table]:
     details = []
     for s in summaries:
         if s.get("skipped"):
-            overview.add_row(s["layer"], "—", "—", f"[dim]{s['skipped']}[/dim]", "—", "—")
+            overview.add_row(plain(s["layer"]), "—", "—", f"[dim]{plain(s['skipped'])}[/dim]",
+                             "—", "—")
             continue
         if s["error"]:
-            overview.add_row(s["layer"], s["declared_geometry_type"], "—",
+            overview.add_row(plain(s["layer"]), plain(s["declared_geometry_type"]), "—",
                              "[red]not read (see below)[/red]", "—", "[red]error[/red]")
-            table = Table(title=f"{s['layer']}: error", title_justify="left")
+            table = Table(title=f"{plain(s['layer'])}: error", title_justify="left")
             table.add_column("message", overflow="fold")
-            table.add_row(f"[red]{s['error']}[/red]")
+            table.add_row(f"[red]{plain(s['error'])}[/red]")
             details.append(table)
             continue
         counts: dict[str, int] = {}
         for note in s["notes"]:
             counts[note["severity"]] = counts.get(note["severity"], 0) + 1
         overview.add_row(
-            s["layer"], ", ".join(s["geometry_types"]) or "—", str(s["feature_count"]),
-            f"{s['crs_decision']}\n[dim]{s['crs_evidence']}[/dim]",
-            f"{s['encoding']}\n[dim]{s['encoding_evidence']}[/dim]",
+            plain(s["layer"]), plain(", ".join(s["geometry_types"])) or "—",
+            str(s["feature_count"]),
+            f"{plain(s['crs_decision'])}\n[dim]{plain(s['crs_evidence'])}[/dim]",
+            f"{plain(s['encoding'])}\n[dim]{plain(s['encoding_evidence'])}[/dim]",
             ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none",
         )
         if s["notes"] or s["warnings"]:
-            table = Table(title=f"{s['layer']}: notes", title_justify="left")
+            table = Table(title=f"{plain(s['layer'])}: notes", title_justify="left")
             for header in ("where", "severity", "code", "message"):
                 table.add_column(header, overflow="fold")
             for note in s["notes"]:
                 style = _STYLE.get(note["severity"], "")
                 table.add_row(_place(note), f"[{style}]{note['severity']}[/{style}]",
-                              note["code"], note["message"])
+                              plain(note["code"]), plain(note["message"]))
             for text in s["warnings"]:
-                table.add_row("layer", "[yellow]warning[/yellow]", "warning", text)
+                table.add_row("layer", "[yellow]warning[/yellow]", "warning", plain(text))
             details.append(table)
     return [overview, *details]
 
@@ -111,13 +114,11 @@ def inspect(path: str, as_json: bool, engine: str, encoding: str | None, crs: st
         click.echo(json.dumps({"source": path, "layers": summaries}, ensure_ascii=False,
                               indent=2, default=str))
     else:
-        from rich.console import Console
-
-        console = Console(width=console_width())
-        for table in render(summaries, click.format_filename(path)):
+        console = make_console(width=console_width())
+        for table in render(summaries, plain(click.format_filename(path))):
             console.print(table)
     failed = [s["layer"] for s in summaries if s["error"]]
     if failed:  # everything is listed first; then the exit status says it was not all read
         click.echo(f"{len(failed)} of {len(summaries)} layer(s) could not be read: "
-                   f"{', '.join(failed)}", err=True)
+                   f"{terminal_text(', '.join(failed))}", err=True)
         raise SystemExit(1)

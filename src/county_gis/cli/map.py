@@ -8,6 +8,7 @@ import click
 
 from .._portable import safe_file_name
 from ._choices import BASEMAPS, LANGUAGES
+from ._console import terminal_text
 from ._options import (
     check_project,
     handle_errors,
@@ -61,4 +62,4 @@ def map_command(project: str | None, out: str | None, basemap: str, tianditu_key
                  local_tiles=local_tiles, language=language, rasters=list(rasters))
     target = Path(out) if out else Path("maps") / f"{safe_file_name(str(loaded.name))}.html"
     saved = save_map(m, target, offline=not online, overwrite=overwrite)
-    click.echo(f"map: {saved}")
+    click.echo(f"map: {terminal_text(saved)}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._choices import METHODS
+from ._console import make_console, plain, terminal_text
 from ._options import console_width, handle_errors, out_option, overwrite_option, pick_layer
 
 if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
@@ -51,7 +52,7 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     area_unit: AreaUnit = table.attrs["area_unit"]
     length_unit: LengthUnit = table.attrs["length_unit"]
     method: Method = table.attrs["method"]
-    out = Table(title=f"{title} — {method.value}", show_footer=True)
+    out = Table(title=f"{plain(title)} — {method.value}", show_footer=True)
     out.add_column("fid", footer="合计 total")
     out.add_column("名称 name")
     out.add_column("类型 type")
@@ -64,9 +65,9 @@ def render_table(table: pd.DataFrame, labels: pd.Series, title: str) -> Table:
     if notes:
         out.add_column("备注 note")
     for (fid, row), label in zip(table.iterrows(), labels, strict=True):
-        out.add_row(str(fid), str(label), str(row["geometry_type"]),
+        out.add_row(plain(fid), plain(label), plain(row["geometry_type"]),
                     *(_fmt(float(row[c])) for c in value_columns),
-                    *([str(row["note"])] if notes else []))
+                    *([plain(row["note"])] if notes else []))
     return out
 
 
@@ -98,7 +99,6 @@ def measure(path: str, layer: str | None, unit: str, method: str, repair: bool,
     the note column, unless --repair measures their repair.
     """
     import pandas as pd
-    from rich.console import Console
 
     from ..io import read_layer
     from ..measure import Invalid, measure_table
@@ -113,7 +113,7 @@ def measure(path: str, layer: str | None, unit: str, method: str, repair: bool,
                           invalid=invalid)
     labels = data["name"] if "name" in data.columns else pd.Series([""] * len(data))
     title = f"{click.format_filename(path)}" + (f":{layer}" if layer else "")
-    console = Console(width=console_width())
+    console = make_console(width=console_width())
     console.print(render_table(table, labels.fillna(""), title))
     broken = table["note"].str.startswith("invalid polygon").to_numpy()
     left_out = table.iloc[:, 1:4].isna().all(axis=1).to_numpy() & ~broken
@@ -134,4 +134,4 @@ def measure(path: str, layer: str | None, unit: str, method: str, repair: bool,
         frame = table.copy()
         frame.insert(0, "name", labels.to_numpy())
         write_table(frame, out, overwrite=overwrite, index_label="fid")
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {terminal_text(out)}")

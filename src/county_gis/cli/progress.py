@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ._console import make_console, plain
 from ._options import (
     check_project,
     console_width,
@@ -104,10 +105,10 @@ def progress_table(table: pd.DataFrame, *, title: str) -> Table:
         whole = float(row["target_value"]) % 1 == 0
         digits = 0 if row["measure"] == "count" or (
             row["measure"] == "sum" and whole and row["target_value"] >= 10) else 1
-        cells = [str(row["section"]), str(row["title"])]
+        cells = [plain(row["section"]), plain(row["title"])]
         if by_town:
-            cells.append(str(row["township"]))
-        cells.append(str(row["unit"]))
+            cells.append(plain(row["township"]))
+        cells.append(plain(row["unit"]))
         cells += [_fmt(row["target_value"], 0 if whole else 2)]
         cells += [_fmt(row[c], digits) for c in ("planned", "under_construction", "completed")]
         if not by_town:
@@ -127,7 +128,7 @@ def progress_table(table: pd.DataFrame, *, title: str) -> Table:
         if not by_town:
             notes = row["notes"]
             cells.append("" if notes is None or (isinstance(notes, float) and math.isnan(notes))
-                         else str(notes))
+                         else plain(notes))
         out.add_row(*cells)
     return out
 
@@ -161,18 +162,18 @@ def print_progress(project: Project, *, by: str | None = None, console: Console 
         The tables printed, for writing a report.
     """
     import pandas as pd
-    from rich.console import Console
-    from rich.markup import escape
 
     from ..analysis import progress_details
 
+    escape = plain  # data in every line: markup and control characters shown as text
     if console is None:
-        console = Console(width=console_width())
+        console = make_console(width=console_width())
     options = {} if threshold is None else {"threshold": threshold}
     details = progress_details(project, by=by, tolerance=tolerance, greening=greening,
                                as_of=as_of, **options)
     when = f" (截至 {as_of})" if as_of else ""
-    console.print(progress_table(details.table, title=f"{project.name} — 目标任务完成进度{when}"))
+    title = f"{plain(project.name)} — 目标任务完成进度{when}"
+    console.print(progress_table(details.table, title=title))
     if details.by_township is not None:
         console.print(progress_table(details.by_township, title="分乡镇 (乡镇范围为近似)"
                                      if bool(project.townships.get("approximate",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
+from ._console import plain as escape
 from ._options import handle_errors
 
 __all__ = ["update_command"]

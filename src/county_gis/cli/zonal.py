@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._choices import DEFAULT_STATS, STATS
+from ._console import make_console, plain
 from ._options import console_width, handle_errors, out_option, overwrite_option, pick_layer
 
 if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
@@ -55,7 +56,6 @@ def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str
     share of the feature's area that has a value.
     """
     import pandas as pd
-    from rich.console import Console
     from rich.table import Table
 
     from ..io import read_layer
@@ -66,14 +66,15 @@ def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str
     table = zonal_stats(data, raster, stats=_stats(stats), band=band)
     names = data["name"] if "name" in data.columns else pd.Series([""] * len(data),
                                                                    index=data.index)
-    view = Table(title=f"{click.format_filename(raster)} × {click.format_filename(layer_path)}")
+    view = Table(title=f"{plain(click.format_filename(raster))} × "
+                       f"{plain(click.format_filename(layer_path))}")
     view.add_column("fid")
     view.add_column("名称 name")
     for column in table.columns:
         view.add_column(column, justify="right")
     for (fid, row), name in list(zip(table.iterrows(), names.fillna(""), strict=True))[:MAX_ROWS]:
-        view.add_row(str(fid), str(name), *(_fmt(float(v)) for v in row))
-    Console(width=console_width()).print(view)
+        view.add_row(plain(fid), plain(name), *(_fmt(float(v)) for v in row))
+    make_console(width=console_width()).print(view)
     if len(table) > MAX_ROWS:
         click.echo(f"… {len(table) - MAX_ROWS} more rows (all of them with --out)", err=True)
     missing = int(table["coverage_fraction"].fillna(0).eq(0).sum())

@@ -18,6 +18,8 @@ Examples
 
 from ..crs import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
+from ._content import MAX_TEXT_BYTES
+from ._content import sniff as sniff_content
 from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning, OutsideCountyWarning
 from ._engines import Engine
 from ._formats import list_layers
@@ -36,6 +38,7 @@ __all__ = [
     "COUNTY_BBOX",
     "COUNTY_MARGIN_DEG",
     "LAYER_MAPPING_KEYS",
+    "MAX_TEXT_BYTES",
     "SOURCES",
     "Engine",
     "Format",
@@ -58,6 +61,7 @@ __all__ = [
     "parse_quantity",
     "read_layer",
     "read_layers",
+    "sniff_content",
     "source_for",
     "split_by_geometry",
     "wgs84_to_gcj02",

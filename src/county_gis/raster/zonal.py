@@ -15,7 +15,8 @@ min, max  smallest / largest value of a pixel with ``w > 0``
 count     ``Σ w``: the *fractional* number of covered pixels with a value (pixel equivalents)
 sum       ``Σ w·x`` (e.g. population or biomass rasters)
 std       coverage-weighted population standard deviation
-nodata    ``Σ w`` over nodata pixels inside the raster
+nodata    ``Σ w`` over nodata pixels inside the raster (values outside ``valid_range`` too)
+out_of_range ``Σ w`` over pixels whose value lies outside ``valid_range`` (masked as nodata)
 majority  the value with the largest covered area ``Σ w`` (land-cover classes; ties: the
           smallest value)
 ========= ===================================================================================
@@ -114,6 +115,7 @@ class Stat(Choice):
     STD = "std"
     NODATA = "nodata"
     MAJORITY = "majority"
+    OUT_OF_RANGE = "out_of_range"
 
 
 #: The statistics computed when none are named.
@@ -153,11 +155,14 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 class _Accumulator:
     """Running coverage-weighted sums of one feature, merged strip by strip."""
 
-    def __init__(self, *, classes: bool = False, scale: float = 1.0, offset: float = 0.0) -> None:
+    def __init__(self, *, classes: bool = False, scale: float = 1.0, offset: float = 0.0,
+                 valid_range: tuple[float, float] | None = None) -> None:
         self.scale = scale
         self.offset = offset
+        self.valid_range = valid_range
         self.count = 0.0
         self.nodata = 0.0
+        self.out_of_range = 0.0
         self.shift: float | None = None
         self.s1 = 0.0
         self.s2 = 0.0
@@ -171,6 +176,11 @@ class _Accumulator:
             values = values * self.scale + self.offset
         valid = ~np.ma.getmaskarray(data) & np.isfinite(values)
         covered = cov > 0
+        if self.valid_range is not None:
+            lo, hi = self.valid_range
+            outside = valid & ((values < lo) | (values > hi))
+            self.out_of_range += float(cov[outside].sum())
+            valid &= ~outside
         self.nodata += float(cov[~valid].sum())
         use = covered & valid
         if not use.any():
@@ -201,6 +211,8 @@ class _Accumulator:
                 out.append(self.count)
             elif stat is Stat.NODATA:
                 out.append(self.nodata)
+            elif stat is Stat.OUT_OF_RANGE:
+                out.append(self.out_of_range)
             elif not has:
                 out.append(np.nan)
             elif stat is Stat.MEAN:
@@ -227,6 +239,7 @@ def zonal_stats(
     stats: Iterable[Stat | str] | str = DEFAULT_STATS,
     band: int = 1,
     max_cells: int = MAX_CELLS,
+    valid_range: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Statistics of a raster band per polygon, pixels weighted by exact fractional coverage.
 
@@ -243,6 +256,10 @@ def zonal_stats(
         The 1-based band to summarise.
     max_cells : int, default 1,000,000
         The largest window read at once.
+    valid_range : (float, float), optional
+        The physical range of the values (NDVI: ``(-1, 1)``): values outside it (fill values
+        such as −9999 that the file does not declare as nodata) are masked like nodata and
+        counted by the ``out_of_range`` statistic.
 
     Returns
     -------
@@ -311,7 +328,8 @@ def zonal_stats(
             minx, miny, maxx, maxy = bounds[i]
             c0, r0 = int(max(np.floor(minx), 0)), int(max(np.floor(miny), 0))
             c1, r1 = int(min(np.ceil(maxx), width)), int(min(np.ceil(maxy), height))
-            acc = _Accumulator(classes=Stat.MAJORITY in computed, scale=scale, offset=offset)
+            acc = _Accumulator(classes=Stat.MAJORITY in computed, scale=scale, offset=offset,
+                               valid_range=valid_range)
             if c1 <= c0 or r1 <= r0:
                 outside += 1
             else:
