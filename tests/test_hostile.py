@@ -697,7 +697,7 @@ def _one_line(command: list[str]) -> str:
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    lines = [line for line in result.output.splitlines() if line.startswith("错误 error")]
     assert len(lines) == 1, result.output
     return lines[0]
 
@@ -711,7 +711,7 @@ def test_a_bom_in_project_toml_is_read(tmp_path):
 def test_a_gbk_project_toml_is_one_line(tmp_path):
     project = _project_with(tmp_path)
     project.write_bytes(project.read_text(encoding="utf-8").encode("gbk"))
-    assert "is not UTF-8 text" in _one_line(["progress", str(project)])
+    assert "not UTF-8 text" in _one_line(["progress", str(project)])
     assert "save it as UTF-8" in _one_line(["progress", str(project)])
 
 

@@ -12,7 +12,7 @@ LANGUAGES = ("zh", "en")
 #: county_gis.measure.Method
 METHODS = ("geodesic", "gk")
 #: county_gis.raster.Stat and DEFAULT_STATS
-STATS = ("mean", "min", "max", "count", "sum", "std", "nodata", "majority")
+STATS = ("mean", "min", "max", "count", "sum", "std", "nodata", "majority", "out_of_range")
 DEFAULT_STATS = ("mean", "min", "max", "count", "sum", "std")
 #: county_gis.raster.DEFAULT_THRESHOLD
 DEFAULT_THRESHOLD = 0.05

@@ -92,6 +92,11 @@ Save it in the format its suffix names (or give it the suffix of what it is)
     """
     where = where or str(path)
     if path.is_dir():
+        if source.key == "filegdb":  # a FileGDB is a folder of .gdbtable files
+            if not any(path.glob("*.gdbtable")):
+                raise LayerReadError(f"{where}: a folder named .gdb without .gdbtable files: "
+                                     "not a FileGDB; pass the .gdb folder ArcGIS wrote")
+            return
         raise LayerReadError(f"{where}: a folder, not a {source.name} file; pass the file")
     try:
         size = path.stat().st_size
