@@ -30,7 +30,7 @@ from .io import LoadReport, list_layers, read_layer, read_layers, write_layer
 from .measure import Method, geodesic_area, geodesic_length, geodesic_perimeter
 from .project import Project, load_project
 from .raster import vegetation_change, zonal_stats
-from .render import make_map, render_overview, save_map
+from .render import make_map, print_atlas, print_map, render_overview, save_map
 from .targets import Measure, Target, load_targets
 from .units import AreaUnit, LengthUnit
 
@@ -65,6 +65,8 @@ __all__ = [
     "load_project",
     "load_targets",
     "make_map",
+    "print_atlas",
+    "print_map",
     "progress",
     "progress_details",
     "read_layer",
