@@ -32,6 +32,7 @@ from .project import Project, load_project
 from .raster import vegetation_change, zonal_stats
 from .render import make_map, print_atlas, print_map, render_overview, save_map
 from .targets import Measure, Target, load_targets
+from .tongbao import write_tongbao
 from .units import AreaUnit, LengthUnit
 
 try:
@@ -75,5 +76,6 @@ __all__ = [
     "save_map",
     "vegetation_change",
     "write_layer",
+    "write_tongbao",
     "zonal_stats",
 ]
