@@ -125,7 +125,8 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
     (the ranked targets' titles and units), ``lagging``, ``problems``, ``attachment``.
     """
     table = details.table
-    targets, no_data = [], []
+    targets: list[dict[str, Any]] = []
+    no_data: list[str] = []
     for record in table.to_dict("records"):
         if not _has(record.get("completed")):
             no_data.append(str(record["title"]))
@@ -143,7 +144,7 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
             "rate_value": float(record["pct_completed"]) if _has(record.get("pct_completed"))
             else None,
         })
-    ranked: list[dict[str, str]] = []
+    ranked: list[dict[str, Any]] = []
     towns_out: list[dict[str, Any]] = []
     attachment: list[dict[str, str]] = []
     by_town = details.by_township
@@ -159,7 +160,8 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
             if not len(rows):
                 continue
             ranked.append({"id": str(target["target_id"]), "title": str(target["title"]),
-                           "unit": str(target["unit"])})
+                           "unit": str(target["unit"]),
+                           "digits": 0 if target["measure"] == "area" else 1})
             done = dict.fromkeys(all_towns, 0.0)  # a township without the work ranks last
             done.update({str(n): float(v) if _has(v) else 0.0
                          for n, v in zip(rows["township"], rows["completed"], strict=True)})
@@ -170,8 +172,8 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
         names = sorted(ranks, key=lambda n: (sum(ranks[n].values()) / max(len(ranks[n]), 1),
                                              all_towns.index(n)))
         for position, name in enumerate(names, start=1):
-            cells = [f"{_amount(amounts[name].get(t['id']), 1)}（{ranks[name].get(t['id'], '—')}）"
-                     for t in ranked]
+            cells = [f"{_amount(amounts[name].get(t['id']), t['digits'])}"
+                     f"（{ranks[name].get(t['id'], '—')}）" for t in ranked]
             towns_out.append({"rank": position, "name": name, "cells": cells})
         for record in by_town.to_dict("records"):
             if not any(_has(record.get(c)) and float(record[c]) > 0
@@ -192,9 +194,11 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
             if links is not None and len(links) else pd.DataFrame()
         row = table[table["target_id"] == t["id"]].iloc[0]
         gap = float(row["target_value"]) - float(row["completed"])
-        lagging.append({**t, "gap": _amount(gap), "waiting": len(waiting),
-                        "examples": [f"{r.get('name') or r.get('project_id')}（{r.get('project_id')}）"
-                                     for r in waiting.head(8).to_dict("records")]})
+        lagging.append({**t, "gap": _amount(gap, _digits(row.to_dict())),
+                        "waiting": len(waiting),
+                        "examples": [
+                            f"{r.get('name') or r.get('project_id')}（{r.get('project_id')}）"
+                            for r in waiting.head(8).to_dict("records")]})
     problems = _problems(details)
     return {
         "title": title, "as_of": _cn_date(as_of), "date": _cn_date(date), "issuer": issuer,
@@ -213,8 +217,8 @@ def _problems(details: ProgressDetails) -> list[dict[str, Any]]:
             f"{len(overlaps)}对图斑相互重叠，重叠部分"
             + "、".join(f"{_amount(v)}{u}" for u, v in total.items())
             + "，统计时只计一次。"),
-            "items": [f"{r['place_a']}（{r['project_id_a']}）与{r['place_b']}（{r['project_id_b']}）"
-                      f"重叠{_amount(r['overlap'])}{r['unit']}"
+            "items": [f"{r['place_a']}（{r['project_id_a']}）与{r['place_b']}"
+                      f"（{r['project_id_b']}）重叠{_amount(r['overlap'])}{r['unit']}"
                       for r in overlaps.head(10).to_dict("records")]})
     stated = details.stated
     if len(stated):
@@ -300,6 +304,7 @@ class _Writer:
         section.header_distance, section.footer_distance = Mm(15), Mm(28) - Mm(5)
         section.start_type = WD_SECTION.NEW_PAGE
         self._grid(section)
+        self._defaults()
         normal = doc.styles["Normal"]
         _fonts(normal, FONTS["body"], _SIZES["body"])
         fmt = normal.paragraph_format
@@ -319,6 +324,25 @@ class _Writer:
         core = doc.core_properties
         core.language = "zh-CN"
         core.author = "county_gis"
+
+    def _defaults(self) -> None:
+        """Document defaults: the body font and size, zh-CN (no theme fonts, no en-US)."""
+        from docx.oxml.ns import qn
+
+        defaults = self.doc.styles.element.find(qn("w:docDefaults"))
+        rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        fonts = rpr.find(qn("w:rFonts"))
+        for key in list(fonts.attrib):
+            del fonts.attrib[key]
+        fonts.set(qn("w:ascii"), FONTS["latin"])
+        fonts.set(qn("w:hAnsi"), FONTS["latin"])
+        fonts.set(qn("w:eastAsia"), FONTS["body"])
+        for tag in ("w:sz", "w:szCs"):
+            rpr.find(qn(tag)).set(qn("w:val"), str(int(_SIZES["body"] * 2)))
+        rpr.find(qn("w:lang")).set(qn("w:eastAsia"), "zh-CN")
+        ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+        for spacing in ppr.findall(qn("w:spacing")):
+            ppr.remove(spacing)
 
     @staticmethod
     def _grid(section: Any) -> None:
@@ -393,6 +417,7 @@ class _Writer:
 
         para = self.doc.add_paragraph()
         para.paragraph_format.first_line_indent = Pt(2 * _SIZES["body"])
+        para.paragraph_format.keep_with_next = True
         font = FONTS["h1"] if level == 1 else FONTS["h2"] if level == 2 else FONTS["body"]
         _fonts(para.add_run(text), font, _SIZES["body"], bold=level == 3)
 
@@ -414,6 +439,7 @@ class _Writer:
               widths_mm: Sequence[float], numeric_from: int = 2) -> Any:
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml.ns import qn
         from docx.shared import Mm
 
         table = self.doc.add_table(rows=1, cols=len(header))
@@ -427,9 +453,14 @@ class _Writer:
             for j, text in enumerate(record):
                 self._cell(cells[j], text, align=WD_ALIGN_PARAGRAPH.RIGHT if j >= numeric_from
                            else WD_ALIGN_PARAGRAPH.LEFT)
+        table.autofit = False
+        scale = min(1.0, 156 / sum(widths_mm))  # never wider than the 版心
+        grid = table._tbl.tblGrid
+        for j, col in enumerate(grid.findall(qn("w:gridCol"))):
+            col.set(qn("w:w"), str(int(Mm(widths_mm[j] * scale).twips)))
         for row in table.rows:
             for j, width in enumerate(widths_mm):
-                row.cells[j].width = Mm(width)
+                row.cells[j].width = Mm(width * scale)
         self._repeat_header(table)
         return table
 
@@ -445,9 +476,14 @@ class _Writer:
 
     @staticmethod
     def _cell(cell: Any, text: str, *, bold: bool = False, align: Any = None) -> None:
+        from docx.oxml.ns import qn
+
         para = cell.paragraphs[0]
         para.paragraph_format.first_line_indent = None
         para.paragraph_format.line_spacing = 1.0
+        ppr = para._p.get_or_add_pPr()
+        snap = ppr.makeelement(qn("w:snapToGrid"), {qn("w:val"): "0"})  # tables: off the grid
+        ppr.insert(0, snap)
         if align is not None:
             para.alignment = align
         _fonts(para.add_run(text), FONTS["h1"] if bold else FONTS["body"], _SIZES["table"])
@@ -459,6 +495,7 @@ class _Writer:
         para = self.doc.add_paragraph()
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
         para.paragraph_format.line_spacing = 1.0
+        para.paragraph_format.keep_with_next = True
         para.add_run().add_picture(str(path), width=Mm(156))
         cap = self.body(caption, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
         for run in cap.runs:
