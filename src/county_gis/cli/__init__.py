@@ -24,6 +24,8 @@ _COMMANDS = {
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
     "progress": "county_gis.cli.progress:progress_command",
+    "print": "county_gis.cli.printing:print_command",
+    "report": "county_gis.cli.report:report_command",
 }
 
 
