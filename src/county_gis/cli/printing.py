@@ -51,9 +51,10 @@ def print_command(project: str | None, out: str, atlas: bool, paper: str, orient
 
     check_overwrite(out, overwrite)  # fail before the work, not after
     loaded = load_project(project)
-    options: dict[str, Any] = {"title": title, "paper": paper, "orientation": orientation, "public": public,
-               "review_number": review_number, "unit": unit, "source": source, "date": date,
-               "font": font, "overwrite": overwrite}
+    options: dict[str, Any] = {
+        "title": title, "paper": paper, "orientation": orientation, "public": public,
+        "review_number": review_number, "unit": unit, "source": source, "date": date,
+        "font": font, "overwrite": overwrite}
     if atlas:
         printed = print_atlas(loaded, out, progress=progress_details(loaded, by="township"),
                               **options)
