@@ -39,12 +39,14 @@ __all__ = [
     "POINT",
     "STATUS_STYLES",
     "TOWNSHIPS",
+    "POINT_DETAIL_ZOOM",
     "TOWNSHIP_LABEL_ZOOM",
     "OutlineStyle",
     "StatusStyle",
     "delta_e2000",
     "page_style",
     "palette_delta_e",
+    "raster_label",
 ]
 
 #: One colour per layer kind (Okabe-Ito first; see the module text for the ΔE).
@@ -95,8 +97,8 @@ STATUS_STYLES: dict[Status, StatusStyle] = {
 class _PointStyle:
     """Point symbols: small at the county view so they do not drown the plots."""
 
-    radius_county: float  # px at zooms below TOWNSHIP_LABEL_ZOOM (and on the county page)
-    radius_detail: float  # px from TOWNSHIP_LABEL_ZOOM on
+    radius_county: float  # px below POINT_DETAIL_ZOOM (pt on printed pages above 1:10万)
+    radius_detail: float  # px from POINT_DETAIL_ZOOM on
     stroke: str
     stroke_weight: float
 
@@ -115,8 +117,10 @@ class OutlineStyle:
 
 BOUNDARY = OutlineStyle("#303030", 2.5, None)
 TOWNSHIPS = OutlineStyle("#7a7a7a", 1.0, (3, 3))
-#: Zoom from which the HTML map shows township names (and draws points larger).
-TOWNSHIP_LABEL_ZOOM = 10
+#: Zoom from which the HTML map shows township names (those that collide are left out).
+TOWNSHIP_LABEL_ZOOM = 9
+#: Zoom from which points are drawn at ``POINT.radius_detail``; below it they stay small.
+POINT_DETAIL_ZOOM = 12
 
 
 def _dash(dash: tuple[float, ...] | None) -> str | None:
@@ -129,8 +133,8 @@ def page_style() -> dict[str, Any]:
     Examples
     --------
     >>> s = page_style()
-    >>> s["status"]["completed"]["fillOpacity"], s["point"]["radiusCounty"]
-    (0.7, 3.5)
+    >>> s["status"]["completed"]["fillOpacity"], s["point"]["radiusCounty"], s["labelZoom"]
+    (0.7, 3.5, 9)
     """
     return {
         "status": {
@@ -145,7 +149,34 @@ def page_style() -> dict[str, Any]:
         "townships": {"color": TOWNSHIPS.colour, "weight": TOWNSHIPS.weight,
                       "dashArray": _dash(TOWNSHIPS.dash)},
         "labelZoom": TOWNSHIP_LABEL_ZOOM,
+        "pointZoom": POINT_DETAIL_ZOOM,
     }
+
+
+_RASTER_WORDS = (("ndvi", "植被指数 NDVI"), ("dem", "数字高程模型 DEM"),
+                 ("slope", "坡度"), ("landcover", "土地覆盖"), ("image", "影像"))
+_RASTER_WHEN = (("before", "前期"), ("after", "后期"), ("pre", "前期"), ("post", "后期"))
+
+
+def raster_label(key: str, file_name: str | None = None) -> str:
+    """The Chinese name of a project raster (its key in ``[rasters]``), with its year if any.
+
+    Examples
+    --------
+    >>> raster_label("ndvi_after", "ndvi_2023.tif"), raster_label("dem")
+    ('植被指数 NDVI（后期，2023年）', '数字高程模型 DEM')
+    >>> raster_label("土壤侵蚀")
+    '土壤侵蚀'
+    """
+    import re
+
+    lower = key.lower()
+    base = next((label for word, label in _RASTER_WORDS if word in lower), key)
+    notes = [label for word, label in _RASTER_WHEN if re.search(rf"(^|_){word}($|_)", lower)]
+    year = re.search(r"(19|20)\d{2}", f"{key} {file_name or ''}")
+    if year:
+        notes.append(f"{year.group(0)}年")
+    return f"{base}（{'，'.join(notes)}）" if notes and base != key else base
 
 
 # --- colour difference ------------------------------------------------------------------
