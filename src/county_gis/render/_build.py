@@ -32,8 +32,8 @@ from ..raster import RasterLike
 from ..targets import Target
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import LayerKind, Status
-from ._basemaps import Basemap, basemap_spec
 from . import _style
+from ._basemaps import Basemap, basemap_spec
 from ._elements import (
     Fullscreen,
     Legend,
