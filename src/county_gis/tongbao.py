@@ -60,7 +60,7 @@ FONTS = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "h1": "黑�
 _SIZES = {"title": 22.0, "body": 16.0, "table": 10.5, "page": 14.0}  # 2号, 3号, 五号, 4号
 _MARGINS_MM = {"top": 37.0, "bottom": 35.0, "left": 28.0, "right": 26.0}
 _LINES, _CHARS = 22, 28
-_INSTALL = "python-docx is needed for the 进度通报: pip install 'county_gis[docx]'"
+_INSTALL = "python-docx is needed for the 进度通报: pip install python-docx"
 _CN_NUMBERS = "一二三四五六七八九十"
 
 
