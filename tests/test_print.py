@@ -22,7 +22,8 @@ from county_gis.errors import ConfigError, DataError, OutputExistsError
 from county_gis.project import Project
 from county_gis.render import print_atlas, print_map
 from county_gis.render._demo import demo_project
-from county_gis.render._print import FONT_FAMILIES, nice_scale, scale_text
+from county_gis.render._print import FONT_FAMILIES
+from county_gis.render._surround import nice_scale, scale_text
 
 PDFFONTS = shutil.which("pdffonts")
 PDFINFO = shutil.which("pdfinfo")

@@ -51,6 +51,19 @@ from ..errors import ConfigError, DataError
 from ..project import Project
 from ..vocabulary import GeometryFamily, LayerKind, Status
 from . import _style
+from ._surround import (
+    PT,
+    bold,
+    fmt_amount,
+    info,
+    legend,
+    mpl_dash,
+    nice_scale,
+    north_arrow,
+    rgb,
+    scale_bar,
+    table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -207,49 +220,6 @@ def _check_glyphs(caught: Sequence[warnings.WarningMessage], font: str) -> None:
 
 # --- geometry ---------------------------------------------------------------------------
 
-_STEPS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-
-
-def nice_scale(raw: float) -> int:
-    """The next round 数字比例尺 denominator at or above ``raw`` (1 1.5 2 2.5 3 4 5 6 8 × 10ⁿ).
-
-    Examples
-    --------
-    >>> nice_scale(318_000), nice_scale(40_000), nice_scale(737_000)
-    (400000, 40000, 800000)
-    """
-    exponent = math.floor(math.log10(raw))
-    for step in _STEPS:
-        value = step * 10**exponent
-        if value >= raw * (1 - 1e-9):
-            return round(value)
-    return int(10 ** (exponent + 1))
-
-
-def scale_text(scale: int) -> str:
-    """The 数字比例尺 as printed: ``1:40万`` or ``1:5000``.
-
-    Examples
-    --------
-    >>> scale_text(400000), scale_text(250000), scale_text(5000), scale_text(15000)
-    ('1:40万', '1:25万', '1:5000', '1:1.5万')
-    """
-    if scale >= 10_000:
-        return f"1:{scale / 10_000:g}万"
-    return f"1:{scale}"
-
-
-def _bar_length(scale: int, max_mm: float) -> tuple[float, int]:
-    """A round ground length (m) whose bar fits in ``max_mm``, and the number of segments."""
-    max_m = max_mm / 1000 * scale
-    exponent = math.floor(math.log10(max_m))
-    for step in (5, 4, 2, 1):
-        length = step * 10**exponent
-        if length <= max_m:
-            return float(length), 4 if step in (4, 2) else 5 if step in (5, 1) else 4
-    return float(10**exponent), 5
-
-
 def projected_crs(bounds: Sequence[float]) -> CRS:
     """The CGCS2000 3° Gauss-Krüger zone of the centre of lon/lat ``bounds``."""
     lon = (bounds[0] + bounds[2]) / 2
@@ -353,15 +323,6 @@ def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
     return None
 
 
-_PT = 0.75  # print weight (pt) per screen pixel of the style vocabulary
-
-
-def _mpl_dash(dash: tuple[float, ...] | None, width: float) -> Any:
-    if dash is None:
-        return "solid"
-    return (0, tuple(d * _PT / max(width, 0.1) for d in dash))
-
-
 @dataclass
 class _Projected:
     """The project's geometries in the page CRS, projected once for every page."""
@@ -423,37 +384,26 @@ def _draw_layers(ax: Axes, projected_layers: dict[str, gpd.GeoDataFrame],
                         patches.append(PathPatch(MplPath(verts, codes)))
                 lw = 0.6 * thin + 0.2
                 ax.add_collection(PatchCollection(
-                    patches, facecolor=(*_rgb(colour), style.fill_opacity),
+                    patches, facecolor=(*rgb(colour), style.fill_opacity),
                     edgecolor=colour, linewidth=lw,
-                    linestyle=_mpl_dash(style.polygon_dash, lw), zorder=3))
+                    linestyle=mpl_dash(style.polygon_dash, lw), zorder=3))
             if len(lines):
                 segs = [np.asarray(part_line.coords)[:, :2] for geom in lines
                         for part_line in getattr(geom, "geoms", [geom])]
-                lw = style.line_weight * _PT * 0.5 * thin + 0.3
+                lw = style.line_weight * PT * 0.5 * thin + 0.3
                 ax.add_collection(LineCollection(
                     segs, colors=colour, linewidths=lw,
-                    linestyles=_mpl_dash(style.line_dash, lw), zorder=4, capstyle="butt"))
+                    linestyles=mpl_dash(style.line_dash, lw), zorder=4, capstyle="butt"))
             if len(points):
                 xy = np.array([(p.x, p.y) for geom in points
                                for p in getattr(geom, "geoms", [geom])])
                 radius = _style.POINT.radius_county if scale > 100_000 else \
                     _style.POINT.radius_detail
-                ax.scatter(xy[:, 0], xy[:, 1], s=(radius * _PT * 2) ** 2,
-                           facecolor=(*_rgb(colour), style.point_fill),
+                ax.scatter(xy[:, 0], xy[:, 1], s=(radius * PT * 2) ** 2,
+                           facecolor=(*rgb(colour), style.point_fill),
                            edgecolor=_style.POINT.stroke,
-                           linewidth=_style.POINT.stroke_weight * _PT, zorder=5)
+                           linewidth=_style.POINT.stroke_weight * PT, zorder=5)
     return entries
-
-
-def _bold(colour: str = "#222222") -> dict[str, Any]:
-    """Bold text for fonts without a bold face (WenQuanYi): a thin stroke of its colour."""
-    import matplotlib.patheffects as pe
-
-    return {"color": colour, "path_effects": [pe.withStroke(linewidth=0.45, foreground=colour)]}
-
-
-def _rgb(colour: str) -> tuple[float, float, float]:
-    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def _place_labels(ax: Axes, fig: Figure, towns: gpd.GeoDataFrame, *, size: float,
@@ -497,167 +447,6 @@ def _place_labels(ax: Axes, fig: Figure, towns: gpd.GeoDataFrame, *, size: float
     return placed, dropped
 
 
-def _north_arrow(ax: Axes, box: tuple[float, float, float, float]) -> None:
-    from matplotlib.patches import Polygon as MplPolygon
-
-    w, h = box[2] - box[0], box[3] - box[1]
-    cx, top = w / 2, h - 1.5
-    size = min(h - 7, 16.0)
-    ax.add_patch(MplPolygon([(cx, top), (cx - size * 0.28, top - size), (cx, top - size * 0.72)],
-                            closed=True, facecolor="#222222", edgecolor="#222222", lw=0.6))
-    ax.add_patch(MplPolygon([(cx, top), (cx + size * 0.28, top - size), (cx, top - size * 0.72)],
-                            closed=True, facecolor="white", edgecolor="#222222", lw=0.6))
-    ax.text(cx, top - size - 1.0, "北", ha="center", va="top", fontsize=9, **_bold())
-
-
-def _scale_bar(ax: Axes, box: tuple[float, float, float, float], scale: int) -> tuple[float, float]:
-    """Draw the 线段比例尺 and the 数字比例尺; return (ground m, paper mm) of the bar."""
-    from matplotlib.patches import Rectangle
-
-    w, h = box[2] - box[0], box[3] - box[1]
-    metres, parts = _bar_length(scale, w * 0.72)
-    length_mm = metres / scale * 1000
-    x0, y0, bar_h = 2.0, h * 0.45, 1.6
-    seg = length_mm / parts
-    for i in range(parts):
-        ax.add_patch(Rectangle((x0 + i * seg, y0), seg, bar_h, facecolor="#222222" if i % 2 == 0
-                               else "white", edgecolor="#222222", lw=0.5))
-    unit, factor = ("公里", 1000.0) if metres >= 1000 else ("米", 1.0)
-    for i in (0, parts):
-        ax.text(x0 + i * seg, y0 + bar_h + 0.8, f"{metres * i / parts / factor:g}", ha="center",
-                va="bottom", fontsize=6.5)
-    ax.text(x0 + length_mm + 1.5, y0 + bar_h / 2, unit, ha="left", va="center", fontsize=6.5)
-    ax.text(x0, y0 - 1.2, f"数字比例尺 {scale_text(scale)}", ha="left", va="top", fontsize=8)
-    return metres, length_mm
-
-
-def _legend(ax: Axes, box: tuple[float, float, float, float], entries: list[dict[str, Any]],
-            *, columns: int = 1) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Rectangle
-
-    w, h = box[2] - box[0], box[3] - box[1]
-    ax.add_patch(Rectangle((0, 0), w, h, facecolor="white", edgecolor="#555555", lw=0.5,
-                           clip_on=False))
-    ax.text(w / 2, h - 2, "图  例", ha="center", va="top", fontsize=9, **_bold())
-    rows: list[tuple[str, str, int, Status | None]] = []
-    seen = set()
-    for e in entries:
-        if e["label"] not in seen:
-            seen.add(e["label"])
-            rows.append((e["label"], e["colour"], e["dim"], Status.COMPLETED))
-    rows += [("县界", _style.BOUNDARY.colour, -1, None),
-             ("乡镇界（示意）", _style.TOWNSHIPS.colour, -2, None)]
-    statuses = [(s.label, "#555555", d, s) for s in Status for d in (2,)]
-    n_rows = math.ceil(len(rows) / columns) + 1 + len(statuses)
-    step = min(5.0, (h - 9) / max(n_rows + 0.6, 1))
-    font = min(7.5, step * 1.6)
-    col_w = (w - 2) / columns
-
-    def symbol(x: float, y: float, colour: str, dim: int, status: Status | None) -> None:
-        style = _style.STATUS_STYLES[status or Status.COMPLETED]
-        if dim == 2:
-            ax.add_patch(Rectangle((x, y - 1.3), 6, 2.6, facecolor=(*_rgb(colour),
-                                   style.fill_opacity), edgecolor=colour, lw=0.6,
-                                   linestyle=_mpl_dash(style.polygon_dash, 0.6)))
-        elif dim == 1:
-            lw = style.line_weight * _PT * 0.5 + 0.3
-            ax.add_line(Line2D([x, x + 6], [y, y], color=colour, lw=lw,
-                               linestyle=_mpl_dash(style.line_dash, lw)))
-        elif dim == 0:
-            ax.scatter([x + 3], [y], s=(_style.POINT.radius_county * _PT * 2) ** 2,
-                       facecolor=(*_rgb(colour), style.point_fill),
-                       edgecolor=_style.POINT.stroke, linewidth=0.75)
-        else:
-            ref = _style.BOUNDARY if dim == -1 else _style.TOWNSHIPS
-            ax.add_line(Line2D([x, x + 6], [y, y], color=ref.colour, lw=ref.weight * _PT,
-                               linestyle=_mpl_dash(ref.dash, ref.weight * _PT)))
-
-    per_col = math.ceil(len(rows) / columns)
-    y_start = h - 8
-    for i, (label, colour, dim, status) in enumerate(rows):
-        c, r = divmod(i, per_col)
-        x, y = 2 + c * col_w, y_start - r * step
-        symbol(x, y, colour, dim, status)
-        lines = _wrap(label, col_w - 9, font)
-        shown = lines[0] + ("…" if len(lines) > 1 else "")
-        ax.text(x + 7.5, y, shown, va="center", fontsize=font)
-    y = y_start - per_col * step - 0.4 * step
-    ax.text(2, y, "建设状态（以面状为例）", va="center", fontsize=font, color="#444444")
-    for j, (label, colour, dim, status) in enumerate(statuses):
-        yy = y - (j + 1) * step
-        symbol(2, yy, colour, dim, status)
-        ax.text(9.5, yy, label, va="center", fontsize=font)
-
-
-def _wrap(text: str, width_mm: float, size_pt: float) -> list[str]:
-    """Lines of ``text`` no wider than ``width_mm`` (CJK 1 em, other characters 0.55 em)."""
-    em = size_pt * 0.3528
-    lines, line, used = [], "", 0.0
-    for char in text:
-        step = em if ord(char) > 0x2E80 else 0.62 * em
-        if used + step > width_mm and line:
-            lines.append(line)
-            line, used = "", 0.0
-        line += char
-        used += step
-    return [*lines, line] if line else lines
-
-
-def _info(ax: Axes, box: tuple[float, float, float, float], lines: list[str]) -> None:
-    w, h = box[2] - box[0], box[3] - box[1]
-    size = 6.3
-    wrapped = [_wrap(line, w - 2.5, size) for line in lines]
-    n = sum(len(x) for x in wrapped)
-    step = min(size * 0.3528 * 1.45, (h - 1) / max(n, 1))
-    y = h - 0.5
-    for parts in wrapped:
-        for part in parts:
-            ax.text(0.5, y, part, va="top", ha="left", fontsize=size, color="#333333")
-            y -= step
-
-
-def _fmt_amount(value: Any, digits: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return f"{number:,.{digits}f}"
-
-
-def _table(ax: Axes, box: tuple[float, float, float, float], heading: str,
-           header: list[str], rows: list[list[str]], widths: list[float]) -> None:
-    from matplotlib.patches import Rectangle
-
-    w, h = box[2] - box[0], box[3] - box[1]
-    ax.add_patch(Rectangle((0, 0), w, h, facecolor="white", edgecolor="#555555", lw=0.5,
-                           clip_on=False))
-    ax.text(w / 2, h - 2, heading, ha="center", va="top", fontsize=9, **_bold())
-    total = sum(widths)
-    xs = np.cumsum([0, *[x / total * (w - 2) for x in widths]]) + 1
-    n = max(len(rows), 1) + 1
-    step = min(6.5, (h - 9) / n)
-    font = min(7.0, step * 1.5)
-    y = h - 8
-    for j, text in enumerate(header):
-        ax.text(xs[j] + 0.5 if j == 0 else xs[j + 1] - 0.5, y - step / 2, text, va="center",
-                ha="left" if j == 0 else "right", fontsize=font, **_bold())
-    ax.plot([1, w - 1], [y - step, y - step], color="#555555", lw=0.5)
-    y -= step
-    chars = max(4, int((xs[1] - xs[0]) / (font * 0.3528)))
-    for record in rows:
-        for j, text in enumerate(record):
-            shown = text if j or len(text) <= chars else text[: chars - 1] + "…"
-            ax.text(xs[j] + 0.5 if j == 0 else xs[j + 1] - 0.5, y - step / 2, shown,
-                    va="center", ha="left" if j == 0 else "right", fontsize=font)
-        y -= step
-        ax.plot([1, w - 1], [y, y], color="#dddddd", lw=0.3)
-    if not rows:
-        ax.text(w / 2, y - step / 2, "本乡镇无项目数据", ha="center", va="center", fontsize=font)
-
-
 def _county_rows(details: ProgressDetails) -> tuple[list[str], list[list[str]], list[float]]:
     table = details.table
     rows = []
@@ -665,8 +454,8 @@ def _county_rows(details: ProgressDetails) -> tuple[list[str], list[list[str]], 
         if r.get("completed") is None or (isinstance(r["completed"], float)
                                           and math.isnan(r["completed"])):
             continue
-        rows.append([str(r["title"]), f"{_fmt_amount(r['target_value'], 0)} {r['unit']}",
-                     _fmt_amount(r["completed"]), _fmt_amount(r["pct_completed"]) + "%"])
+        rows.append([str(r["title"]), f"{fmt_amount(r['target_value'], 0)} {r['unit']}",
+                     fmt_amount(r["completed"]), fmt_amount(r["pct_completed"]) + "%"])
     return ["目标任务", "目标值", "已完工", "完成率"], rows, [5.2, 2.2, 1.8, 1.4]
 
 
@@ -682,8 +471,8 @@ def _township_rows(details: ProgressDetails, township: str
         amounts = [float(r.get(c) or 0) for c in ("planned", "under_construction", "completed")]
         if not any(a > 0 for a in amounts if not math.isnan(a)):
             continue
-        rows.append([str(r["title"]), str(r["unit"]), _fmt_amount(r["completed"]),
-                     _fmt_amount(r["under_construction"]), _fmt_amount(r["planned"])])
+        rows.append([str(r["title"]), str(r["unit"]), fmt_amount(r["completed"]),
+                     fmt_amount(r["under_construction"]), fmt_amount(r["planned"])])
     return ["目标任务", "单位", "已完工", "在建", "计划"], rows, [5.0, 1.0, 1.6, 1.6, 1.6]
 
 
@@ -736,11 +525,11 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
             own = in_view[in_view["name"] == spec.highlight]
             own.plot(ax=ax, facecolor="#f4f1e8", edgecolor="none", zorder=1)
         in_view.boundary.plot(ax=ax, color=_style.TOWNSHIPS.colour,
-                              linewidth=_style.TOWNSHIPS.weight * _PT * 0.8,
-                              linestyle=_mpl_dash(_style.TOWNSHIPS.dash, 0.6), zorder=2)
+                              linewidth=_style.TOWNSHIPS.weight * PT * 0.8,
+                              linestyle=mpl_dash(_style.TOWNSHIPS.dash, 0.6), zorder=2)
     if boundary is not None:
         boundary.boundary.plot(ax=ax, color=_style.BOUNDARY.colour,
-                               linewidth=_style.BOUNDARY.weight * _PT, zorder=6)
+                               linewidth=_style.BOUNDARY.weight * PT, zorder=6)
     entries = _draw_layers(ax, data.layers, view, scale)
     ax.set_xlim(view[0], view[2])
     ax.set_ylim(view[1], view[3])
@@ -754,7 +543,7 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
     while title_size > 10 and len(spec.title) * title_size * 0.3528 > tw:
         title_size -= 1
     tax.text(tw / 2, th / 2, spec.title, ha="center", va="center", fontsize=title_size,
-             **_bold())
+             **bold())
     mark = _axes(fig, layout, "mark")
     mw, mh = layout.boxes["mark"][2] - layout.boxes["mark"][0], \
         layout.boxes["mark"][3] - layout.boxes["mark"][1]
@@ -767,10 +556,10 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
         mark.add_patch(Rectangle((mw * 0.2, 0.5), mw * 0.8 - 0.5, mh - 1, facecolor="none",
                                  edgecolor="#b2182b", lw=1.0))
         mark.text(mw * 0.6, mh / 2, "内部资料", ha="center", va="center", fontsize=11,
-                  **_bold("#b2182b"))
-    _north_arrow(_axes(fig, layout, "north"), layout.boxes["north"])
-    bar_m, bar_mm = _scale_bar(_axes(fig, layout, "scale"), layout.boxes["scale"], scale)
-    _legend(_axes(fig, layout, "legend"), layout.boxes["legend"], entries,
+                  **bold("#b2182b"))
+    north_arrow(_axes(fig, layout, "north"), layout.boxes["north"])
+    bar_m, bar_mm = scale_bar(_axes(fig, layout, "scale"), layout.boxes["scale"], scale)
+    legend(_axes(fig, layout, "legend"), layout.boxes["legend"], entries,
             columns=1 if orientation is Orientation.LANDSCAPE else 2)
     approximate = bool(project.townships.get("approximate", pd.Series([], dtype=bool)).any()) \
         if project.townships is not None else False
@@ -781,10 +570,10 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
         lines.append("注：乡镇界线为示意，非法定界线。")
     if not public:
         lines.append("内部资料，注意保存，不得公开。")
-    _info(_axes(fig, layout, "info"), layout.boxes["info"], lines)
+    info(_axes(fig, layout, "info"), layout.boxes["info"], lines)
     if spec.table is not None:
         heading, header, rows, widths = spec.table
-        _table(_axes(fig, layout, "table"), layout.boxes["table"], heading, header, rows,
+        table(_axes(fig, layout, "table"), layout.boxes["table"], heading, header, rows,
                widths)
     label_size = 6.5 if spec.highlight is None else 7.5
     placed: list[str] = []
@@ -792,9 +581,9 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
     if towns is not None:
         placed, dropped = _place_labels(ax, fig, towns.cx[view[0]:view[2], view[1]:view[3]],
                                         size=label_size, highlight=spec.highlight)
-    info = {"scale": scale, "bar_m": bar_m, "bar_mm": bar_mm, "boxes": _measured(fig, ax),
+    result = {"scale": scale, "bar_m": bar_m, "bar_mm": bar_mm, "boxes": _measured(fig, ax),
             "placed": placed, "dropped": dropped, "view": view}
-    return fig, info
+    return fig, result
 
 
 def _measured(fig: Figure, frame: Axes) -> dict[str, tuple[float, float, float, float]]:
