@@ -115,6 +115,7 @@ def test_heading_hierarchy_and_parts(outputs):
                      "五、项目分布图"]
     assert any(re.match(r"^（一）", p) for p in paras)
     assert any(re.match(r"^1\. ", p) for p in paras)
+    assert any(re.match(r"^（1）", p) for p in paras)  # the fourth level: 一、（一）1.（1）
     assert "阜新蒙古族自治县重点工程推进办公室" in paras
     assert "2026年12月7日" in paras  # 成文日期
     assert any("数据截至2026年11月30日" in p for p in paras)

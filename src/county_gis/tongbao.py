@@ -547,12 +547,15 @@ def _house_style(context: dict[str, Any], map_png: Path | None) -> Any:
     if context["lagging"]:
         for i, lag in enumerate(context["lagging"], start=1):
             w.heading(2, f"（{_CN_NUMBERS[i - 1] if i <= 10 else i}）{lag['title']}")
-            text = (f"目标{lag['value']}{lag['unit']}，已完工{lag['completed']}{lag['unit']}，"
-                    f"完成率{lag['rate']}，尚差{lag['gap']}{lag['unit']}。")
+            w.body(f"目标{lag['value']}{lag['unit']}，已完工{lag['completed']}{lag['unit']}，"
+                   f"完成率{lag['rate']}，尚差{lag['gap']}{lag['unit']}。")
             if lag["waiting"]:
-                text += f"尚有{lag['waiting']}个项目未开工：{'、'.join(lag['examples'])}"
-                text += "等。" if lag["waiting"] > len(lag["examples"]) else "。"
-            w.body(text)
+                w.heading(3, "1. 未开工项目")
+                more = "，列出前" + str(len(lag["examples"])) + "个" \
+                    if lag["waiting"] > len(lag["examples"]) else ""
+                w.body(f"尚有{lag['waiting']}个项目未开工{more}：")
+                for k, example in enumerate(lag["examples"], start=1):
+                    w.body(f"（{k}）{example}")
     else:
         w.body(f"各项目标任务完成率均不低于{context['lagging_below']}。")
     h1("数据质量问题")
