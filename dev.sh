@@ -12,9 +12,11 @@ apt_install() {  # system packages that are missing: npm for the map assets; for
                  # real browser (Debian's chromium) with Chinese glyphs (fonts-wqy-microhei)
   local missing=()
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  # a CJK font for the printed maps (county-gis print) as well as the browser tests
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-    dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+    command -v pdffonts >/dev/null 2>&1 || missing+=(poppler-utils)  # PDF font / page checks
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -57,7 +57,7 @@ def test_map_loads_offline_and_draws_every_feature(map_file):
                              "f => (f.options.renderer || f.getLayers()[0].options.renderer)"
                              " instanceof L.Canvas))")
         assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
-        assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("km", "m"))
+        assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("公里", "米"))
         legend = page.locator(".cg-legend")
         assert legend.is_visible()
         assert {PLOTS, ROADS, SCHOOLS, "计划", "在建", "完工"} <= set(

@@ -41,8 +41,9 @@ if TYPE_CHECKING:  # imported on first use (PEP 562): `county-gis --help` import
     from .project import Project, load_project
     from .project_init import init_project
     from .raster import vegetation_change, zonal_stats
-    from .render import make_map, render_overview, save_map
+    from .render import make_map, print_atlas, print_map, render_overview, save_map
     from .targets import Measure, Target, load_targets
+    from .tongbao import write_tongbao
     from .units import AreaUnit, LengthUnit
 
 try:
@@ -60,7 +61,8 @@ _LAZY = {
     "load_project": "project", "init_project": "project_init", "vegetation_change": "raster",
     "zonal_stats": "raster", "make_map": "render", "render_overview": "render",
     "save_map": "render", "Measure": "targets", "Target": "targets", "load_targets": "targets",
-    "AreaUnit": "units", "LengthUnit": "units",
+    "AreaUnit": "units", "LengthUnit": "units", "print_map": "render",
+    "print_atlas": "render", "write_tongbao": "tongbao",
 }
 
 
@@ -106,6 +108,8 @@ __all__ = [
     "load_project",
     "load_targets",
     "make_map",
+    "print_atlas",
+    "print_map",
     "progress",
     "progress_details",
     "read_layer",
@@ -114,5 +118,6 @@ __all__ = [
     "save_map",
     "vegetation_change",
     "write_layer",
+    "write_tongbao",
     "zonal_stats",
 ]

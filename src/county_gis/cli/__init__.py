@@ -30,6 +30,8 @@ _COMMANDS = {
     "snapshot": "county_gis.cli.snapshot:snapshot_command",
     "update": "county_gis.cli.update:update_command",
     "compliance": "county_gis.cli.compliance:compliance_command",
+    "print": "county_gis.cli.printing:print_command",
+    "report": "county_gis.cli.report:report_command",
 }
 #: the one-line help of each command, shown by ``county-gis --help`` without importing it
 _SHORT_HELP = {
@@ -43,6 +45,9 @@ _SHORT_HELP = {
     "progress": "目标完成进度 / Progress against every target.",
     "snapshot": "记录进度快照 / Record the layers at a date in the history.",
     "update": "导入进度表 / Apply a bureau's progress sheet to the history.",
+    "compliance": "三区三线核查 / Check every project against the control lines.",
+    "print": "打印地图和图集 / Printed map (PDF / PNG) and the township atlas.",
+    "report": "进度通报 / The 进度通报 in Word (and the xlsx), from one computation.",
 }
 
 

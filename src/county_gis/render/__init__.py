@@ -24,6 +24,7 @@ Examples
 
 from ._basemaps import Basemap
 from ._build import Language, make_map, render_overview
+from ._print import Orientation, Paper, PrintedMap, print_atlas, print_map
 from ._raster_png import Colormap, png_data_uri, raster_to_png_overlay
 from ._rasters import RasterLayer
 from ._save import SavedMap, external_urls, save_map
@@ -33,11 +34,16 @@ __all__ = [
     "Basemap",
     "Colormap",
     "Language",
+    "Orientation",
+    "Paper",
+    "PrintedMap",
     "RasterLayer",
     "SavedMap",
     "external_urls",
     "make_map",
     "png_data_uri",
+    "print_atlas",
+    "print_map",
     "raster_to_png_overlay",
     "render_overview",
     "save_map",

@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -25,17 +26,21 @@ from .._choice import Choice
 from ..analysis import ComplianceResult, ProgressDetails, Trend
 from ..crs import CGCS2000
 from ..errors import ConfigError
+from ..measure import geodesic_area
 from ..project import Project
 from ..raster import RasterLike
 from ..targets import Target
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import LayerKind, Status
+from . import _style
 from ._basemaps import Basemap, basemap_spec
 from ._compliance import compliance_layers
 from ._elements import (
     Fullscreen,
     Legend,
+    MapTitle,
     MeasureControl,
+    PageFigure,
     PageTitle,
     ProgressPanel,
     ProjectLayers,
@@ -83,7 +88,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "perimeter": "周长", "fullscreen": "全屏", "exit_fullscreen": "退出全屏",
         "aggregate": "圆点：网格内项目数，放大到 {zoom} 级显示图斑",
         "count": " 个", "zoom_in": "(放大查看详情)", "title": "项目地图",
-        "unlinked": "未关联目标",
+        "unlinked": "未关联目标", "layers": "图层", "metres": "米", "kilometres": "公里",
     },
     Language.EN: {
         "boundary": "County boundary", "townships": "Townships", "approximate": "approximate",
@@ -98,7 +103,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "exit_fullscreen": "Exit full screen",
         "aggregate": "Circles: projects per grid cell; zoom to {zoom} for the features",
         "count": " features", "zoom_in": "(zoom in for details)", "title": "Project map",
-        "unlinked": "linked to no target",
+        "unlinked": "linked to no target", "layers": "Layers", "metres": "m",
+        "kilometres": "km",
     },
 }
 _EN_FIELDS = {
@@ -263,6 +269,35 @@ def _feature_checks(progress: ProgressDetails | None) -> dict[str, dict[int, dic
                 f"{plot.get('verdict_label', plot.get('verdict'))} (NDVI "
                 f"{plot.get('ndvi_change', float('nan')):+.3f})")
     return out
+
+
+def _named_raster(item: RasterLayer | RasterLike, known: Mapping[str, Any]) -> Any:
+    """A project raster named by its key gets its Chinese label (unless named already)."""
+    key = item.source if isinstance(item, RasterLayer) else item
+    if not isinstance(key, str) or key not in known:
+        return item
+    label = _style.raster_label(key, Path(str(known[key])).name)
+    if isinstance(item, RasterLayer):
+        return item if item.name else dataclasses.replace(item, name=label)
+    return RasterLayer(key, name=label)
+
+
+def _township_labels(townships: gpd.GeoDataFrame | None, *, gcj02: bool) -> list[list[Any]]:
+    """[name, lat, lon, area rank] of each township's label point (inside its polygon)."""
+    if townships is None or not len(townships) or "name" not in townships:
+        return []
+    towns = townships.to_crs(CGCS2000)
+    towns = towns[towns.geometry.notna() & ~towns.geometry.is_empty]
+    points = towns.geometry.representative_point()
+    lon, lat = points.x.to_numpy(), points.y.to_numpy()
+    if gcj02:
+        from ..crs import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    area = geodesic_area(towns).to_numpy()
+    order = (-area).argsort(kind="stable")  # big first
+    return [[str(towns["name"].iloc[i]), round(float(lat[i]), 6), round(float(lon[i]), 6)]
+            for i in order]
 
 
 def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
@@ -431,6 +466,8 @@ def make_map(
     else:
         raise ConfigError("the project has no boundary, townships or layers: nothing to map")
 
+    if lang is Language.ZH:  # project rasters by their Chinese name (植被指数 NDVI ...)
+        rasters = [_named_raster(r, project.rasters) for r in rasters or ()]
     raster_data = prepare_rasters(rasters, project_rasters=project.rasters,
                                   max_pixels=raster_max_pixels, gcj02=gcj02)
 
@@ -440,6 +477,7 @@ def make_map(
     # are shared by every map of the process and stay untouched.
     m.default_js = []
     m.default_css = []
+    PageFigure(lang="zh-CN" if lang is Language.ZH else "en").add_child(m)
 
     outline_fields = {"name": texts["townships"], "approximate": texts["approximate"]}
     page: dict[str, Any] = {
@@ -456,12 +494,16 @@ def make_map(
         "lazyAbove": int(lazy_above),
         "detailZoom": int(detail_zoom),
         "texts": {"approximate": texts["approximate"], "count": texts["count"],
-                  "zoomIn": texts["zoom_in"]},
+                  "zoomIn": texts["zoom_in"], "layers": texts["layers"],
+                  "metres": texts["metres"], "kilometres": texts["kilometres"]},
+        "style": _style.page_style(),
+        "townshipLabels": _township_labels(townships, gcj02=gcj02),
     }
     ProjectLayers(page).add_to(m)
     lazy = any(layer["count"] > lazy_above for layer in layers)
     Legend({
         "title": texts["legend"], "kindsTitle": texts["kinds"], "statusTitle": texts["statuses"],
+        "collapseText": texts["collapse"],
         "aggregateNote": texts["aggregate"].format(zoom=detail_zoom) if lazy else None,
         "kinds": legend_kinds,
         "rasters": [{"name": r["name"], "stops": r["stops"]} for r in raster_data],
@@ -480,9 +522,10 @@ def make_map(
         "clearText": texts["clear"], "hintText": texts["hint"], "lengthText": texts["length"],
         "areaText": texts["area_result"], "perimeterText": texts["perimeter"],
     }).add_to(m)
-    ScaleBar().add_to(m)
+    ScaleBar({"metres": texts["metres"], "kilometres": texts["kilometres"]}).add_to(m)
     name = project.name
     page_title = f"{name} · {texts['title']}" if name else texts["title"]
+    MapTitle({"title": page_title}).add_to(m)
     figure = m.get_root()
     if isinstance(figure, Figure):
         figure.header.add_child(PageTitle(page_title), name="cg-title")

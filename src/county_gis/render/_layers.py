@@ -40,6 +40,7 @@ import shapely
 from ..crs import CGCS2000
 from ..measure import geodesic_area, geodesic_length
 from ..vocabulary import CANONICAL_COLUMNS, LayerKind, Status
+from . import _style
 from ._escape import RawJSON
 
 __all__ = [
@@ -79,20 +80,8 @@ _INTERNAL = frozenset({"source_fid", "geometry", "layer", "kml_id", "description
 AREA_FIELD = ("area_mu", "测算面积(亩)")
 LENGTH_FIELD = ("length_km", "测算长度(公里)")
 
-#: One colour per layer kind (colour-blind-safe where possible; Okabe-Ito first).
-KIND_COLOURS: dict[LayerKind, str] = {
-    LayerKind.ROAD_REBUILD: "#d55e00",
-    LayerKind.STREET_RENOVATION: "#cc79a7",
-    LayerKind.MINE_RESTORATION: "#8c510a",
-    LayerKind.AFFORESTATION: "#009e73",
-    LayerKind.SOIL_CONSERVATION: "#e69f00",
-    LayerKind.PV_STATION: "#f0c800",
-    LayerKind.SCHOOL: "#0072b2",
-    LayerKind.OUTFALL: "#7b3294",
-    LayerKind.WASTEWATER_PLANT: "#56b4e9",
-    LayerKind.POWER_LINE: "#b2182b",
-    LayerKind.WATER_SUPPLY: "#2166ac",
-}
+#: One colour per layer kind: the shared style vocabulary (:mod:`._style`).
+KIND_COLOURS = _style.KIND_COLOURS
 
 
 def encode_coords(values: np.ndarray) -> str:
