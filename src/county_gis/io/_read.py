@@ -155,6 +155,8 @@ def _finish(
     for message, count in Counter(raw.gdal_messages).items():
         report.add("gdal.message", f"GDAL: {message}" + (f" ({count} times)" if count > 1
                                                          else ""), severity=Severity.INFO)
+    for code, message, severity, fid in raw.notes:
+        report.add(code, message, severity=severity, fid=fid)
     fids = raw.fids
     if not parser.fed:  # the reader did not parse while reading
         parser.feed_all(raw.wkb, fids)
