@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import struct
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -337,6 +338,58 @@ def nonlinear_kind(wkb: Any) -> str | None:
     return name + {0: "", 1: " Z", 2: " M", 3: " ZM"}.get(dims, "")
 
 
+def surfaces_as_polygons(wkb: Any) -> bytes | None:
+    """ISO WKB with each PolyhedralSurface / TIN made a MultiPolygon and each Triangle a
+    Polygon (the same body, another type code), or None when it holds none (or is not ISO WKB).
+
+    Examples
+    --------
+    >>> tin = bytes.fromhex("0110000000" "01000000") + shapely.Polygon(
+    ...     [(0, 0), (1, 0), (0, 1)]).wkb.replace(b"\x03", b"\x11", 1)
+    >>> shapely.from_wkb(surfaces_as_polygons(tin)).wkt
+    'MULTIPOLYGON (((0 0, 1 0, 0 1, 0 0)))'
+    """
+    if not isinstance(wkb, bytes | bytearray) or len(wkb) < 5:
+        return None
+    data = bytearray(wkb)
+    changed = False
+
+    def walk(pos: int) -> int:
+        nonlocal changed
+        end = "<" if data[pos] == 1 else ">"
+        (code,) = struct.unpack_from(end + "I", data, pos + 1)
+        if code > 3999:
+            raise ValueError("not ISO WKB")
+        kind, zm = code % 1000, code // 1000
+        width = 8 * (2 + (zm in (1, 3)) + (zm in (2, 3)))
+        if kind in (15, 16, 17):
+            struct.pack_into(end + "I", data, pos + 1, zm * 1000 + (3 if kind == 17 else 6))
+            changed = True
+        pos += 5
+        if kind == 1:
+            return pos + width
+        (count,) = struct.unpack_from(end + "I", data, pos)
+        pos += 4
+        if kind == 2:
+            return pos + count * width
+        if kind in (3, 17):
+            for _ in range(count):
+                (points,) = struct.unpack_from(end + "I", data, pos)
+                pos += 4 + points * width
+            return pos
+        if kind in (4, 5, 6, 7, 15, 16):
+            for _ in range(count):
+                pos = walk(pos)
+            return pos
+        raise ValueError(f"WKB type {code}")
+
+    try:
+        walk(0)
+    except (ValueError, struct.error):
+        return None
+    return bytes(data) if changed else None
+
+
 class NonlinearGeometryError(LayerReadError):
     """Features hold arcs (circular strings, curve polygons ...), which shapely cannot build.
 
@@ -374,6 +427,16 @@ def _parse_chunk(
     missing = np.flatnonzero(shapely.is_missing(geoms))
     failed = missing[~pd.isna(wkb[missing])]  # null in the source is no failure
     for i in failed:
+        patched = surfaces_as_polygons(wkb[i])
+        if patched is not None:  # TIN / polyhedral surface (a FileGDB multipatch)
+            geoms[i] = shapely.from_wkb(patched, on_invalid="ignore")
+            if geoms[i] is not None:
+                report.add("geometry.surfaces_as_polygons",
+                           "a TIN or polyhedral surface (a 3D multipatch), which shapely cannot "
+                           "build: its triangles / faces read as the polygons of a "
+                           "MultiPolygon (their footprint, once Z is dropped)",
+                           severity=Severity.WARNING, fid=int(fids[i]))
+                continue
         try:
             shapely.from_wkb(wkb[i])
         except shapely.errors.GEOSException as exc:

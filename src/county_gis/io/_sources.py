@@ -27,7 +27,7 @@ Examples
 ('ESRI Shapefile', 'DXF')
 >>> [s.key for s in SOURCES]
 ['shapefile', 'geopackage', 'geojson', 'flatgeobuf', 'kml', 'csv', 'xlsx', 'geoparquet', \
-'dxf', 'postgis']
+'dxf', 'gpx', 'gml', 'topojson', 'filegdb', 'postgis']
 """
 
 from __future__ import annotations
@@ -151,6 +151,18 @@ def _parquet_layers(path: Path) -> dict[str, str]:
     return {path.stem: "Unknown"}
 
 
+def _gpx_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "GPX")
+
+
+def _topojson_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "TopoJSON")
+
+
+def _filegdb_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "OpenFileGDB")
+
+
 _WKB = "WKB + attribute table + CRS (GDAL, streamed)"
 
 #: The registry: one line per source (suffixes / schemes -> reader -> what it returns).
@@ -175,6 +187,14 @@ SOURCES: tuple[Source, ...] = (
     Source("dxf", "DXF", (".dxf",), _dxf.dxf_layers, _dxf.read_dxf,
            "WKB + CAD layer, text, handle; no CRS (GDAL); closed polylines as labelled "
            "polygons on request", options=_dxf.OPTIONS),
+    Source("gpx", "GPX", (".gpx",), _gpx_layers, _gdal.read_checked,
+           _WKB + "; waypoints, routes, tracks, route_points, track_points; EPSG:4326"),
+    Source("gml", "GML", (".gml",), _gdal.gml_layers, _gdal.read_gml,
+           _WKB + "; read from a temporary copy (GDAL writes a .gfs beside a GML)"),
+    Source("topojson", "TopoJSON", (".topojson",), _topojson_layers, _gdal.read_checked,
+           _WKB + "; arcs assembled by GDAL"),
+    Source("filegdb", "OpenFileGDB", (".gdb",), _filegdb_layers, _gdal.read_checked,
+           _WKB + "; a .gdb folder (or a zip holding one)"),
     Source("postgis", "PostGIS", (), _postgis.postgis_layers, _postgis.read_postgis,
            "not available yet", schemes=("postgresql", "postgres")),
 )
