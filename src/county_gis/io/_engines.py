@@ -107,8 +107,13 @@ def read_raw(
     engine: Engine,
     driver: str,
     parser: ChunkSink | None = None,
+    times_as_text: bool = False,
 ) -> RawLayer:
     """Read one layer of ``path`` (a file of GDAL driver ``driver``) with ``engine``.
+
+    With ``times_as_text``, date-time fields come as ISO text with their offsets, on both
+    engines (pyogrio then reads through its non-Arrow interface; fiona gives text anyway),
+    for the source to decide their time zone.
 
     With ``parser`` and the pyogrio engine, the layer is streamed in Arrow batches of
     :data:`~._geometry.PARSE_CHUNK` features and each batch's WKB is handed to ``parser`` as
@@ -124,7 +129,9 @@ def read_raw(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if engine is Engine.PYOGRIO:
+            if engine is Engine.PYOGRIO and times_as_text:
+                raw = _read_pyogrio_rows(path, layer, encoding, driver, times_as_text=True)
+            elif engine is Engine.PYOGRIO:
                 try:
                     raw = _read_pyogrio(path, layer, encoding, driver, parser)
                 except NonlinearGeometryError:
@@ -144,15 +151,17 @@ def read_raw(
     return raw
 
 
-def _read_pyogrio_linearised(
-    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str,
+def _read_pyogrio_rows(
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str, *,
+    times_as_text: bool = False,
 ) -> RawLayer:
-    """A layer with arcs through pyogrio's non-Arrow interface, where GDAL linearises each
-    geometry; the features that held arcs are found in GDAL's Arrow stream and noted."""
+    """A layer through pyogrio's non-Arrow interface, where GDAL linearises arcs; with
+    ``times_as_text`` date-times come as the ISO text GDAL holds, offsets included (GDAL's
+    Arrow stream drops them)."""
     from pyogrio.raw import read
 
-    meta, fids, wkb, values = read(path, layer=layer, encoding=encoding, return_fids=True)
-    notes = linearised_note(nonlinear_features(path, layer))
+    meta, fids, wkb, values = read(path, layer=layer, encoding=encoding, return_fids=True,
+                                   datetime_as_string=times_as_text)
     names = [str(n) for n in meta["fields"]]
     attributes = pd.DataFrame({n: v for n, v in zip(names, values, strict=True)},
                               columns=names)
@@ -164,8 +173,17 @@ def _read_pyogrio_linearised(
         crs_wkt=_wkt(meta.get("crs")),
         driver=driver,
         geometry_type=meta.get("geometry_type"),
-        notes=notes,
     )
+
+
+def _read_pyogrio_linearised(
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str,
+) -> RawLayer:
+    """A layer with arcs, GDAL linearising them (non-Arrow); the features that held arcs are
+    found in GDAL's Arrow stream and noted."""
+    raw = _read_pyogrio_rows(path, layer, encoding, driver)
+    raw.notes.extend(linearised_note(nonlinear_features(path, layer)))
+    return raw
 
 
 def nonlinear_features(path: str | os.PathLike[str], layer: str | None) -> dict[int, str]:

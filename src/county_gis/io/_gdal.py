@@ -22,15 +22,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LayerReadError
+import pandas as pd
+
+from ..errors import EncodingError, LayerReadError, Place
 from ._engines import RawLayer, read_raw
-from ._report import Severity
+from ._report import LoadReport, Severity
 
 if TYPE_CHECKING:
     from ._sources import ReadRequest
 
 __all__ = ["checked_layers", "gdal_layers", "gml_layers", "read_checked", "read_geojson",
-           "read_gml", "read_shapefile", "read_utf8", "shapefile_layers", "single_layer"]
+           "read_shapefile", "read_utf8", "shapefile_layers", "single_layer"]
 
 _SHAPE_TYPES = {0: "None", 1: "Point", 3: "LineString", 5: "Polygon", 8: "MultiPoint",
                 11: "Point Z", 13: "LineString Z", 15: "Polygon Z", 18: "MultiPoint Z",
@@ -165,33 +167,45 @@ def _xml_encoding(path: Path) -> str:
 
 
 def checked_layers(path: Path, driver: str) -> dict[str, str]:
-    """The layers of a file that must be of GDAL format ``driver`` (content checked)."""
-    _check_content(path, driver)
-    return gdal_layers(path)
+    """The layers of a file that must be of GDAL format ``driver`` (content checked); an XML
+    format (GPX, GML) in an encoding GDAL cannot read is listed from a UTF-8 copy."""
+    if driver not in ("GPX", "GML"):
+        _check_content(path, driver)
+        return gdal_layers(path)
+    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+        readable = _xml_copy(path, Path(tmp), None) if driver == "GML" else \
+            _xml_as_utf8(path, Path(tmp), None)
+        _check_content(readable, driver)
+        return gdal_layers(readable)
 
 
 def read_checked(path: Path, request: ReadRequest) -> RawLayer:
-    """GPX, TopoJSON, FileGDB: content checked, then read as GDAL decodes the text.
+    """GPX, GML, TopoJSON, FileGDB: content checked, then read as GDAL decodes the text.
 
-    GPX is XML (decoded by GDAL as its declaration says), TopoJSON is JSON (UTF-8) and
+    GPX and GML are XML, decoded by GDAL as their declaration says (from a UTF-8 copy when
+    it names an encoding GDAL's parser cannot read, such as GB2312); a GML is always read
+    from a temporary copy (GDAL writes a ``.gfs`` beside it). TopoJSON is JSON (UTF-8) and
     FileGDB stores text as UTF-16: GDAL hands on UTF-8 in every case, so ``encoding=`` is
-    ignored (said so).
+    ignored (said so). GPX times are UTC timestamps (see :func:`_gpx_times`).
     """
-    name = request.source.name
-    _check_content(path, name)
-    layer = single_layer(path, request)
-    report = request.report
+    name, report = request.source.name, request.report
     if request.encoding is not None:
         report.add("encoding.ignored", f"encoding={request.encoding!r} ignored: GDAL decodes "
                    f"{name} text itself", severity=Severity.INFO)
-    raw = read_raw(path, layer=layer, encoding=None, engine=request.engine, driver=name,
-                   parser=request.parser)
+    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+        if name == "GML":
+            readable = _xml_copy(path, Path(tmp), report)
+        elif name == "GPX":
+            readable = _xml_as_utf8(path, Path(tmp), report)
+        else:
+            readable = path
+        _check_content(readable, name)
+        layer = single_layer(readable, request)
+        raw = read_raw(readable, layer=layer, encoding=None, engine=request.engine,
+                       driver=name, parser=request.parser, times_as_text=name == "GPX")
     if name == "GPX":
-        declared = _xml_encoding(path)
-        report.encoding = declared
-        report.encoding_evidence = (f"GPX is XML: decoded by GDAL as its declaration says "
-                                    f"({declared}; UTF-8 when it says none)")
-    else:
+        raw.attributes = _gpx_times(raw.attributes, report)
+    elif name != "GML":
         report.encoding = "UTF-8"
         report.encoding_evidence = (f"{name} text is Unicode by specification (GDAL gives "
                                     "UTF-8); " + (f"{len(raw.cell_fixes)} cell(s) are not "
@@ -200,34 +214,82 @@ def read_checked(path: Path, request: ReadRequest) -> RawLayer:
     return raw
 
 
-def _gml_copy(path: Path, folder: Path) -> Path:
-    """The GML and its schema files (same stem: ``.xsd``, ``.gfs``) copied into ``folder``."""
+#: XML encodings GDAL's XML parser (expat) reads itself
+_EXPAT_ENCODINGS = ("utf-8", "utf8", "utf-16", "utf16", "iso-8859-1", "latin-1", "latin1",
+                    "us-ascii", "ascii")
+
+
+def _xml_as_utf8(path: Path, folder: Path, report: LoadReport | None) -> Path:
+    """``path``, or a UTF-8 copy of it in ``folder`` when its declared encoding is one GDAL's
+    XML parser cannot read (GB2312, GBK, GB18030, as Chinese GPS software writes); the
+    decision goes to the report."""
+    declared = _xml_encoding(path)
+    kind = path.suffix.lstrip(".").upper()
+    if report is not None:
+        report.encoding = declared
+        report.encoding_evidence = (f"{kind} is XML: decoded by GDAL as its declaration says "
+                                    f"({declared}; UTF-8 when it says none)")
+    if declared.lower() in _EXPAT_ENCODINGS:
+        return path
+    codec = "gb18030" if declared.lower().replace("-", "") in ("gb2312", "gbk", "gb18030") \
+        else declared
+    try:
+        text = path.read_bytes().decode(codec)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise EncodingError(f"the XML declares encoding={declared!r}, but the bytes do not "
+                            f"decode so ({exc}); re-save it as UTF-8",
+                            Place(str(path) if report is None else report.source,
+                                  None if report is None else report.layer)) from None
+    text = re.sub(r'^(\ufeff?\s*<\?xml[^>]*encoding=["\'])[^"\']+', r"\g<1>UTF-8", text, count=1)
+    copy = folder / path.name
+    copy.write_text(text, encoding="utf-8")
+    if report is not None:
+        report.encoding_evidence = (
+            f"{kind} is XML declaring {declared}, which GDAL's XML parser does not read: "
+            f"decoded here as {codec.upper()} (GBK and GB2312 as their superset GB18030) into a "
+            "UTF-8 temporary copy")
+    return copy
+
+
+def _gpx_times(attributes: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """GPX ``time`` values as UTC timestamps (GPX 1.1: times are UTC): an offset written in a
+    value is applied; a value without one is taken as UTC, as the format says (noted)."""
+    zoned = re.compile(r"(Z|[+-]\d\d(:?\d\d)?)$")
+    for column in [c for c in attributes.columns if str(c) == "time"]:
+        values = attributes[column]
+        texts = [v for v in values.tolist() if isinstance(v, str) and v]
+        if not texts:
+            continue
+        bare = sum(zoned.search(t.strip()) is None for t in texts)
+        try:
+            parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            report.add("gpx.time_unreadable", f"'time' values are not all ISO 8601 times "
+                       f"({exc}): kept as text", severity=Severity.PROBLEM, field=str(column))
+            continue
+        attributes[column] = parsed
+        if bare:
+            report.add("gpx.time", f"{bare} of {len(texts)} 'time' value(s) state no time "
+                       "zone: taken as UTC, as GPX 1.1 specifies (timezone-aware, UTC)",
+                       severity=Severity.ASSUMPTION, field=str(column))
+        else:
+            report.add("gpx.time", "'time': every value states its offset: converted to UTC "
+                       "(timezone-aware)", severity=Severity.INFO, field=str(column))
+    return attributes
+
+
+def _xml_copy(path: Path, folder: Path, report: LoadReport | None) -> Path:
+    """A GML and its schema files (same stem: ``.xsd``, ``.gfs``) copied into ``folder``,
+    the GML in UTF-8 when its declared encoding needs it (GDAL's GML driver writes a ``.gfs``
+    beside the file it reads: never beside the user's)."""
     for part in path.parent.glob(f"{path.stem}.*"):
-        if part.is_file() and part.stem == path.stem:
+        if part.is_file() and part.stem == path.stem and part != path:
             shutil.copy2(part, folder / part.name)
-    return folder / path.name
+    with tempfile.TemporaryDirectory(prefix="county_gis_", dir=folder) as inner:
+        readable = _xml_as_utf8(path, Path(inner), report)
+        return Path(shutil.copy2(readable, folder / path.name))
 
 
 def gml_layers(path: Path) -> dict[str, str]:
-    """The layers of a GML (read in a temporary copy: GDAL writes a ``.gfs`` beside it)."""
-    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-        return checked_layers(_gml_copy(path, Path(tmp)), "GML")
-
-
-def read_gml(path: Path, request: ReadRequest) -> RawLayer:
-    """A GML layer, read from a temporary copy (GDAL's GML driver writes a ``.gfs`` schema
-    file beside what it reads); the text decoded by GDAL as the XML declaration says."""
-    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-        copy = _gml_copy(path, Path(tmp))
-        _check_content(copy, "GML")
-        layer = single_layer(copy, request)
-        raw = read_raw(copy, layer=layer, encoding=None, engine=request.engine,
-                       driver=request.source.name, parser=request.parser)
-    declared = _xml_encoding(path)
-    request.report.encoding = declared
-    request.report.encoding_evidence = (f"GML is XML: decoded by GDAL as its declaration says "
-                                        f"({declared}; UTF-8 when it says none)")
-    if request.encoding is not None:
-        request.report.add("encoding.ignored", f"encoding={request.encoding!r} ignored: GDAL "
-                           "decodes GML text as its XML declaration says", severity=Severity.INFO)
-    return raw
+    """The layers of a GML (listed from a temporary copy: GDAL writes a ``.gfs`` beside it)."""
+    return checked_layers(path, "GML")

@@ -189,7 +189,7 @@ SOURCES: tuple[Source, ...] = (
            "polygons on request", options=_dxf.OPTIONS),
     Source("gpx", "GPX", (".gpx",), _gpx_layers, _gdal.read_checked,
            _WKB + "; waypoints, routes, tracks, route_points, track_points; EPSG:4326"),
-    Source("gml", "GML", (".gml",), _gdal.gml_layers, _gdal.read_gml,
+    Source("gml", "GML", (".gml",), _gdal.gml_layers, _gdal.read_checked,
            _WKB + "; read from a temporary copy (GDAL writes a .gfs beside a GML)"),
     Source("topojson", "TopoJSON", (".topojson",), _topojson_layers, _gdal.read_checked,
            _WKB + "; arcs assembled by GDAL"),
