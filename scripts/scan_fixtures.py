@@ -134,6 +134,15 @@ def _same(a: Any, b: Any) -> bool:
         return True
     if _blank(a) or _blank(b):
         return False
+    if isinstance(a, dict) or isinstance(b, dict):  # a JSON field: text on one side
+        import json
+
+        def parsed(v: Any) -> Any:
+            try:
+                return json.loads(v) if isinstance(v, str) else v
+            except ValueError:
+                return v
+        return bool(parsed(a) == parsed(b))
     if isinstance(a, np.ndarray | list | tuple) or isinstance(b, np.ndarray | list | tuple):
         return [str(v) for v in np.asarray(a).tolist()] == [str(v) for v in np.asarray(b)
                                                               .tolist()]

@@ -16,8 +16,10 @@ it reads, and inputs are never modified.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
+import struct
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,11 +120,63 @@ def read_utf8(path: Path, request: ReadRequest) -> RawLayer:
                    "UTF-8 by specification", severity=Severity.INFO)
     raw = read_raw(path, layer=layer, encoding=None, engine=request.engine, driver=name,
                    parser=request.parser)
+    if name == "FlatGeobuf":
+        raw.attributes = _signed_bytes(raw.attributes, fgb_byte_columns(path))
     report.encoding = "UTF-8"
     report.encoding_evidence = f"{name} text is UTF-8 by specification; " + (
         f"{len(raw.cell_fixes)} cell(s) are not (listed)" if raw.cell_fixes
         else "every text cell is valid UTF-8")
     return raw
+
+
+def fgb_byte_columns(path: Path) -> list[str]:
+    """The FlatGeobuf columns of type ``Byte`` (signed 8 bits), from the file's header.
+
+    GDAL's Arrow stream reads them as unsigned (-1 comes back as 255) while its feature
+    interface reads them signed; the header says which columns are. Returns ``[]`` when the
+    header cannot be read (GDAL then reports the file).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            size = struct.unpack_from("<I", head, 8)[0] if head[:3] == b"fgb" else 0
+            buf = handle.read(min(size, 1 << 24))
+        u32 = functools.partial(struct.unpack_from, "<I", buf)
+
+        def field(table: int, index: int) -> int:  # position of a table's field, 0: absent
+            vtable = table - struct.unpack_from("<i", buf, table)[0]
+            vsize = struct.unpack_from("<H", buf, vtable)[0]
+            if 4 + 2 * index >= vsize:
+                return 0
+            offset = struct.unpack_from("<H", buf, vtable + 4 + 2 * index)[0]
+            return table + offset if offset else 0
+
+        header = u32(0)[0]
+        at = field(header, 7)  # Header.columns: [Column]
+        if not at:
+            return []
+        vector = at + u32(at)[0]
+        names = []
+        for j in range(u32(vector)[0]):
+            element = vector + 4 + 4 * j
+            column = element + u32(element)[0]
+            kind_at = field(column, 1)  # Column.type, ubyte, default 0 = Byte
+            if (buf[kind_at] if kind_at else 0) == 0:
+                name_at = field(column, 0)
+                text = name_at + u32(name_at)[0]
+                names.append(buf[text + 4:text + 4 + u32(text)[0]].decode("utf-8"))
+        return names
+    except (struct.error, IndexError, UnicodeDecodeError, OSError):
+        return []
+
+
+def _signed_bytes(attributes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Values of signed 8-bit columns read as unsigned (128..255) back to -128..-1."""
+    for name in columns:
+        if name in attributes.columns and pd.api.types.is_integer_dtype(attributes[name]):
+            values = attributes[name]
+            attributes[name] = values.where(values < 128, values - 256)
+    return attributes
 
 
 def _driver_of(path: Path) -> str | None:
