@@ -21,8 +21,14 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from county_gis import LayerReadError, geodesic_area, geodesic_length, list_layers, read_layer
-from county_gis import read_layers
+from county_gis import (
+    LayerReadError,
+    geodesic_area,
+    geodesic_length,
+    list_layers,
+    read_layer,
+    read_layers,
+)
 from io_corpus import (
     E40,
     LAT,

@@ -80,7 +80,7 @@ class RawLayer:
     notes: list[tuple[str, str, Severity, int | None]] = field(default_factory=list)
 
 
-def linearised_note(kinds: dict[int, str]) -> list[tuple[str, str, Severity, int]]:
+def linearised_note(kinds: dict[int, str]) -> list[tuple[str, str, Severity, int | None]]:
     """The notes of features whose arcs GDAL approximated by straight segments."""
     return [("geometry.linearised",
              f"{kind} (arcs): GDAL approximated each arc by straight segments (its default "
@@ -391,7 +391,7 @@ def _read_fiona(path: str | os.PathLike[str], layer: str | None, encoding: str |
     wkb = np.empty(len(geoms), dtype=object)
     for i, geometry in enumerate(geoms):
         wkb[i] = None if geometry is None else _geojson_to_wkb(geometry)
-    notes = []
+    notes: list[tuple[str, str, Severity, int | None]] = []
     if os.path.splitext(os.fspath(path))[1].lower() in _ARCS_POSSIBLE:  # fiona linearises
         notes = linearised_note(nonlinear_features(path, layer))      # silently: say where
     return RawLayer(
