@@ -307,3 +307,21 @@ def test_flatgeobuf_byte_column_keeps_its_sign(tmp_path, engine):
     assert pyogrio.read_arrow(path)[1].column("flag").to_pylist() == [255]  # GDAL's Arrow
     assert pyogrio.read_dataframe(path)["flag"].tolist() == [-1]  # GDAL's feature interface
     assert read_layer(path, engine=engine)["flag"].tolist() == [-1]
+
+
+def test_cli_inspects_and_measures_a_filegdb_folder(tmp_path):
+    from click.testing import CliRunner
+
+    from county_gis.cli import main
+
+    gdb = write(plots_gdf(), tmp_path / "造林.gdb", driver="OpenFileGDB", layer="造林")
+    result = CliRunner().invoke(main, ["inspect", str(gdb), "--json"])
+    assert result.exit_code == 0, result.output
+    [layer] = json.loads(result.output)["layers"]
+    assert (layer["layer"], layer["driver"], layer["feature_count"]) == ("造林", "OpenFileGDB", 3)
+    result = CliRunner().invoke(main, ["measure", str(gdb), "--unit", "亩"])
+    assert result.exit_code == 0, result.output
+    # each 0.01 x 0.01 degree plot at 42.1 N: 918,753 m² = 1,378.130 亩 (tests/test_io_registry.py
+    # checks the same plots against pyproj)
+    assert "扎兰营子造林" in result.output and "1,378.130" in result.output
+    assert "4,134.389" in result.output
