@@ -22,6 +22,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "county_gis"
 
 #: layer of each package / top-level module (the root package's own modules are foundation)
 LAYERS = {"io": 1, "project": 2, "raster": 3, "analysis": 4, "render": 5, "report": 5,
+          "store": 5, "scale": 5,
           "cli": 6}
 FOUNDATION = 0
 

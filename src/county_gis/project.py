@@ -73,7 +73,7 @@ _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "d
 #: Tables of project.toml that belong to other modules (三区三线 zones, history, the store):
 #: kept as they are in :attr:`Project.sections` and validated by the module that reads them.
 SECTION_KEYS = frozenset({"zones", "history", "store", "report", "compliance"})
-_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs"}
+_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs", "table", "query"}
 _LAYER_KEYS = _SOURCE_KEYS | {"kind"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
 #: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
@@ -322,7 +322,7 @@ def _check_source(table: Any, where: str, allowed: set[str], root: Path,
                         f"{', '.join(sorted(allowed))}")
     if not isinstance(table.get("path"), str):
         problems.append(f"[{where}] needs path = \"<file relative to project.toml>\"")
-    elif not (root / table["path"]).exists():
+    elif "://" not in table["path"] and not (root / table["path"]).exists():
         problems.append(f"[{where}] path {table['path']!r}: {root / table['path']} does not "
                         "exist")
 
@@ -374,7 +374,9 @@ def _read(root: Path, table: Mapping[str, Any], **extra: Any) -> gpd.GeoDataFram
     from .io import read_layer
 
     options = {k: table[k] for k in ("layer", "encoding", "crs", "source_crs") if k in table}
-    return read_layer(root / table["path"], **options, **extra)
+    source = {k: table[k] for k in ("table", "query") if k in table}  # PostGIS
+    path = table["path"] if "://" in table["path"] else root / table["path"]
+    return read_layer(path, **options, options=source or None, **extra)
 
 
 def _column(frame: pd.DataFrame, declared: Any, fallbacks: tuple[str, ...]) -> pd.Series:

@@ -24,6 +24,7 @@ _COMMANDS = {
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
     "progress": "county_gis.cli.progress:progress_command",
+    "store": "county_gis.cli.store:store",
 }
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from .._postgres import redacted
 from ..errors import LayerReadError
 from ._report import LoadReport, Severity
 from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
@@ -46,7 +47,8 @@ def describe(source: Any) -> str:
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         return str(name) if isinstance(name, str) else "<file object>"
-    return os.fspath(source)
+    text = os.fspath(source)
+    return redacted(text) if scheme_of(text) is not None else text
 
 
 def list_layers(path: SourceLike) -> dict[str, str]:

@@ -176,7 +176,8 @@ SOURCES: tuple[Source, ...] = (
            "WKB + CAD layer, text, handle; no CRS (GDAL); closed polylines as labelled "
            "polygons on request", options=_dxf.OPTIONS),
     Source("postgis", "PostGIS", (), _postgis.postgis_layers, _postgis.read_postgis,
-           "not available yet", schemes=("postgresql", "postgres")),
+           "WKB (ST_AsBinary) + attribute table + CRS of the SRID, one table or query "
+           "(psycopg)", schemes=("postgresql", "postgres"), options=_postgis.OPTIONS),
 )
 
 #: Source formats, derived from :data:`SOURCES` (for ``inspect`` output and type hints).
