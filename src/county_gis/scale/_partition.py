@@ -168,7 +168,9 @@ def partition(
     for key, frame in frames.items():
         geoms = np.asarray(frame.geometry.values, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        item, county, pieces = assign_pieces(np.where(present, geoms, None), counties)
+        usable = geoms.copy()
+        usable[~present] = None  # missing / empty geometries are in no county
+        item, county, pieces = assign_pieces(usable, counties)
         counts = np.bincount(item, minlength=len(frame))
         features += len(frame)
         pieces_total += len(item)

@@ -39,8 +39,8 @@ _COUNTS = ["n_features", "n_pieces"]
 COLUMNS = ["what", "key", "unit", *AMOUNTS, "pct_completed", *_COUNTS]
 #: Columns of :attr:`ScaleResult.county`.
 COUNTY_COLUMNS = ["adcode", "name", "city", "city_adcode", *COLUMNS]
-_UNITS = {GeometryFamily.POLYGON: AreaUnit.MU.label, GeometryFamily.LINE: LengthUnit.KILOMETRE.label,
-          GeometryFamily.POINT: "个"}
+_UNITS = {GeometryFamily.POLYGON: AreaUnit.MU.label,
+          GeometryFamily.LINE: LengthUnit.KILOMETRE.label, GeometryFamily.POINT: "个"}
 
 
 class Backend(Choice):
@@ -226,8 +226,8 @@ def _rollup(county: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def _county_lookup(root: Path) -> dict[int, tuple[str, str, int, bytes]]:
     counties = gpd.read_parquet(root / COUNTIES_FILE)
-    return {int(r.adcode): (str(r.name), str(r.city), int(r.city_adcode), shapely.to_wkb(r.geometry))
-            for r in counties.itertuples()}
+    return {int(r.adcode): (str(r.name), str(r.city), int(r.city_adcode),
+                            shapely.to_wkb(r.geometry)) for r in counties.itertuples()}
 
 
 def _partition_files(root: Path) -> list[tuple[int, Path]]:
