@@ -15,6 +15,9 @@ apt_install() {  # system packages that are missing: npm for the map assets; for
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+    # a throw-away PostgreSQL + PostGIS cluster for tests/test_store.py (tests/postgis_fixtures.py)
+    dpkg -s postgresql >/dev/null 2>&1 || missing+=(postgresql)
+    dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -91,7 +91,16 @@ class TablePush:
 
 @dataclass(frozen=True)
 class PushResult:
-    """The tables of one :func:`push`, committed together."""
+    """The tables of one :func:`push`, committed together.
+
+    Examples
+    --------
+    >>> roads = TablePush("road_rebuild", "fumeng_2023.road_rebuild", "MULTILINESTRING",
+    ...                   inserted=0, updated=1, unchanged=143, absent=0, created=False)
+    >>> result = PushResult("postgresql://gis@localhost/county", "fumeng_2023", (roads,))
+    >>> result.changed, result.table()[["layer", "updated", "unchanged"]].values.tolist()
+    (1, [['road_rebuild', 1, 143]])
+    """
 
     url: str
     schema: str
@@ -349,13 +358,16 @@ def push(
     GeometryError
         A layer mixing geometry families, or an existing table of another geometry type.
 
-    Examples
-    --------
-    >>> import county_gis, county_gis.store  # doctest: +SKIP
-    >>> result = county_gis.store.push(county_gis.load_project(),  # doctest: +SKIP
-    ...     "postgresql://gis@localhost/county", schema="fumeng_2023")
-    >>> result.changed  # doctest: +SKIP
-    455
+    Notes
+    -----
+    From a notebook (a server is needed, so this is not a doctest)::
+
+        import county_gis, county_gis.store
+        result = county_gis.store.push(county_gis.load_project(),
+                                       "postgresql://gis@localhost/county",
+                                       schema="fumeng_2023")
+        result.table()   # inserted / updated / unchanged / absent per table
+        result.changed   # 0 when the same data are pushed again
     """
     check_identifier(schema, where="--schema")
     keys = list(project.layers) if layers is None else list(layers)
