@@ -192,3 +192,16 @@ def test_run_refuses_a_folder_without_partitions_and_unknown_backends(tmp_path, 
     with pytest.raises(ValueError, match=r"backend was 'spark' but is expected to be one of "
                        r"serial, dask"):
         run(parts.root, backend="spark")
+
+
+def test_features_outside_the_province_are_reported_not_written(tmp_path, counties):
+    west = counties.geometry.values[np.argmin(counties.geometry.bounds["minx"].to_numpy())]
+    x, y = shapely.get_coordinates(west)[np.argmin(shapely.get_coordinates(west)[:, 0])]
+    plots = gpd.GeoDataFrame(
+        {"kind": "afforestation", "status": "completed", "source_fid": [1, 2, 3]},
+        geometry=[box(x - 0.01, y - 0.01, x + 0.01, y + 0.01), box(110.0, 40.0, 110.01, 40.01),
+                  None], crs="EPSG:4490")
+    done = partition({"plots": plots}, tmp_path / "parts")
+    assert done.outside.sort_values("source_fid").values.tolist() == [
+        ["plots", 1, "partly"], ["plots", 2, "whole"], ["plots", 3, "no geometry"]]
+    assert done.features == 3 and done.pieces == 1

@@ -36,6 +36,7 @@ from county_gis import (
     write_layer,
 )
 from county_gis.cli import main
+from county_gis.errors import LayerWriteError
 from county_gis.store import push
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,6 +188,11 @@ def test_crs_and_geometry_type_mismatches_are_refused_and_nothing_is_written(pos
     with pytest.raises(GeometryError, match=r"mismatch\.plots: the table holds MULTIPOINT but "
                        r"layer 'plots' is MULTIPOLYGON"):
         push(Project.from_layers({"plots": early}, targets=[]), postgis_url, schema="mismatch")
+    with psycopg.connect(postgis_url) as conn:  # somebody else's table with a geom column
+        conn.execute("CREATE TABLE mismatch.foreign (id int, geom geometry(MultiPolygon, 4490))")
+    with pytest.raises(LayerWriteError, match=r"schema mismatch: PostgreSQL refused the push "
+                       r"\(column \"feature_id\" .*\); nothing was written"):
+        push(Project.from_layers({"foreign": early}, targets=[]), postgis_url, schema="mismatch")
     mixed = pd.concat([early, roads.assign(source_fid=[9])], ignore_index=True)
     with pytest.raises(GeometryError, match=r"<memory>:mixed: the layer mixes MULTILINESTRING, "
                        r"MULTIPOLYGON; a store table holds one geometry type"):

@@ -37,7 +37,7 @@ import shapely
 
 from ._postgres import check_identifier, connect, engine, redacted
 from .crs import CGCS2000
-from .errors import ConfigError, CRSError, GeometryError
+from .errors import ConfigError, CRSError, GeometryError, LayerWriteError
 from .project import Project
 
 __all__ = ["GEOMETRY_COLUMN", "PushResult", "TablePush", "engine", "push"]
@@ -357,6 +357,9 @@ def push(
         A layer not in EPSG:4490, or an existing table of another SRID.
     GeometryError
         A layer mixing geometry families, or an existing table of another geometry type.
+    LayerWriteError
+        The server refused a statement (a foreign table in the way, no PostGIS, no
+        privilege ...); nothing was written.
 
     Notes
     -----
@@ -376,14 +379,21 @@ def push(
         raise ConfigError(f"layer(s) {', '.join(unknown)} not in the project; its layers: "
                           f"{', '.join(project.layers)}")
     prepared = [p for p in (_prepare(project, k, schema) for k in keys) if p is not None]
+    import psycopg
     from psycopg import sql
 
     done: list[TablePush] = []
-    with connect(url) as conn:  # one transaction: committed on leaving, rolled back on error
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        for item in prepared:
-            done.append(_write(conn, item, schema))
-        log.info("pushed %d layer(s) into %s schema %s: %d rows changed; committing",
-                 len(done), redacted(url), schema, sum(t.changed for t in done))
+    try:
+        with connect(url) as conn:  # one transaction: committed on leaving, rolled back on error
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(schema)))
+            for item in prepared:
+                done.append(_write(conn, item, schema))
+            log.info("pushed %d layer(s) into %s schema %s: %d rows changed; committing",
+                     len(done), redacted(url), schema, sum(t.changed for t in done))
+    except psycopg.Error as exc:
+        message = " ".join(str(exc).split())
+        raise LayerWriteError(f"{redacted(url)} schema {schema}: PostgreSQL refused the push "
+                              f"({message}); nothing was written (one transaction)") from None
     return PushResult(url=redacted(url), schema=schema, tables=tuple(done))
 

@@ -50,8 +50,9 @@ class Partitioned:
     cut : int
         Features cut at a county line.
     outside : pandas.DataFrame
-        ``layer, source_fid`` of features outside every county (not written), and of
-        features partly outside (``part`` = "partly"), for the report.
+        ``layer, source_fid, part`` of features not written whole: ``whole`` (outside every
+        county), ``partly`` (the part outside every county is not written) or ``no geometry``
+        (missing or empty geometry), for the report.
     counties : int
         Counties holding at least one piece.
     """
@@ -179,8 +180,8 @@ def partition(
                 else np.arange(len(frame)))
         lost = np.flatnonzero(counts == 0)
         if len(lost):
-            outside.append(pd.DataFrame({"layer": key, "source_fid": fids[lost],
-                                         "part": "whole"}))
+            outside.append(pd.DataFrame({"layer": key, "source_fid": fids[lost], "part": np.where(
+                present[lost], "whole", "no geometry")}))
         partly = _partly_outside(geoms, item, pieces)
         if len(partly):
             outside.append(pd.DataFrame({"layer": key, "source_fid": fids[partly],
