@@ -73,7 +73,7 @@ _TOP_KEYS = {"name", "targets", "boundary", "townships", "layers", "rasters", "d
 #: Tables of project.toml that belong to other modules (三区三线 zones, history, the store):
 #: kept as they are in :attr:`Project.sections` and validated by the module that reads them.
 SECTION_KEYS = frozenset({"zones", "history", "store", "report", "compliance"})
-_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs", "table", "query"}
+_SOURCE_KEYS = {"path", "layer", "encoding", "crs", "source_crs"}
 _LAYER_KEYS = _SOURCE_KEYS | {"kind"}
 _TOWNSHIP_KEYS = _SOURCE_KEYS | {"code", "name", "kind", "approximate"}
 #: Names under which a project (``[rasters]`` of project.toml) or its ``rasters/`` folder
@@ -311,11 +311,16 @@ def _project_file(path: str | os.PathLike[str] | None) -> Path:
     return given
 
 
+#: Keys of a source table that say what to read at a database URL (PostGIS: io/_postgis.py).
+_URL_KEYS = {"table", "query"}
+
+
 def _check_source(table: Any, where: str, allowed: set[str], root: Path,
                   problems: list[str]) -> None:
     if not isinstance(table, Mapping):
         problems.append(f"[{where}] must be a table with path = \"...\"")
         return
+    allowed = allowed | _URL_KEYS
     unknown = sorted(set(table) - allowed)
     if unknown:
         problems.append(f"[{where}] unknown key(s) {', '.join(unknown)}; allowed: "
