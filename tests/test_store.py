@@ -307,6 +307,10 @@ def test_cli_store_push_prints_the_table_and_is_idempotent(postgis_url):
                                  "--schema", "cli_push"])
     assert again.exit_code == 0, again.output
     assert "0 rows changed" in again.output
+    marked = CliRunner().invoke(main, ["store", "push", str(ROOT / "layers"), postgis_url,
+                                       "--schema", "[red]x[/red]", "--layer", "school"])
+    assert marked.exit_code == 0, marked.output
+    assert "[red]x[/red].school" in marked.output  # rich markup in names stays text
     bad = runner.invoke(main, ["store", "push", str(ROOT / "layers"), postgis_url,
                                "--schema", "x" * 70])
     assert bad.exit_code == 1 and "--schema 'xxxx" in bad.output

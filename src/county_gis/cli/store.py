@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..report import safe_text
@@ -35,12 +36,12 @@ def push_command(project_path: str, url: str, schema: str, layers: tuple[str, ..
     from ..store import push
 
     result = push(load_project(project_path), url, schema=schema, layers=layers or None)
-    table = Table(title=f"{result.url} schema {safe_text(result.schema)}")
+    table = Table(title=escape(f"{result.url} schema {safe_text(result.schema)}"))
     for column in ("layer", "table", "type", "inserted", "updated", "unchanged", "absent"):
         table.add_column(column, justify="right" if column in ("inserted", "updated",
                                                                 "unchanged", "absent") else "left")
     for t in result.tables:
-        table.add_row(safe_text(t.layer), safe_text(t.table), t.geometry_type,
+        table.add_row(escape(safe_text(t.layer)), escape(safe_text(t.table)), t.geometry_type,
                       *(f"{n:,}" for n in (t.inserted, t.updated, t.unchanged, t.absent)))
     Console(width=120).print(table)
     click.echo(f"{result.changed:,} rows changed (one transaction, committed)")
