@@ -33,6 +33,7 @@ from county_gis import (
     geodesic_length,
     load_project,
     read_layer,
+    read_layers,
     write_layer,
 )
 from county_gis.cli import main
@@ -283,6 +284,14 @@ def test_project_toml_layer_from_postgis_converges_on_the_same_checks(bundled, t
     assert len(loaded.layers["done"]) == expected > 0
     with pytest.raises(GeometryError, match=r"fumeng_2023\.road_rebuild"):  # kind is checked
         read_layer(url, options={"table": "fumeng_2023.road_rebuild"}, kind="afforestation")
+
+
+def test_read_layers_reads_every_geometry_table(bundled):
+    url, project, _ = bundled
+    layers = read_layers(url)
+    assert "fumeng_2023.road_rebuild" in layers
+    assert len(layers["fumeng_2023.school"]) == len(project.layers["school"]) == 22
+    assert len(read_layer(url, layer="fumeng_2023.afforestation")) == 113
 
 
 def test_source_errors_name_the_table_and_say_the_fix(postgis_url):

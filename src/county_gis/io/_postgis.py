@@ -8,7 +8,9 @@ A project layer names the database by URL and the table (or a query)::
     kind = "road_rebuild"
 
 and :func:`~county_gis.read_layer` takes the same as source options
-(``read_layer(url, options={"table": "fumeng_2023.road_rebuild"})``). The source stops at the
+(``read_layer(url, options={"table": "fumeng_2023.road_rebuild"})``, or the table as
+``layer="fumeng_2023.road_rebuild"``; :func:`~county_gis.read_layers` reads every table of
+``geometry_columns``). The source stops at the
 raw level like every other one: WKB (``ST_AsBinary``), the attribute table, and the CRS of the
 column's SRID (from the server's ``spatial_ref_sys``); the shared checks (geometry, CRS,
 attributes, load report) follow. A table written by :func:`county_gis.store.push` keeps the
@@ -73,8 +75,10 @@ def _what(request: ReadRequest) -> tuple[Any, str]:
     """(SQL of what to read, how the report names it) from the ``table`` / ``query`` option."""
     from psycopg import sql
 
-    options = request.options
+    options = dict(request.options)
     where = redacted(request.path)
+    if not options and request.layer:  # read_layer(url, layer="schema.table"), read_layers
+        options["table"] = request.layer
     if ("table" in options) == ("query" in options):
         given = "both" if options else "neither"
         raise ConfigError(f"{where}: a PostGIS source needs table = \"schema.name\" or "
