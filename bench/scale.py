@@ -17,7 +17,13 @@ is its own:
 * ``dask``: the same on dask-geopandas, a ``distributed.LocalCluster`` of 2 workers (threads,
   one process: ``ru_maxrss`` covers the workers);
 * ``whole``: the obvious alternative — every partition read with geopandas into one frame,
-  geodesic areas of all parcels and the sums by county and status.
+  geodesic areas of all parcels and the sums by county and status (measures only);
+* ``whole_run`` (``--only whole_run``): the same county tables as ``serial`` computed from the
+  province loaded whole first (the time of the same work, the memory of holding it all).
+
+``--largest-county`` generates only the largest county's share of ``--parcels`` (阜新蒙古族自治县,
+4.25 % of the province's area) and runs the serial path on it: the one-county peak that bounds
+the streamed run at that province size.
 
 No speed-up is claimed from dask here: the build machine has 2 cores shared with other jobs.
 The core count is printed. Run: ``python bench/scale.py [--parcels 1000000]``.
@@ -42,8 +48,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generate(root: Path, parcels: int, vertices: int, seed: int) -> dict[str, float]:
-    """Write ``parcels`` synthetic plots, split over the 100 counties by area, county by county."""
+def generate(root: Path, parcels: int, vertices: int, seed: int, *,
+             largest_only: bool = False) -> dict[str, float]:
+    """Write ``parcels`` synthetic plots, split over the 100 counties by area, county by county.
+
+    ``largest_only``: write only the largest county's share (its partition at that size).
+    """
     import geopandas as gpd
     import shapely
 
@@ -54,6 +64,9 @@ def generate(root: Path, parcels: int, vertices: int, seed: int) -> dict[str, fl
     weights = shapely.area(counties.geometry.values)  # square degrees: only for the split
     per = np.floor(weights / weights.sum() * parcels).astype(int)
     per[: parcels - per.sum()] += 1
+    if largest_only:
+        keep = int(np.argmax(weights))
+        counties, per = counties.iloc[[keep]], per[[keep]]
     root.mkdir(parents=True)
     started = time.perf_counter()
     statuses = np.array(["planned", "under_construction", "completed"], dtype=object)
@@ -133,6 +146,38 @@ def child_dask(root: Path) -> dict[str, float]:
             "area_mu": float(province["total"])}
 
 
+def child_whole_run(root: Path) -> dict[str, float]:
+    """The same county tables as ``serial``, but from the province loaded whole first."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from county_gis import Project
+    from county_gis.scale import county_table
+
+    started = time.perf_counter()
+    frames = []
+    for folder in sorted(root.glob("adcode=*")):
+        part = gpd.read_parquet(folder / "part-0.parquet")
+        part["adcode"] = int(folder.name.split("=")[1])
+        frames.append(part)
+    whole = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4490")
+    del frames
+    read = time.perf_counter() - started
+    counties = gpd.read_parquet(root / "_counties.parquet").set_index("adcode")
+    tables = []
+    for code, rows in whole.groupby("adcode", sort=True):
+        layers = {"afforestation": gpd.GeoDataFrame(
+            rows.drop(columns=["adcode", "layer"]).reset_index(drop=True), crs="EPSG:4490")}
+        boundary = gpd.GeoDataFrame({"name": [counties.loc[code, "name"]]}, geometry=[
+            shapely.from_wkb(shapely.to_wkb(counties.geometry[code]))], crs="EPSG:4490")
+        tables.append(county_table(Project.from_layers(layers, boundary=boundary)))
+    table = pd.concat(tables, ignore_index=True)
+    area = table[(table["what"] == "layer")]["total"].sum()
+    return {"seconds": time.perf_counter() - started, "read": read, "peak_mib": _peak_mib(),
+            "pieces": len(whole), "area_mu": float(area)}
+
+
 def child_whole(root: Path) -> dict[str, float]:
     import math
 
@@ -199,6 +244,12 @@ def main() -> None:
     parser.add_argument("--partition-sample", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--keep", type=Path, default=None, help="write the partitions here")
+    parser.add_argument("--only", default="serial,dask,whole,partition",
+                        help="contenders, comma-separated: serial, dask, whole, whole_run "
+                             "(county tables from the province loaded whole), partition")
+    parser.add_argument("--largest-county", action="store_true",
+                        help="generate only the largest county's share of --parcels and run "
+                             "the serial path on it (the one-county peak at that size)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -206,23 +257,28 @@ def main() -> None:
         if kind == "partition":
             out = child_partition(int(rest[0]), int(rest[1]))
         else:
-            out = {"serial": child_serial, "dask": child_dask,
-                   "whole": child_whole}[kind](Path(rest[0]))
+            out = {"serial": child_serial, "dask": child_dask, "whole": child_whole,
+                   "whole_run": child_whole_run}[kind](Path(rest[0]))
         print(json.dumps(out))
         return
     print(f"cores: {os.cpu_count()} (shared machine; no speed-up claimed from dask)")
     base = args.keep or Path(tempfile.mkdtemp(prefix="county_gis_bench_scale_")) / "parts"
     sys.path.insert(0, str(ROOT / "src"))
-    made = generate(base, args.parcels, args.vertices, args.seed)
-    print(f"generated {args.parcels:,} parcels of {args.vertices} vertices in 100 counties: "
+    made = generate(base, args.parcels, args.vertices, args.seed,
+                    largest_only=args.largest_county)
+    where = "the largest county's share" if args.largest_county else "100 counties"
+    print(f"generated {args.parcels:,} parcels of {args.vertices} vertices, {where}: "
           f"{made['seconds']:.1f} s, {made['bytes'] / 2**20:.0f} MiB of GeoParquet")
+    only = args.only.split(",") if not args.largest_county else ["serial"]
     try:
-        for kind in ("serial", "dask", "whole"):
+        for kind in [k for k in ("serial", "dask", "whole", "whole_run") if k in only]:
             out = _child([kind, str(base)])
             extra = "".join(f", {k} {out[k]:.1f} s" for k in ("read", "progress", "measures")
                             if k in out)
             print(f"{kind:>6}: {out['seconds']:.1f} s{extra}; peak RSS {out['peak_mib']:,.0f} "
                   f"MiB; {out['pieces']:,} parcels, {out['area_mu']:,.3f} 亩")
+        if "partition" not in only:
+            return
         part = _child(["partition", str(args.partition_sample), str(args.seed)])
         print(f"partition(): {part['features']:,} parcels over the province cut at county lines "
               f"in {part['seconds']:.1f} s ({part['cut']:,} cut, {part['pieces']:,} pieces, "
