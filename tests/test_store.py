@@ -38,7 +38,7 @@ from county_gis import (
 )
 from county_gis.cli import main
 from county_gis.errors import LayerWriteError
-from county_gis.store import push
+from county_gis.store import engine, push
 
 ROOT = Path(__file__).resolve().parents[1]
 GPKG = ROOT / "layers" / "fumeng.gpkg"
@@ -136,6 +136,16 @@ def test_geodesic_areas_and_lengths_equal_st_area_of_geography(bundled):
         planar = dict(_rows(url, f"SELECT source_fid, ST_Area(geom) FROM fumeng_2023.{table}"))
         if measure == "ST_Area":  # square degrees: the number the store never reports as area
             assert max(planar.values()) < 1e-3 < expected.min()
+
+
+def test_engine_serves_geopandas_read_postgis(bundled):
+    url, project, _ = bundled
+    frame = gpd.read_postgis("SELECT source_fid, geom FROM fumeng_2023.afforestation "
+                             "ORDER BY source_fid", engine(url), geom_col="geom")
+    assert frame.crs.to_epsg() == 4490 and len(frame) == 113
+    ours = project.layers["afforestation"].sort_values("source_fid")
+    assert shapely.get_coordinates(frame.geometry.values).tolist() == \
+        shapely.get_coordinates(ours.geometry.values).tolist()
 
 
 def test_round_trip_gpkg_postgis_gpkg_is_identical(bundled, tmp_path):
