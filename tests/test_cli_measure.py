@@ -9,7 +9,7 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
-from shapely.geometry import LineString, box
+from shapely.geometry import LineString, Polygon, box
 
 import county_gis
 from county_gis.cli import main
@@ -90,6 +90,51 @@ def test_unknown_unit_is_one_clear_error(plots_gpkg):
 
 
 @pytest.fixture()
+def bow_tie_gpkg(tmp_path):
+    """A good plot and a bow-tie plot (A -> B -> C -> D crosses itself at X) near 佛寺镇."""
+    a, b, c, d, x = (121.60, 42.10), (121.61, 42.11), (121.61, 42.10), (121.60, 42.11), (121.605, 42.105)
+    path = tmp_path / "bow.gpkg"
+    gpd.GeoDataFrame({"项目名称": ["好地块", "蝴蝶地块"]},
+                     geometry=[box(121.62, 42.10, 121.63, 42.11), Polygon([a, b, c, d])],
+                     crs="EPSG:4490").to_file(path, layer="plots", driver="GPKG")
+    triangles = [Polygon([a, x, d]), Polygon([x, b, c])]
+    return path, sum(abs(GEOD.geometry_area_perimeter(t)[0]) for t in triangles) / (1e4 / 15)
+
+
+def test_invalid_polygon_is_named_on_stderr_and_noted_in_the_csv(bow_tie_gpkg, tmp_path):
+    path, _ = bow_tie_gpkg
+    out = tmp_path / "m.csv"
+    result = CliRunner().invoke(main, ["measure", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (f"invalid: 1 invalid polygon ({path}#2) not measured (self-intersecting or "
+            "overlapping; see the note column); pass --repair to measure their repair"
+            ) in result.stderr
+    assert "(CLI: --repair)" in result.stderr  # the warning says the fix in CLI words too
+    assert "left out" not in result.stderr  # the invalid plot is not "empty, null or points"
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[1]["area_mu"] == "" and rows[1]["perimeter_km"] == ""
+    assert rows[1]["note"] == "invalid polygon (Self-intersection[121.605 42.105]): not measured"
+    assert rows[0]["note"] == "" and float(rows[0]["area_mu"]) > 1000
+    assert "备注 note" in result.stdout
+
+
+def test_repair_measures_the_bow_tie_as_its_two_triangles(bow_tie_gpkg, tmp_path):
+    path, triangles_mu = bow_tie_gpkg
+    out = tmp_path / "m.csv"
+    result = CliRunner().invoke(main, ["measure", str(path), "--repair", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (f"repaired: 1 invalid polygon ({path}#2) measured as repaired by make_valid"
+            in result.stderr)
+    assert "warning" not in result.stderr  # asked for: nothing left out
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert float(rows[1]["area_mu"]) == pytest.approx(triangles_mu, rel=1e-9)
+    assert triangles_mu == pytest.approx(689.06, abs=0.01)
+    assert rows[1]["note"].endswith("): measured as repaired (make_valid)")
+
+
+@pytest.fixture()
 def two_layers(tmp_path):
     """A GeoPackage with a plot layer and a road layer."""
     path = tmp_path / "two.gpkg"
@@ -114,8 +159,9 @@ def test_layer_option_picks_the_layer(two_layers):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], r"has 2 layers \('plots', 'roads'\); pass layer=\.\.\."),
-        (["--layer", "nope"], r"two\.gpkg:nope: .*could not be opened"),
+        ([], r"has 2 layers \('plots', 'roads'\); choose one with --layer, e\.g\. --layer plots"),
+        (["--layer", "nope"], r"two\.gpkg:nope: no layer 'nope'; the layers are 'plots', "
+                              r"'roads' \(--layer NAME\)"),
     ],
 )
 def test_library_errors_are_one_line_on_stderr(two_layers, args, message):
@@ -123,6 +169,6 @@ def test_library_errors_are_one_line_on_stderr(two_layers, args, message):
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert len(lines) == 1 and lines[0].startswith("错误 error: 图层无法读取 (LayerReadError): ")
     assert re.search(message, lines[0]), lines[0]
     assert "Traceback" not in result.output

@@ -91,8 +91,9 @@ def _overview(output):
 
 def test_inspect_missing_file():
     result = CliRunner().invoke(main, ["inspect", "nope.gpkg"])
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert result.exit_code == 1
+    assert "nope.gpkg: no such file" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_inspect_strict_shows_the_refused_assumption(tmp_path):

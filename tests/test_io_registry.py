@@ -100,7 +100,7 @@ def test_suffix_lookup_ignores_case_and_lists_what_is_supported():
     assert source_for("宗地.DXF").key == "dxf"
     assert source_for(Path("a/b.GeoJSON")).key == "geojson"
     with pytest.raises(LayerReadError, match=r"plots\.dwg: unknown format '\.dwg'; supported: "
-                       r"\.csv, \.dxf, \.fgb, \.geojson, \.geoparquet, \.gpkg, \.json, \.kml, "
+                       r"\.csv, \.dxf, \.fgb, \.gdb, \.geojson, \.geoparquet, \.gpkg, \.json, \.kml, "
                        r"\.kmz, \.parquet, \.shp, \.txt, \.xlsx, \.zip, postgres://, "
                        r"postgresql://"):
         source_for("plots.dwg")

@@ -29,10 +29,10 @@ def test_main_job_prints_progress_and_writes_the_offline_overview(tmp_path, monk
     assert 'data-asset="leaflet.js"' in page and "cdn.jsdelivr" not in page
     # the project's three rasters are in the page, switched off until ticked
     rasters = page_data(page)["layers"]["rasters"]
-    assert [(r["name"], r["show"]) for r in rasters] == [
-        ("NDVI 2022 growing-season composite (synthetic)", False),
-        ("NDVI 2023 growing-season composite (synthetic)", False),
-        ("elevation, metres (synthetic)", False)]
+    assert [(r["name"], r["show"]) for r in rasters] == [  # by their Chinese names (issue 15)
+        ("植被指数 NDVI（前期，2022年）", False),
+        ("植被指数 NDVI（后期，2023年）", False),
+        ("数字高程模型 DEM", False)]
     # a second run regenerates the map (the main job passes --overwrite)
     assert main_job.run([]) == 0
     assert overview.is_file()

@@ -349,6 +349,159 @@ def test_mixed_types_name_each_kind_left_out():
     assert area.notna().tolist() == [True, False, False, False]
 
 
+# --- invalid polygons and GeometryCollections ---------------------------------------------
+
+# A bow-tie plot near 佛寺镇: the ring A -> B -> C -> D crosses itself at X, the middle.
+BOW_A, BOW_B, BOW_C, BOW_D = (121.60, 42.10), (121.61, 42.11), (121.61, 42.10), (121.60, 42.11)
+BOW_X = (121.605, 42.105)
+BOW_TIE = Polygon([BOW_A, BOW_B, BOW_C, BOW_D])
+# its two triangles, as make_valid cuts it (at X, in the coordinates as given)
+BOW_LEFT = Polygon([BOW_A, BOW_X, BOW_D])
+BOW_RIGHT = Polygon([BOW_X, BOW_B, BOW_C])
+
+
+def test_bow_tie_is_nan_with_the_reason_before_repair():
+    assert not BOW_TIE.is_valid
+    with pytest.warns(MeasureWarning, match=r"^1 of 1 features have no area and are NaN \(invalid \(Self-intersection\): 1\); invalid polygons are not measured: pass invalid='repair'"):
+        area = geodesic_area(BOW_TIE, crs="EPSG:4490")
+    assert math.isnan(area.iloc[0])
+    with pytest.warns(MeasureWarning, match=r"no perimeter and are NaN \(invalid \(Self-intersection\): 1\)"):
+        assert math.isnan(geodesic_perimeter(BOW_TIE, crs="EPSG:4490").iloc[0])
+
+
+def test_repaired_bow_tie_measures_as_its_two_triangles():
+    left, right = geod_area(BOW_LEFT), geod_area(BOW_RIGHT)
+    assert left == pytest.approx(right, rel=1e-3)  # a quarter of the 0.01° box each, ~345 亩
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: no warning
+        area = geodesic_area(BOW_TIE, crs="EPSG:4490", invalid="repair").iloc[0]
+        perimeter = geodesic_perimeter(BOW_TIE, crs="EPSG:4490", invalid="repair").iloc[0]
+    assert area == pytest.approx(left + right, rel=1e-9)
+    assert area / (1e4 / 15) == pytest.approx(689.06, abs=0.01)  # 亩: half the box's 1,378
+    geod_perimeters = sum(GEOD.geometry_area_perimeter(t)[1] for t in (BOW_LEFT, BOW_RIGHT))
+    assert perimeter == pytest.approx(geod_perimeters, rel=1e-9)
+
+
+def test_bow_tie_as_is_is_the_difference_of_its_triangles():
+    # what the rings say (the nonsense of issue 13: two triangles of 345 亩 measure ~0)
+    area = geodesic_area(BOW_TIE, crs="EPSG:4490", invalid="as_is").iloc[0]
+    assert area == pytest.approx(abs(geod_area(BOW_LEFT) - geod_area(BOW_RIGHT)), abs=0.05)
+    assert area < 1.0  # m²
+
+
+def test_overlapping_parts_are_invalid_and_repair_to_their_union():
+    a, b = box(121.60, 42.10, 121.62, 42.12), box(121.61, 42.11, 121.63, 42.13)
+    overlapping = MultiPolygon([a, b])
+    with pytest.warns(MeasureWarning, match=r"invalid \(Self-intersection\): 1"):
+        assert math.isnan(geodesic_area(overlapping, crs="EPSG:4490").iloc[0])
+    union = geodesic_area(overlapping, crs="EPSG:4490", invalid="修复").iloc[0]
+    assert union == pytest.approx(geod_area(a.union(b)), rel=1e-9)
+
+
+def test_valid_polygons_of_every_shape_are_measured_not_judged():
+    # concave, holed, multi-part, and a star-shaped plot: all valid, none NaN
+    concave = Polygon([(121.60, 42.10), (121.63, 42.10), (121.63, 42.11), (121.61, 42.11),
+                       (121.61, 42.13), (121.60, 42.13)])
+    holed = box(121.6, 42.1, 121.62, 42.12).difference(box(121.605, 42.105, 121.61, 42.11))
+    multi = MultiPolygon([box(121.6, 42.1, 121.61, 42.11), box(121.7, 42.1, 121.71, 42.11)])
+    plot = star(*SEAT, 300.0, 60, np.random.default_rng(13))
+    shapes = [concave, holed, multi, plot]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        area = geodesic_area(shapes, crs="EPSG:4490").to_numpy()
+    np.testing.assert_allclose(area, [geod_area(orient(g) if g.geom_type == "Polygon" else g)
+                                      for g in shapes], rtol=1e-8)
+
+
+def test_invalid_polygons_in_projected_coordinates_and_with_gauss_kruger():
+    bow = Polygon([(620_000, 4_650_000), (621_000, 4_651_000), (621_000, 4_650_000),
+                   (620_000, 4_651_000)])
+    for method in ("geodesic", "gk"):
+        with pytest.warns(MeasureWarning, match=r"invalid \(Self-intersection\): 1"):
+            assert math.isnan(geodesic_area(bow, crs="EPSG:4549", method=method).iloc[0])
+    planar = geodesic_area(bow, crs="EPSG:4549", method="gk", invalid="repair").iloc[0]
+    assert planar == pytest.approx(500_000.0, rel=1e-9)  # two triangles of 1 km × 0.5 km / 2
+
+
+def test_unknown_invalid_option_is_refused():
+    with pytest.raises(ValueError, match=r"^invalid was 'fix' but is expected to be one of 'nan', 'repair', 'as_is'$"):
+        geodesic_area(BOW_TIE, crs="EPSG:4490", invalid="fix")
+
+
+def test_measure_table_notes_invalid_polygons():
+    data = gpd.GeoDataFrame(geometry=[box(121.6, 42.1, 121.61, 42.11), BOW_TIE], crs="EPSG:4490")
+    with pytest.warns(MeasureWarning, match=r"^1 of 2 features have no area or length and are NaN \(invalid \(Self-intersection\): 1\); invalid polygons are not measured"):
+        table = measure_table(data)
+    assert table["note"].tolist() == [
+        "", "invalid polygon (Self-intersection[121.605 42.105]): not measured"]
+    assert table.iloc[1, 1:4].isna().all()
+    repaired = measure_table(data, invalid="repair")
+    assert repaired["note"].iloc[1].endswith("): measured as repaired (make_valid)")
+    assert repaired["area_mu"].iloc[1] * (1e4 / 15) == pytest.approx(
+        geod_area(BOW_LEFT) + geod_area(BOW_RIGHT), rel=1e-9)
+
+
+def one_km_line_and_square() -> tuple[LineString, Polygon]:
+    """A road 1 km due north of the seat, and a 1 km × 1 km square east of it."""
+    road = LineString([SEAT, GEOD.fwd(*SEAT, 0.0, 1000.0)[:2]])
+    a = GEOD.fwd(*SEAT, 90.0, 2000.0)[:2]
+    b = GEOD.fwd(*a, 0.0, 1000.0)[:2]
+    d = GEOD.fwd(*a, 90.0, 1000.0)[:2]
+    c = GEOD.fwd(*d, 0.0, 1000.0)[:2]
+    return road, Polygon([a, d, c, b])
+
+
+def test_geometry_collection_measures_its_parts_of_the_right_dimension():
+    road, square = one_km_line_and_square()
+    mixed = shapely.GeometryCollection([road, square, Point(*SEAT)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        length = geodesic_length(mixed, crs="EPSG:4490").iloc[0]
+        area = geodesic_area(mixed, crs="EPSG:4490").iloc[0]
+        perimeter = geodesic_perimeter(mixed, crs="EPSG:4490").iloc[0]
+    assert length == pytest.approx(1000.0, abs=1e-6)
+    assert length == pytest.approx(GEOD.geometry_length(road), rel=1e-9)
+    assert area == pytest.approx(1e6, rel=1e-4)  # ~1 km²
+    assert area == pytest.approx(geod_area(square), rel=1e-9)
+    assert perimeter == pytest.approx(GEOD.geometry_area_perimeter(square)[1], rel=1e-9)
+    assert perimeter == pytest.approx(4000.0, abs=0.2)
+
+
+def test_nested_collections_add_their_parts_and_stay_untouched():
+    road, square = one_km_line_and_square()
+    nested = shapely.GeometryCollection(
+        [shapely.GeometryCollection([road]), MultiLineString([road]), square])
+    data = gpd.GeoSeries([nested, road], crs="EPSG:4490")
+    before = data.to_wkb()
+    table = measure_table(data, length_unit="米", area_unit="平方米")
+    assert table["length_m"].tolist() == pytest.approx([2000.0, 1000.0], abs=1e-6)
+    assert table["area_m2"].iloc[0] == pytest.approx(geod_area(square), rel=1e-9)
+    assert table["geometry_type"].tolist() == ["GeometryCollection", "LineString"]
+    assert data.to_wkb().equals(before)  # the input is not modified
+
+
+def test_collection_without_polygons_has_no_area_and_overlaps_are_invalid():
+    road, square = one_km_line_and_square()
+    with pytest.warns(MeasureWarning, match=r"\(GeometryCollection: 1\); lines have no area"):
+        assert math.isnan(geodesic_area(shapely.GeometryCollection([road]),
+                                        crs="EPSG:4490").iloc[0])
+    # two overlapping polygons in a collection: their sum would count the overlap twice
+    twice = shapely.GeometryCollection([square, shapely.affinity.translate(square, 0.001)])
+    with pytest.warns(MeasureWarning, match=r"invalid \(Self-intersection\): 1"):
+        assert math.isnan(geodesic_area(twice, crs="EPSG:4490").iloc[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=3, max_size=8))
+def test_the_cheap_validity_test_never_passes_an_invalid_ring(points):
+    from county_gis._validity import star_simple
+
+    ring = shapely.LinearRing([*points, points[0]])
+    xy = shapely.get_coordinates(ring)
+    if star_simple(xy[:, 0], xy[:, 1], np.array([0, len(xy)]))[0]:
+        assert shapely.Polygon(ring).is_valid, ring.wkt
+
+
 def test_measure_table_warns_once_for_all_three_quantities():
     data = gpd.GeoDataFrame(geometry=[box(121.6, 42.1, 121.61, 42.11), None, Point(121.6, 42.1)],
                             crs="EPSG:4490")
@@ -358,7 +511,8 @@ def test_measure_table_warns_once_for_all_three_quantities():
     assert [str(w.message) for w in caught] == [
         "2 of 3 features have no area or length and are NaN (null: 1, Point: 1)"
     ]
-    assert table.iloc[1:, 1:].isna().all().all()
+    assert table.iloc[1:, 1:4].isna().all().all()
+    assert table["note"].tolist() == ["", "not measured: null", "not measured: Point"]
 
 
 def test_lonlat_input_needs_no_transformer(monkeypatch):
@@ -421,7 +575,7 @@ def test_measure_table_has_one_column_per_quantity_with_units():
         crs="EPSG:4490",
     )
     table = measure_table(data, area_unit="公顷", length_unit="米")
-    assert list(table.columns) == ["geometry_type", "area_ha", "length_m", "perimeter_m"]
+    assert list(table.columns) == ["geometry_type", "area_ha", "length_m", "perimeter_m", "note"]
     assert table["length_m"].iloc[1] == pytest.approx(111_073.29, abs=0.5)
     assert math.isnan(table["area_ha"].iloc[1]) and math.isnan(table["length_m"].iloc[0])
 
@@ -504,6 +658,29 @@ def test_large_layers_are_measured_in_chunks_with_the_same_result(monkeypatch):
     monkeypatch.setattr(measure_module, "CHUNK_COORDS", 100)  # ~2 plots per chunk
     chunked = geodesic_area(plots, crs="EPSG:4490").to_numpy()
     np.testing.assert_array_equal(whole, chunked)
+
+
+def test_invalid_polygons_are_found_in_every_chunk(monkeypatch):
+    import county_gis.measure as measure_module
+
+    rng = np.random.default_rng(5)
+    data: list[shapely.Geometry | None] = [
+        star(121.2 + 0.01 * i, 42.2, 300, 40, rng) for i in range(60)]
+    bad = [0, 7, 8, 33, 59]
+    for i in bad:
+        data[i] = shapely.affinity.translate(BOW_TIE, 0.01 * i)
+    data[20] = None
+    data[40] = Point(121.6, 42.1)
+    monkeypatch.setattr(measure_module, "CHUNK_COORDS", 100)  # ~2 plots per chunk
+    monkeypatch.setattr(measure_module, "_FIRST_CHUNK", 3)
+    with pytest.warns(MeasureWarning, match=r"^7 of 60 features have no area .*\(null: 1, Point: 1, invalid \(Self-intersection\): 5\)"):
+        area = geodesic_area(data, crs="EPSG:4490").to_numpy()
+    with pytest.warns(MeasureWarning, match=r"^7 of 60 features have no area or length"):
+        table = measure_table(gpd.GeoSeries(data, crs="EPSG:4490"))
+    assert np.flatnonzero(np.isnan(area)).tolist() == sorted([*bad, 20, 40])
+    assert np.flatnonzero(table["note"].str.startswith("invalid")).tolist() == bad
+    repaired = geodesic_area(data[:1] + data[7:9], crs="EPSG:4490", invalid="repair").to_numpy()
+    np.testing.assert_allclose(repaired, geod_area(BOW_LEFT) + geod_area(BOW_RIGHT), rtol=1e-6)
 
 
 def test_no_warning_for_clean_input():

@@ -67,7 +67,8 @@ def test_road_lengths_are_geodesic_per_status(tiny_project):
     assert village["completed"] == pytest.approx(km(ROADS["R3"]), rel=1e-9)
     assert list(table.columns) == [
         "target_id", "title", "section", "measure", "unit", "target_value", "planned",
-        "under_construction", "completed", "pct_completed", "outside", "n_features", "notes"]
+        "under_construction", "completed", "pct_completed", "outside", "n_features", "notes",
+        "has_data"]
 
 
 def test_road_crossing_township_boundary_is_split(tiny_project):
@@ -173,7 +174,15 @@ def test_feature_linked_to_no_target_is_reported(tiny_project):
     problems = progress_details(tiny_project).link_problems
     assert problems["project_id"].tolist() == ["R4"]
     assert problems.iloc[0]["place"] == "tiny.gpkg:roads#4"
-    assert problems.iloc[0]["problem"] == "links to no target (kind and filters match none)"
+    # the reason names the column, the value, the target and its allowed values; the fix
+    # is a values mapping or target =
+    assert problems.iloc[0]["reason"] == (
+        "道路类别='林道' 不在 rural_roads 的筛选 not in the filter 道路类别 ∈ {农村公路} 中; "
+        "道路类别='林道' 不在 village_roads 的筛选 not in the filter 道路类别 ∈ {村内道路} 中")
+    assert problems.iloc[0]["fix"] == (
+        'values = { 道路类别 = { "林道" = "农村公路" } } or target = "rural_roads" | '
+        'values = { 道路类别 = { "林道" = "村内道路" } } or target = "village_roads"')
+    assert problems.iloc[0]["problem"].startswith("未关联 links to no target: 道路类别='林道'")
 
 
 def test_indicator_target_has_no_amounts(tiny_project):

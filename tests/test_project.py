@@ -60,8 +60,8 @@ def test_every_problem_of_project_toml_is_listed(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'project.toml'}: 8 problems: ")
     for part in (
-        "unknown top-level key(s) title; allowed: boundary, compliance, description, history, "
-        "layers, name, rasters, report, store, targets, townships, zones",
+        "unknown top-level key(s) title; allowed: aliases, boundary, compliance, defaults, "
+        "description, history, layers, name, rasters, report, store, targets, townships, zones",
         'name = "..." is missing',
         "[boundary] is missing (path and layer of the county boundary)",
         f"[layers.roads] path 'missing.gpkg': {tmp_path / 'missing.gpkg'} does not exist",
@@ -74,9 +74,11 @@ def test_every_problem_of_project_toml_is_listed(tmp_path):
 
 
 def test_missing_project_and_bad_boundary(tmp_path):
-    with pytest.raises(ConfigError, match=r"project file .*project.toml does not exist; pass a "
-                                          r"project.toml \(or its folder\)"):
+    with pytest.raises(ConfigError, match=r"folder .* has no project.toml; run `county-gis init "):
         load_project(tmp_path)
+    with pytest.raises(ConfigError, match=r"project file .*nope.toml does not exist; give a "
+                                          r"project.toml, its folder or a layer file"):
+        load_project(tmp_path / "nope.toml")
     project = write_tiny_project(tmp_path)
     text = project.read_text(encoding="utf-8").replace('layer = "county"', 'layer = "towns"', 1)
     project.write_text(text, encoding="utf-8")

@@ -106,6 +106,46 @@ def test_kernel_matches_pixel_box_intersection_exactly():
     assert cov.sum() == pytest.approx(shape.area, rel=1e-12)
 
 
+# geographic grids whose edges are not exact in binary: (x - x0) / res lands ~1e-11 off a pixel edge
+EDGE_GRIDS = [(121.3, 42.4, 0.001), (121.61, 42.13, 0.00025), (121.7, 42.2, 0.0003),
+              (121.45, 41.9, 1 / 3600)]
+
+
+def _edge_grid_tif(path, x0, y0, res):
+    """8 x 9 pixels in EPSG:4490, value = column + 100 * row (all distinct)."""
+    rows, cols = np.mgrid[0:8, 0:9]
+    return write_tif(path, (cols + 100.0 * rows).astype("float64"), crs="EPSG:4490",
+                     transform=Affine(res, 0, x0, 0, -res, y0))
+
+
+@pytest.mark.parametrize(("x0", "y0", "res"), EDGE_GRIDS)
+def test_plot_on_pixel_edges_gets_exactly_its_own_pixels(tmp_path, x0, y0, res):
+    # the plot is exactly rows 2..4 and columns 3..5 (9 pixels): values 203 .. 405
+    tif = _edge_grid_tif(tmp_path / "edges.tif", x0, y0, res)
+    plot = box(x0 + 3 * res, y0 - 5 * res, x0 + 6 * res, y0 - 2 * res)
+    out = zonal_stats(gpd.GeoSeries([plot], crs="EPSG:4490"), tif,
+                      stats=["min", "max", "count", "mean"]).iloc[0]
+    assert (out["min"], out["max"], out["count"]) == (203.0, 405.0, 9.0)
+    assert out["mean"] == pytest.approx(304.0, abs=1e-9)  # (3+4+5)/3 + 100 * (2+3+4)/3
+    assert out["coverage_fraction"] == pytest.approx(1.0, abs=1e-9)
+    assert out["coverage_fraction"] <= 1.0
+
+
+def test_real_slivers_above_the_threshold_still_count(tmp_path):
+    # the same plot reaching 1e-6 of a pixel into column 2: a real (if tiny) share, 1000 x
+    # MIN_COVERAGE, so min picks up column 2 (202) and count grows by 3e-6
+    from county_gis.raster.zonal import MIN_COVERAGE
+
+    x0, y0, res = EDGE_GRIDS[0]
+    assert MIN_COVERAGE == 1e-9
+    tif = _edge_grid_tif(tmp_path / "edges.tif", x0, y0, res)
+    plot = box(x0 + (3 - 1e-6) * res, y0 - 5 * res, x0 + 6 * res, y0 - 2 * res)
+    out = zonal_stats(gpd.GeoSeries([plot], crs="EPSG:4490"), tif,
+                      stats=["min", "max", "count"]).iloc[0]
+    assert (out["min"], out["max"]) == (202.0, 405.0)
+    assert out["count"] == pytest.approx(9.0 + 3e-6, abs=1e-9)
+
+
 def test_invalid_bow_tie_is_repaired(field_tif):
     # a bow-tie over pixels (0,0)-(2,2): two triangles of area 1, not +1 - 1 = 0
     bow = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])

@@ -111,10 +111,23 @@ def test_measured_area_and_length_are_embedded(saved):
 def test_only_shown_columns_are_embedded(tmp_path):
     project = make_project(hostile=False)
     project.layers["afforestation"]["secret_note"] = "不应出现在页面"
-    page = save_map(make_map(project, show_progress=False), tmp_path / "m.html").path.read_text(
-        encoding="utf-8")
+    fields = {"name": "项目名称", "status": "状态"}
+    page = save_map(make_map(project, show_progress=False, fields=fields),
+                    tmp_path / "m.html").path.read_text(encoding="utf-8")
     assert "不应出现在页面" not in page  # script_json keeps Chinese as is
     assert "secret_note" not in page
+
+
+def test_popups_show_every_source_attribute_by_default(tmp_path):
+    project = make_project(hostile=False)
+    project.layers["afforestation"]["树种"] = "油松"
+    page = save_map(make_map(project, show_progress=False), tmp_path / "m.html").path.read_text(
+        encoding="utf-8")
+    layers = next(b for b in _blocks(page).values() if isinstance(b, dict) and "layers" in b)
+    plots = next(d for d in layers["layers"] if d["name"] == "造林、抚育、草原补播")
+    keys = [k for k, _ in plots["fields"]]
+    assert keys.index("name") < keys.index("area_mu") < keys.index("树种")
+    assert ["树种", "树种"] in plots["fields"] and set(plots["columns"]["树种"]) == {"油松"}
 
 
 def test_refuses_to_overwrite(tmp_path):
@@ -210,6 +223,7 @@ def test_tianditu_tiles_are_reported_not_refused(tmp_path, monkeypatch):
 
 
 def test_local_tiles_are_relative(tmp_path):
+    (tmp_path / "tiles").mkdir()  # the folder must exist next to the page (see test_hostile)
     m = make_map(make_project(), basemap="local", local_tiles="tiles", show_progress=False)
     page = save_map(m, tmp_path / "m.html").path.read_text(encoding="utf-8")
     assert "tiles/\\u007bz\\u007d/\\u007bx\\u007d/\\u007by\\u007d.png" in page

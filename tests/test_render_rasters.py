@@ -69,8 +69,9 @@ def test_project_rasters_are_named_and_hidden_on_request(tmp_path):
                  show_progress=False)
     rasters = page_data(save_map(m, tmp_path / "m.html").path.read_text("utf-8"))["layers"][
         "rasters"]
+    # a project raster named by its key shows its Chinese name (issue 15)
     assert [(r["name"], r["show"], r["opacity"]) for r in rasters] == [
-        ("NDVI 2023 (test)", True, 0.75), ("elevation, metres", False, 0.4)]
+        ("植被指数 NDVI（后期）", True, 0.75), ("数字高程模型 DEM", False, 0.4)]
     # no "ndvi" in its name: the DEM is stretched with the terrain ramp over its values
     assert rasters[1]["stops"][0][1] == "#1a9850" and rasters[1]["stops"][-1][1] == "#8b4513"
 
@@ -84,7 +85,7 @@ def test_unknown_raster_bad_opacity_and_colormap_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"raster opacity was -0\.1 but is expected to be "
                                           "between 0 and 1"):
         RasterLayer("ndvi_after", opacity=-0.1)
-    with pytest.raises(ConfigError, match=r"raster 'NDVI 2023 \(test\)': colormap was 'jet' "
+    with pytest.raises(ConfigError, match=r"raster '植被指数 NDVI（后期）': colormap was 'jet' "
                                           "but is expected to be one of ndvi, terrain"):
         make_map(project, rasters=[RasterLayer("ndvi_after", colormap="jet")],
                  show_progress=False)

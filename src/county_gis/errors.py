@@ -33,6 +33,8 @@ __all__ = [
     "LayerWriteError",
     "MeasureWarning",
     "OutputExistsError",
+    "OutputIsInputError",
+    "OutputWriteError",
     "Place",
     "ThresholdError",
     "UnitError",
@@ -145,6 +147,14 @@ class LayerWriteError(CountyGisError, OSError):
 
 class OutputExistsError(CountyGisError, FileExistsError):
     """An output file exists and ``overwrite`` was not given."""
+
+
+class OutputIsInputError(CountyGisError, ValueError):
+    """An output path names one of the inputs read in this process; inputs are never modified."""
+
+
+class OutputWriteError(CountyGisError, OSError):
+    """An output cannot be written: read-only folder, full disk, a file name the system refuses."""
 
 
 class AssetError(CountyGisError, FileNotFoundError):

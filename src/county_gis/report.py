@@ -4,16 +4,22 @@
 
 - **xlsx**: a sheet per view — 目标进度 (one row per target), 分乡镇 (per township, when
   computed), 无多边形乡镇 (townships listed without a polygon), 重叠地块 (overlapping plots),
-  填报与实测 (stated vs measured), 遥感核查 (the NDVI verdict of each completed plot, with
-  ``greening``), 关联问题 (features linked to no target or to two) — with Chinese headers,
-  number formats, a frozen header row;
+  填报与实测 (stated vs measured), 灯号 and 趋势 (with a trend: the lamps and 序时进度 of
+  the last date, every target at every snapshot), 遥感核查 (the NDVI verdict of each
+  completed plot, with ``greening``), 关联问题 (features linked to no target or to two) —
+  with Chinese headers, number formats, a frozen header row;
 - **csv**: the main view (per township when computed, else per target), UTF-8 with BOM so
   Excel reads the Chinese;
 - **md**: every view as a markdown table, under a heading each.
 
 No text from the data can start a formula: text starting with ``= + - @`` or a tab / carriage
-return is stored with a leading ``'`` (and xlsx cells are typed as strings). Files are written
-atomically and an existing file is replaced only with ``overwrite=True``.
+return is stored with a leading ``'`` (and xlsx cells are typed as strings). Control characters
+(U+0000–U+001F but tab, line feed and carriage return; U+007F; lone surrogates), which an
+xlsx cannot hold at all, are replaced by U+FFFD in every format, and a report that replaced
+any says so in a :class:`~county_gis.errors.CountyGisWarning` naming the first cell. Markdown
+escapes every character of the data that Markdown or HTML would read as markup (links, images,
+tags, emphasis, table pipes, line breaks), so a cell renders as the text it holds. Files are
+written atomically and an existing file is replaced only with ``overwrite=True``.
 
 Examples
 --------
@@ -30,7 +36,7 @@ Examples
 <BLANKLINE>
 | 目标编号 | 目标 | 单位 | 目标值 | 已完工 | 完成率(%) |
 |---|---|---|---:|---:|---:|
-| roads | '=HYPERLINK("x") | 公里 | 200.00 | 150.00 | 75.0 |
+| roads | '=HYPERLINK\\("x"\\) | 公里 | 200.00 | 150.00 | 75.0 |
 <BLANKLINE>
 """
 
@@ -39,6 +45,8 @@ from __future__ import annotations
 import enum
 import math
 import os
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +54,11 @@ from typing import Any
 import pandas as pd
 
 from ._atomic import atomic_path
-from .errors import ConfigError
+from .errors import ConfigError, CountyGisWarning
 from .vocabulary import Status
 
-__all__ = ["HEADERS", "ReportFormat", "safe_text", "views", "write_report", "write_table"]
+__all__ = ["HEADERS", "ReportFormat", "markdown_text", "safe_text", "trend_views", "views",
+           "write_report", "write_table"]
 
 #: Column -> Chinese header.
 HEADERS = {
@@ -66,17 +75,24 @@ HEADERS = {
     "ndvi_after": "NDVI(后)", "ndvi_change": "NDVI变化", "verdict": "核查结论代码",
     "verdict_label": "核查结论", "area_mu": "面积(亩)", "coverage_fraction": "有数据比例",
     "code": "代码", "note": "说明",
+    "date": "日期", "expected_pct": "序时进度(%)", "gap": "超序时(百分点)",
+    "added": "本期新增", "lamp_label": "灯号",
     **{f"{c}_{s}": f"{h}{s.upper()}" for s in ("a", "b") for c, h in (
         ("layer", "图层"), ("place", "位置"), ("project_id", "项目编号"), ("name", "项目名称"))},
 }
 _MEASURES = {"length": "长度", "area": "面积", "count": "计数", "sum": "合计"}
 _STATUSES = {s.value: s.label for s in Status}
 _AMOUNTS = {"target_value", "planned", "under_construction", "completed", "stated", "measured",
-            "difference", "overlap", "greened", "area_mu", "outside"}
+            "difference", "overlap", "greened", "area_mu", "outside", "added"}
 _SHARES = {"relative", "green_share", "coverage_fraction"}  # fractions shown as percentages
 _NDVI = {"ndvi_before", "ndvi_after", "ndvi_change"}
-_NUMBERS = _AMOUNTS | _SHARES | _NDVI | {"pct_completed", "n_features"}
+_POINTS = {"expected_pct", "gap"}  # percentages and percentage points, 2 decimals
+_NUMBERS = _AMOUNTS | _SHARES | _NDVI | _POINTS | {"pct_completed", "n_features"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: characters no xlsx cell can hold (XML 1.0), nor a terminal should receive raw
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+#: Markdown / HTML markup characters escaped in Markdown text (CommonMark backslash escapes)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+\-.!|~:])")
 
 
 class ReportFormat(enum.Enum):
@@ -119,9 +135,31 @@ def safe_text(value: Any) -> Any:
     >>> safe_text("=1+1"), safe_text("@SUM(A1)"), safe_text("团结街"), safe_text(-1.5)
     ("'=1+1", "'@SUM(A1)", '团结街', -1.5)
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = _CONTROL.sub("\ufffd", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
+
+
+def markdown_text(value: Any) -> str:
+    r"""``value`` as Markdown text that renders as itself: no link, image, tag or emphasis.
+
+    HTML's ``& < >`` become entities, Markdown punctuation is backslash-escaped, line breaks
+    become spaces (a table row is one line), control characters U+FFFD.
+
+    Examples
+    --------
+    >>> print(markdown_text("![x](http://evil.invalid/a.png) <img src=x onerror=alert(1)>"))
+    \!\[x\]\(http\://evil\.invalid/a\.png\) &lt;img src=x onerror=alert\(1\)&gt;
+    >>> print(markdown_text("大板镇\n# 标题"))
+    大板镇 \# 标题
+    """
+    text = _CONTROL.sub("\ufffd", str(value))
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = text.replace("\u2028", " ").replace("\u2029", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 @dataclass(frozen=True)
@@ -142,18 +180,44 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = out[column].map(
                 lambda v: "、".join(v) if isinstance(v, tuple | list) else v)
+    if "has_data" in out:  # a target with no layer in the project reads 无数据, not 0 %
+        none = out["has_data"].eq(False).to_numpy()
+        for column in ("completed", "pct_completed"):
+            if column in out and none.any():
+                out[column] = out[column].astype(object)
+                out.loc[none, column] = "无数据"
+        out = out.drop(columns="has_data")
     return out
 
 
-def views(details: Any) -> list[View]:
+def trend_views(trend: Any) -> list[View]:
+    """The trend views: 灯号 (the lamps of the last date) and 趋势 (every date).
+
+    ``trend`` is a :class:`~county_gis.analysis.Trend`; synthetic snapshots are said so in
+    the sheet titles.
+    """
+    if trend is None or not len(trend.table):
+        return []
+    keep = ["date", "target_id", "title", "unit", "target_value", "completed",
+            "pct_completed", "expected_pct", "gap", "added", "lamp_label"]
+    mark = " (合成示例)" if trend.synthetic else ""
+    table = trend.table.assign(date=trend.table["date"].map(str))[keep]
+    latest = table[table["date"] == str(trend.dates[-1])]
+    return [View(f"灯号{mark}", _display(latest.reset_index(drop=True))),
+            View(f"趋势{mark}", _display(table))]
+
+
+def views(details: Any, trend: Any = None) -> list[View]:
     """The tables of a report, in order; empty side tables are left out.
 
-    ``details`` is a :class:`~county_gis.analysis.ProgressDetails` or one progress table.
+    ``details`` is a :class:`~county_gis.analysis.ProgressDetails` or one progress table;
+    with ``trend`` (:class:`~county_gis.analysis.Trend`) the 灯号 and 趋势 views follow the
+    main table.
     """
     if isinstance(details, pd.DataFrame):
         title = "分乡镇" if "township" in details.columns else "目标进度"
-        return [View(title, _display(details))]
-    out = [View("目标进度", _display(details.table))]
+        return [View(title, _display(details)), *trend_views(trend)]
+    out = [View("目标进度", _display(details.table)), *trend_views(trend)]
     if details.by_township is not None:
         out.append(View("分乡镇", _display(details.by_township)))
     without = details.townships_without_polygon
@@ -182,6 +246,8 @@ def _number_format(column: str) -> str | None:
         return "#,##0.00"
     if column == "pct_completed":
         return "0.0"
+    if column in _POINTS:
+        return "+0.00;-0.00;0.00" if column == "gap" else "0.00"
     if column in _SHARES:
         return "0.0%"
     if column in _NDVI:
@@ -250,6 +316,7 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
 
     book = Workbook()
     book.remove(book.active)
+    replaced: list[str] = []
     for view in all_views:
         sheet = book.create_sheet(view.title[:31])
         columns = list(view.frame.columns)
@@ -257,7 +324,10 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center")
-        for record in view.frame.itertuples(index=False):
+        for row, record in enumerate(view.frame.itertuples(index=False), start=2):
+            for j, value in enumerate(record):
+                if isinstance(value, str) and _CONTROL.search(value):
+                    replaced.append(f"{view.title}!{get_column_letter(j + 1)}{row}")
             sheet.append([_cell(v) for v in record])
         for j, column in enumerate(columns, start=1):
             fmt = _number_format(column)
@@ -273,6 +343,10 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
             sheet.column_dimensions[letter].width = max(8, width)
         sheet.freeze_panes = "A2"
     book.save(tmp)
+    if replaced:
+        warnings.warn(f"{len(replaced)} cell(s) held control characters an xlsx cannot store "
+                      f"(first: {replaced[0]}); replaced by U+FFFD (�)", CountyGisWarning,
+                      stacklevel=3)
 
 
 def _md_value(column: str, value: Any) -> str:
@@ -282,20 +356,23 @@ def _md_value(column: str, value: Any) -> str:
     if isinstance(value, float):
         if column == "pct_completed":
             return f"{value:.1f}"
+        if column in _POINTS:
+            return f"{value:+.2f}" if column == "gap" else f"{value:.2f}"
         if column in _SHARES:
             return f"{value:.1%}"
         if column in _NDVI:
             return f"{value:+.3f}" if column == "ndvi_change" else f"{value:.3f}"
         return f"{value:,.2f}"
-    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return markdown_text(value)
 
 
 def _write_md(all_views: list[View], tmp: Path, title: str) -> None:
-    lines = [f"# {title}", ""]
+    lines = [f"# {markdown_text(title)}", ""]
     for view in all_views:
         columns = list(view.frame.columns)
-        lines += [f"## {view.title}", ""]
-        lines.append("| " + " | ".join(HEADERS.get(c, str(c)) for c in columns) + " |")
+        lines += [f"## {markdown_text(view.title)}", ""]
+        lines.append("| " + " | ".join(HEADERS.get(c, markdown_text(c)) for c in columns)
+                     + " |")
         lines.append("|" + "|".join("---:" if c in _NUMBERS else "---" for c in columns) + "|")
         for record in view.frame.itertuples(index=False):
             lines.append("| " + " | ".join(_md_value(c, v) for c, v in zip(
@@ -310,6 +387,7 @@ def write_report(
     *,
     overwrite: bool = False,
     title: str = "目标任务完成进度",
+    trend: Any = None,
 ) -> Path:
     """Write a progress report; the format follows the suffix (.xlsx, .csv, .md).
 
@@ -324,6 +402,10 @@ def write_report(
         Replace an existing file.
     title : str, default "目标任务完成进度"
         Heading of the markdown report.
+    trend : Trend, optional
+        From :func:`county_gis.analysis.trend`: adds the 灯号 sheet (序时进度, the gap in
+        points, 本期新增 and the lamp of each target at the last date) and the 趋势 sheet
+        (every target at every snapshot) to the xlsx and the markdown.
 
     Returns
     -------
@@ -338,13 +420,12 @@ def write_report(
         If the file exists and ``overwrite`` is false.
     """
     fmt = ReportFormat.from_path(path)
-    all_views = views(details)
+    all_views = views(details, trend)
     with atomic_path(path, overwrite=overwrite) as tmp:
         if fmt is ReportFormat.XLSX:
             _write_xlsx(all_views, tmp)
         elif fmt is ReportFormat.CSV:
-            main = all_views[1] if len(all_views) > 1 and all_views[1].title == "分乡镇" \
-                else all_views[0]
+            main = next((v for v in all_views if v.title == "分乡镇"), all_views[0])
             _write_csv(main.frame.rename(columns=HEADERS), tmp)
         else:
             _write_md(all_views, tmp, title)

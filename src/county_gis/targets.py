@@ -22,6 +22,8 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import math
 import os
 import tomllib
@@ -31,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._choice import Choice
@@ -44,7 +47,7 @@ __all__ = ["BUNDLED_TARGETS", "Measure", "Target", "load_targets", "matches_filt
 BUNDLED_TARGETS = "targets_2023.toml"
 
 _REQUIRED = ("id", "title", "section", "measure", "unit", "value", "year")
-_OPTIONAL = ("kinds", "filter", "field", "note")
+_OPTIONAL = ("kinds", "filter", "field", "note", "schedule", "milestones")
 
 
 class Measure(Choice):
@@ -113,6 +116,12 @@ class Target:
         The column a ``sum`` target adds.
     note : str or None
         A remark shown in the progress table.
+    schedule : tuple of float
+        序时进度 as a monthly curve: the cumulative % expected at the end of each of the 12
+        months of ``year`` (``schedule = [5, 10, ...]``); empty: linear over the year.
+    milestones : tuple of (date, float)
+        序时进度 as milestones: the cumulative % expected at dates of ``year``, linear in
+        between (``milestones = { "2023-06-30" = 40, "2023-12-31" = 100 }``).
     """
 
     id: str
@@ -126,6 +135,8 @@ class Target:
     filter: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     field: str | None = None
     note: str | None = None
+    schedule: tuple[float, ...] = ()
+    milestones: tuple[tuple[dt.date, float], ...] = ()
 
     @property
     def indicator(self) -> bool:
@@ -163,10 +174,20 @@ def matches_filter(frame: pd.DataFrame, target: Target) -> pd.Series:
             return pd.Series(False, index=frame.index)
         wanted = {normalise_name(v) for v in allowed}
         values = frame[column]
-        normalised = values.map(lambda v: normalise_name(str(v)) if v is not None
-                                and not (isinstance(v, float) and math.isnan(v)) else None)
-        keep &= normalised.isin(wanted)
+        # each distinct value is normalised once (a layer has few distinct 建设性质 / 道路类别)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        hits = np.array([normalise_name(str(v)) in wanted for v in uniques], dtype=bool)
+        keep &= pd.Series(np.where(codes >= 0, hits[np.maximum(codes, 0)] if len(hits)
+                                   else False, False), index=frame.index)
     return keep
+
+
+def _finite(value: int | float) -> bool:
+    """True if ``value`` is a finite float (a 400-digit integer is not: it overflows)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
@@ -177,7 +198,7 @@ def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
     else:
         name = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
             raise ConfigError(
                 f"targets file {name} does not exist; pass the path of a TOML file with "
@@ -190,6 +211,9 @@ def _read(path: str | os.PathLike[str] | None) -> tuple[str, dict[str, Any]]:
         return name, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"targets file {name} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"targets file {name}: its tables or arrays are nested too deeply "
+                          "to read") from None
 
 
 def _check_unit(measure: Measure, unit: str) -> str | None:
@@ -224,9 +248,12 @@ def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | 
             problems.append(f"{where}: {exc}")
     value = raw.get("value")
     if "value" in raw and (isinstance(value, bool) or not isinstance(value, int | float)
-                           or not math.isfinite(value) or value <= 0):
-        problems.append(f"{where}: value was {value!r} but must be a positive number")
-    if "year" in raw and (isinstance(raw["year"], bool) or not isinstance(raw["year"], int)):
+                           or not _finite(value) or value <= 0):
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}… " \
+            f"({len(repr(value))} characters)"
+        problems.append(f"{where}: value was {shown} but must be a positive number")
+    if "year" in raw and (isinstance(raw["year"], bool) or not isinstance(raw["year"], int)
+                          or not 1900 <= raw["year"] <= 2200):
         problems.append(f"{where}: year was {raw['year']!r} but must be an integer like 2023")
     if measure is not None and isinstance(raw.get("unit"), str):
         problem = _check_unit(measure, raw["unit"])
@@ -277,13 +304,64 @@ def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | 
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         problems.append(f"{where}: note was {note!r} but must be a string")
+    schedule, milestones = _schedule(raw, where, problems)
     if len(problems) > start or measure is None or not isinstance(value, int | float):
         return None
     return Target(
         id=raw["id"].strip(), title=raw["title"].strip(), section=raw["section"].strip(),
         measure=measure, unit=raw["unit"].strip(), value=float(value), year=int(raw["year"]),
-        kinds=tuple(kinds), filter=filters, field=column, note=note,
+        kinds=tuple(kinds), filter=filters, field=column, note=note, schedule=schedule,
+        milestones=milestones,
     )
+
+
+def _percent(value: Any) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and math.isfinite(value) and 0 <= value <= 100)
+
+
+def _schedule(raw: Mapping[str, Any], where: str, problems: list[str]
+              ) -> tuple[tuple[float, ...], tuple[tuple[dt.date, float], ...]]:
+    """``schedule`` (12 monthly cumulative %) and ``milestones`` (date -> %) of an entry."""
+    schedule: tuple[float, ...] = ()
+    milestones: tuple[tuple[dt.date, float], ...] = ()
+    curve = raw.get("schedule")
+    if curve is not None:
+        if (not isinstance(curve, list) or len(curve) != 12
+                or not all(_percent(v) for v in curve)
+                or any(b < a for a, b in itertools.pairwise(curve))):
+            problems.append(f"{where}: schedule was {curve!r} but must be 12 cumulative "
+                            "percentages (0–100, never decreasing), one per month end")
+        else:
+            schedule = tuple(float(v) for v in curve)
+    table = raw.get("milestones")
+    if table is not None:
+        if curve is not None:
+            problems.append(f"{where}: give schedule or milestones, not both")
+        items = []
+        if not isinstance(table, Mapping) or not table:
+            problems.append(f"{where}: milestones was {table!r} but must be a table like "
+                            "{ \"2023-06-30\" = 40, \"2023-12-31\" = 100 }")
+            table = {}
+        for key, value in table.items():
+            try:
+                day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+            except ValueError:
+                problems.append(f"{where}: milestone {key!r} is not a date like 2023-06-30")
+                continue
+            if not _percent(value):
+                problems.append(f"{where}: milestone {key} = {value!r} but must be a "
+                                "percentage 0–100")
+                continue
+            items.append((day, float(value)))
+        items.sort()
+        if any(b[1] < a[1] for a, b in itertools.pairwise(items)):
+            problems.append(f"{where}: milestones must not decrease over time: {table!r}")
+        if isinstance(raw.get("year"), int) and any(d.year != raw["year"] for d, _ in items):
+            problems.append(f"{where}: milestones must fall in the target's year "
+                            f"{raw['year']}")
+        milestones = tuple(items)
+    return schedule, milestones
 
 
 def load_targets(path: str | os.PathLike[str] | None = None) -> list[Target]:

@@ -9,9 +9,21 @@
 - :func:`link_features`, :func:`linked_features` — which feature counts toward which
   target, and why (progress and :func:`greening_summary` both use them).
 - :func:`greening_summary` — how much of the completed regreening is green on NDVI.
+- :func:`trend` — every target at every snapshot of the project's history: 序时进度, the gap
+  in points, 本月新增 and the 红黄绿灯 lamp.
+- :func:`compliance` — 三区三线: every feature against every zone, area / length inside,
+  rule and citation, 冲突 / 无冲突 / 未核查 (a :class:`ComplianceResult`).
 """
 
-from .counting import Counted, clip_to, count_geometry, priority_pieces, repeated_points
+from .compliance import ComplianceResult, ZoneLayer, compliance
+from .counting import (
+    Counted,
+    clip_to,
+    clusters,
+    count_geometry,
+    priority_pieces,
+    repeated_points,
+)
 from .greening import (
     GREENING_KINDS,
     Ndvi,
@@ -21,22 +33,30 @@ from .greening import (
     greening_targets,
     select_plots,
 )
-from .linking import link_features, linked_features
+from .linking import filter_gaps, link_features, linked_features, unlinked_summary
 from .overlaps import overlapping_pairs, stated_differences
 from .progress import GREENING_COLUMNS, By, ProgressDetails, progress, progress_details
 from .townships import split_by_township
+from .trend import TREND_COLUMNS, Trend, trend
 
 __all__ = [
     "GREENING_COLUMNS",
     "GREENING_KINDS",
+    "TREND_COLUMNS",
     "By",
+    "ComplianceResult",
     "Counted",
     "Ndvi",
     "PlotCheck",
     "ProgressDetails",
+    "Trend",
+    "ZoneLayer",
     "check_plots",
     "clip_to",
+    "clusters",
+    "compliance",
     "count_geometry",
+    "filter_gaps",
     "greening_summary",
     "greening_targets",
     "link_features",
@@ -49,4 +69,6 @@ __all__ = [
     "select_plots",
     "split_by_township",
     "stated_differences",
+    "trend",
+    "unlinked_summary",
 ]

@@ -45,7 +45,7 @@ import shapely
 from ..vocabulary import STATUSES, GeometryFamily
 
 __all__ = ["POINT_TOLERANCE_M", "Counted", "clip_to", "clusters", "count_geometry",
-           "priority_pieces", "repeated_points"]
+           "priority_pieces", "repeated_points", "sharing_pairs"]
 
 #: Points closer than this (metres) are the same place (a point collected twice).
 POINT_TOLERANCE_M = 1.0
@@ -66,17 +66,29 @@ class Counted:
         The status (or other label) of each piece.
     inside, outside : ndarray of shapely geometries
         Per input feature, its part inside and outside the boundary (empty when none).
+    pairs : tuple of two int arrays
+        The features (positions in the input) whose parts inside share length or area
+        (:func:`sharing_pairs`): the overlaps and repeats counted once.
     """
 
     pieces: np.ndarray
     keys: np.ndarray
     inside: np.ndarray
     outside: np.ndarray
+    pairs: tuple[np.ndarray, np.ndarray]
 
 
-def _empty_like(family: GeometryFamily | None) -> shapely.Geometry:
-    return {GeometryFamily.LINE: shapely.LineString(), GeometryFamily.POINT: shapely.Point()
-            }.get(family, shapely.Polygon())  # type: ignore[arg-type]
+_EMPTY = {GeometryFamily.POINT: shapely.Point(), GeometryFamily.LINE: shapely.LineString(),
+          GeometryFamily.POLYGON: shapely.Polygon()}
+
+
+def _empties(geoms: np.ndarray) -> np.ndarray:
+    """An empty geometry of each geometry's family (geometries are immutable: shared)."""
+    dims = shapely.get_dimensions(geoms)
+    out = np.full(len(geoms), _EMPTY[GeometryFamily.POLYGON], dtype=object)
+    out[dims == 0] = _EMPTY[GeometryFamily.POINT]
+    out[dims == 1] = _EMPTY[GeometryFamily.LINE]
+    return out
 
 
 def clip_to(geoms: np.ndarray, boundary: shapely.Geometry | None
@@ -109,44 +121,54 @@ def clip_to(geoms: np.ndarray, boundary: shapely.Geometry | None
     """
     geoms = np.asarray(geoms, dtype=object)
     inside = geoms.copy()
-    families = [GeometryFamily.of(g) if g is not None else None for g in geoms]
-    outside = np.array([_empty_like(f) for f in families], dtype=object)
+    outside = _empties(geoms)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if boundary is None or not present.any():
         return inside, outside
-    shapely.prepare(boundary)
-    todo = np.flatnonzero(present & ~shapely.covered_by(geoms, boundary))
-    for i in todo:
-        family = families[i]
-        if family is GeometryFamily.POINT:
-            inside[i], outside[i] = _empty_like(family), geoms[i]
-            continue
-        keep = family if family is not None else GeometryFamily.POLYGON
-        inside[i] = keep.only([shapely.intersection(geoms[i], boundary)])[0]
-        outside[i] = keep.only([shapely.difference(geoms[i], boundary)])[0]
+    shapely.prepare(boundary)  # the prepared geometry must be the first argument
+    todo = np.flatnonzero(present & ~shapely.covers(boundary, geoms))
+    if not len(todo):
+        return inside, outside
+    dims = shapely.get_dimensions(geoms[todo])
+    points = todo[dims == 0]
+    inside[points], outside[points] = outside[points], geoms[points]
+    for dim, family in ((1, GeometryFamily.LINE), (2, GeometryFamily.POLYGON)):
+        cut = todo[dims == dim]
+        if len(cut):
+            inside[cut] = family.only(shapely.intersection(geoms[cut], boundary))
+            outside[cut] = family.only(shapely.difference(geoms[cut], boundary))
     return inside, outside
 
 
-def clusters(geoms: np.ndarray) -> np.ndarray:
-    """Label each geometry with its cluster: the connected groups of intersecting geometries.
+def clusters(geoms: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> np.ndarray:
+    """Label each geometry with its cluster: the connected groups of overlapping geometries.
 
-    A spatial index (STRtree) finds the intersecting pairs; labels spread along the pairs
-    until they settle (each label is the smallest position in its cluster).
+    Two polygons overlap when their interiors share an area, two lines when they share a
+    stretch (their interiors meet in a line): polygons that only touch and roads that only
+    cross are not merged — merging them would change nothing but add vertices. A spatial
+    index (STRtree) finds the candidate pairs, one vectorised DE-9IM test keeps the
+    overlapping ones, and labels spread along them until they settle (each label is the
+    smallest position in its cluster).
 
     Examples
     --------
-    >>> from shapely.geometry import box
-    >>> clusters(np.array([box(0, 0, 2, 2), box(5, 5, 6, 6), box(1, 1, 3, 3), box(2.5, 0, 4, 1)
-    ...                    ])).tolist()
-    [0, 1, 0, 0]
+    The first and third squares overlap; the fourth only touches the third, the fifth the
+    fourth:
+
+    >>> from shapely.geometry import LineString, box
+    >>> clusters(np.array([box(0, 0, 2, 2), box(5, 5, 6, 6), box(1, 1, 3, 3), box(2.5, 0, 4, 1),
+    ...                    box(4, 0, 5, 1)])).tolist()
+    [0, 1, 0, 3, 4]
+    >>> clusters(np.array([LineString([(0, 0), (2, 0)]), LineString([(1, -1), (1, 1)]),
+    ...                    LineString([(1.5, 0), (3, 0)])])).tolist()
+    [0, 1, 0]
     """
     geoms = np.asarray(geoms, dtype=object)
     labels = np.arange(len(geoms))
     if len(geoms) < 2:
         return labels
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
+    left, right = sharing_pairs(geoms) if pairs is None else pairs
     while len(left):
         low = np.minimum(labels[left], labels[right])
         new = labels.copy()
@@ -159,14 +181,49 @@ def clusters(geoms: np.ndarray) -> np.ndarray:
     return labels
 
 
-def priority_pieces(geoms: np.ndarray, keys: np.ndarray, order: Sequence[str]
+def sharing_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)``, ``i < j``, of geometries whose interiors share length or area.
+
+    An STRtree finds the candidates whose envelopes meet; one DE-9IM test per dimension
+    (``2********`` for polygons, ``1********`` for lines) keeps those whose interiors meet in
+    an area or a line — not polygons that only touch, nor roads that only cross.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> [p.tolist() for p in sharing_pairs(np.array([box(0, 0, 2, 2), box(1, 1, 3, 3),
+    ...                                              box(2, 0, 3, 1)]))]
+    [[0], [1]]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(present) < 2:
+        return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+    left, right = shapely.STRtree(geoms[present]).query(geoms[present], predicate="intersects")
+    keep = left < right
+    left, right = present[left[keep]], present[right[keep]]
+    if len(left):
+        dims = np.minimum(shapely.get_dimensions(geoms[left]),
+                          shapely.get_dimensions(geoms[right]))
+        shared = np.zeros(len(left), dtype=bool)
+        for dim in np.unique(dims):  # interiors meet in the dimension of the features
+            both = dims == dim
+            shared[both] = shapely.relate_pattern(geoms[left[both]], geoms[right[both]],
+                                                  f"{max(int(dim), 0)}********")
+        left, right = left[shared], right[shared]
+    return left, right
+
+
+def priority_pieces(geoms: np.ndarray, keys: np.ndarray, order: Sequence[str], *,
+                    pairs: tuple[np.ndarray, np.ndarray] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Non-overlapping pieces of ``geoms``, each under the first of ``order`` that covers it.
 
     Within each cluster of intersecting geometries the union of the geometries with
     ``order[0]`` comes first, then what those with ``order[1]`` add to it, and so on;
     a geometry that meets no other is its own piece. Geometries whose key is not in
-    ``order`` are left out. Lines give lines and polygons polygons.
+    ``order`` are left out. Lines give lines and polygons polygons. ``pairs`` are
+    :func:`sharing_pairs` of ``geoms`` when already found.
 
     Returns
     -------
@@ -188,31 +245,36 @@ def priority_pieces(geoms: np.ndarray, keys: np.ndarray, order: Sequence[str]
     geoms = np.asarray(geoms, dtype=object)
     keys = np.asarray(keys, dtype=object)
     wanted = np.isin(keys, list(order)) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if pairs is not None:  # renumber the pairs among the geometries kept
+        new = np.cumsum(wanted) - 1
+        both = wanted[pairs[0]] & wanted[pairs[1]]
+        pairs = (new[pairs[0][both]], new[pairs[1][both]])
     geoms, keys = geoms[wanted], keys[wanted]
     if not len(geoms):
         return np.array([], dtype=object), np.array([], dtype=object)
-    labels = clusters(geoms)
+    labels = clusters(geoms, pairs)
     sizes = np.bincount(labels, minlength=len(labels))
     alone = sizes[labels] == 1
     pieces: list[shapely.Geometry] = list(geoms[alone])
     out_keys: list[str] = list(keys[alone])
     area_like = shapely.get_dimensions(geoms) == 2
     members = np.flatnonzero(~alone)
-    for label in np.unique(labels[members]):
-        group = members[labels[members] == label]
+    members = members[np.argsort(labels[members], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, labels[members][1:] != labels[members][:-1]])
+    for group in np.split(members, starts[1:]) if len(members) else ():
         family = GeometryFamily.POLYGON if area_like[group[0]] else GeometryFamily.LINE
+        present = [key for key in order if (keys[group] == key).any()]
         covered = None
-        for key in order:
+        for n, key in enumerate(present):
             chosen = group[keys[group] == key]
-            if not len(chosen):
-                continue
             union = geoms[chosen[0]] if len(chosen) == 1 else shapely.union_all(geoms[chosen])
             piece = union if covered is None else shapely.difference(union, covered)
             piece = family.only([piece])[0]
             if not piece.is_empty:
                 pieces.append(piece)
                 out_keys.append(key)
-            covered = union if covered is None else shapely.union(covered, union)
+            if n + 1 < len(present):  # a later status still has to be cut from it
+                covered = union if covered is None else shapely.union(covered, union)
     return np.array(pieces, dtype=object), np.array(out_keys, dtype=object)
 
 
@@ -237,8 +299,9 @@ def count_geometry(geoms: np.ndarray, status: np.ndarray, *,
     Counted
     """
     inside, outside = clip_to(geoms, boundary)
-    pieces, keys = priority_pieces(inside, status, order)
-    return Counted(pieces, keys, inside, outside)
+    pairs = sharing_pairs(inside)
+    pieces, keys = priority_pieces(inside, status, order, pairs=pairs)
+    return Counted(pieces, keys, inside, outside, pairs)
 
 
 def repeated_points(geoms: np.ndarray, ids: np.ndarray,

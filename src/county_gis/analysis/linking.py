@@ -43,10 +43,123 @@ from ..project import Project
 from ..targets import Target, matches_filter
 from ..vocabulary import normalise_name
 
-__all__ = ["link_features", "linked_features"]
+__all__ = ["filter_gaps", "link_features", "linked_features", "unlinked_summary"]
 
 _COLUMNS = ["layer", "row", "fid", "place", "project_id", "name", "kind", "status",
-            "target_id", "target_ids", "candidates", "how", "problem"]
+            "target_id", "target_ids", "candidates", "how", "problem", "reason", "fix"]
+
+
+def _norm(value: Any) -> str | None:
+    """The one normalisation filters are compared after (as :func:`matches_filter`)."""
+    text = _text(value)
+    if text is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    return normalise_name(text)
+
+
+def _source_fields(project: Project, layer: str) -> dict[str, str]:
+    """Canonical column -> the source field it was read from (``造林方式`` for work_type)."""
+    report = project.reports.get(layer)
+    out: dict[str, str] = {}
+    for note in (report.select("field.mapped") if report is not None else []):
+        column = note.message.split("-> ")[-1].split(" ")[0]
+        if note.field:
+            out[column] = note.field
+    return out
+
+
+def _why_unlinked(gdf: gpd.GeoDataFrame, row: int, kind: str | None, targets: list[Target],
+                  fields: dict[str, str]) -> tuple[str, str]:
+    """Why feature ``row`` links to no target (one reason per failed filter), and the fix."""
+    ours = [t for t in targets if kind is not None and any(k.value == kind for k in t.kinds)]
+    if not ours:
+        drawn = sorted({k.value for t in targets for k in t.kinds})
+        return (f"类型 kind={kind!r} 没有对应目标 (no target of the project draws on it; "
+                f"kinds with targets: {', '.join(drawn) or 'none'})",
+                "set kind = \"...\" in [layers.<name>], add its target to [targets] include, "
+                "or set target = \"<id>\"")
+    reasons, fixes = [], []
+    for t in ours:
+        for column, allowed in t.filter.items():
+            shown = f"{fields[column]} ({column})" if column in fields else column
+            if column not in gdf.columns:
+                reasons.append(f"缺少字段 missing field {shown} (target {t.id} filters on it)")
+                fixes.append(f"map a field to it: fields = {{ 字段 = \"{column}\" }}, or "
+                             f"target = \"{t.id}\"")
+                break
+            value = gdf[column].iloc[row]
+            if _norm(value) not in {normalise_name(a) for a in allowed}:
+                reasons.append(f"{shown}={_text(value)!r} 不在 {t.id} 的筛选 not in the filter "
+                               f"{column} ∈ {{{', '.join(allowed)}}} 中")
+                fixes.append(f"values = {{ {column} = {{ \"{_text(value)}\" = "
+                             f"\"{allowed[0]}\" }} }} or target = \"{t.id}\"")
+                break
+    if not reasons:
+        return "kind and filters match no target", "check kind and the target filters"
+    return "; ".join(reasons), " | ".join(dict.fromkeys(fixes))
+
+
+def unlinked_summary(links: pd.DataFrame) -> pd.DataFrame:
+    """The features linked to no target, grouped by reason: ``reason, fix, count, places``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"target_id": [None, None, "t"], "reason": ["a", "a", None],
+    ...                       "fix": ["f", "f", None], "place": ["x#1", "x#2", "x#3"],
+    ...                       "label": ["A", "B", "C"]})
+    >>> unlinked_summary(frame)[["reason", "count"]].values.tolist()
+    [['a', 2]]
+    """
+    rows = links[links["target_id"].isna() & links["reason"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["reason", "fix", "count", "places"])
+    grouped = rows.groupby("reason", sort=False)
+    out = pd.DataFrame({
+        "reason": list(grouped.groups),
+        "fix": grouped["fix"].first().to_numpy(),
+        "count": grouped.size().to_numpy(),
+        "places": grouped["place"].apply(list).to_numpy(),
+    })
+    return out.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def filter_gaps(project: Project, links: pd.DataFrame) -> list[str]:
+    """Filter values of the targets that match no feature while features of the target's
+    kinds fail that filter: most likely a value the data names differently (a mapping problem).
+
+    Returns one message per (target, column, value), in Chinese and English.
+    """
+    feats = project.features()
+    unlinked = links[links["target_id"].isna()] if len(links) else links
+    out = []
+    for t in project.targets:
+        if not t.filter or feats.empty:
+            continue
+        kinds = [k.value for k in t.kinds]
+        mine = feats[feats["kind"].isin(kinds)]
+        if mine.empty:
+            continue
+        for column, allowed in t.filter.items():
+            if column not in mine.columns:
+                continue
+            wanted = {normalise_name(a) for a in allowed}
+            present = {_norm(v) for v in mine[column].to_numpy(dtype=object)} - {None}
+            missing = [a for a in allowed if normalise_name(a) not in present]
+            others: set[str] = set()
+            for layer, rows in unlinked[unlinked["kind"].isin(kinds)].groupby("layer"):
+                frame = project.layers[layer]
+                if column in frame:
+                    values = frame[column].to_numpy(dtype=object)[rows["row"].to_numpy()]
+                    others |= {str(_text(v)) for v in values
+                               if _text(v) is not None and _norm(v) not in wanted}
+            if missing and others:
+                out.append(f"目标 {t.id} 的筛选值 {column}={missing} 没有任何要素 (matches no "
+                           f"feature) while unlinked features have {column} = "
+                           f"{sorted(others)[:8]}: likely a mapping problem; map them with "
+                           f"values = {{ {column} = {{ ... }} }}")
+    return out
 
 
 def _text(value: Any) -> str | None:
@@ -109,9 +222,10 @@ def link_features(project: Project) -> pd.DataFrame:
                   for c in ("project_id", "name", "status")}
         kind_values = kinds.to_numpy(dtype=object)
         place = project.place(layer)
+        fields = _source_fields(project, layer)
         for i in range(n):
             fid = fids[i]
-            problem = None
+            problem = reason = fix = None
             named = explicit[i]
             if named is not None:
                 hit = by_key.get(normalise_name(named))
@@ -128,7 +242,8 @@ def link_features(project: Project) -> pd.DataFrame:
                                f"the targets its kind matches "
                                f"({', '.join(map(str, wanted))})")
                 elif not candidates:
-                    problem = "links to no target (kind and filters match none)"
+                    reason, fix = _why_unlinked(gdf, i, _text(kind_values[i]), targets, fields)
+                    problem = f"未关联 links to no target: {reason}; fix: {fix}"
             counted: list[str] = []
             seen: dict[tuple[str, str, str | None], str] = {}
             for ident in candidates:
@@ -143,7 +258,7 @@ def link_features(project: Project) -> pd.DataFrame:
                 layer, i, fid, f"{place}#{fid}", _text(column["project_id"][i]),
                 _text(column["name"][i]), _text(kind_values[i]), _text(column["status"][i]),
                 counted[0] if counted else None, tuple(counted), candidates,
-                how if candidates else None, problem,
+                how if candidates else None, problem, reason, fix,
             ))
         frames.append(pd.DataFrame.from_records(records, columns=_COLUMNS))
     if not frames:

@@ -28,6 +28,7 @@ import shapely
 from ..measure import geodesic_area, geodesic_length
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import GeometryFamily
+from .counting import sharing_pairs
 
 __all__ = ["overlapping_pairs", "stated_differences"]
 
@@ -40,6 +41,7 @@ def overlapping_pairs(
     unit: AreaUnit | LengthUnit | str = AreaUnit.MU,
     min_area_m2: float = 1.0,
     min_length_m: float = 1.0,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Pairs of polygons that overlap, or of lines that share a stretch, and how much.
 
@@ -56,6 +58,9 @@ def overlapping_pairs(
     min_area_m2, min_length_m : float, default 1.0
         Shared areas / lengths below this (digitising slivers, roads that only cross) are
         not listed.
+    pairs : tuple of two int arrays, optional
+        The candidate pairs (positions in ``features``) when already found
+        (:func:`~county_gis.analysis.counting.sharing_pairs`).
 
     Returns
     -------
@@ -93,12 +98,12 @@ def overlapping_pairs(
     poly = family.mask(geoms, nonempty=False)
     if poly.sum() < 2:
         return pd.DataFrame(columns=columns)
-    positions = np.flatnonzero(poly)
-    subset = np.asarray(geoms)[positions]
-    tree = shapely.STRtree(subset)
-    left, right = tree.query(subset, predicate="intersects")
-    keep = left < right
-    left, right = positions[left[keep]], positions[right[keep]]
+    if pairs is None:
+        positions = np.flatnonzero(poly)
+        left, right = sharing_pairs(np.asarray(geoms)[positions])
+        left, right = positions[left], positions[right]
+    else:
+        left, right = pairs
     if not len(left):
         return pd.DataFrame(columns=columns)
     geoms = np.asarray(geoms)
@@ -107,8 +112,8 @@ def overlapping_pairs(
     area = np.zeros(len(inter))
     if nonempty.any():
         shared = gpd.GeoSeries(inter[nonempty], crs=features.crs)
-        area[nonempty] = (geodesic_length(shared, unit="m") if line
-                          else geodesic_area(shared, unit="m2")).to_numpy()
+        area[nonempty] = (geodesic_length(shared, unit="m") if line  # GEOS output: valid
+                          else geodesic_area(shared, unit="m2", invalid="as_is")).to_numpy()
     big = area >= (min_length_m if line else min_area_m2)
     out = {}
     for side, idx in (("a", left[big]), ("b", right[big])):

@@ -48,6 +48,7 @@ A road of 0.2° of longitude at 42.05 °N (16.56 km) crossing two townships, aga
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ import pandas as pd
 import shapely
 
 from .._choice import Choice
+from ..history import as_of as history_as_of
 from ..project import Project
 from ..raster.change import DEFAULT_THRESHOLD
 from ..targets import Measure, Target
@@ -77,9 +79,11 @@ log = logging.getLogger(__name__)
 
 #: Columns of the progress table, in order (``by="township"`` adds ``township``,
 #: ``township_code`` and ``approximate`` after title).
+#: ``has_data`` is False for a target none of whose layer kinds the project has (无数据,
+#: not 0 %), True otherwise (indicators: NaN).
 COLUMNS = ["target_id", "title", "section", "measure", "unit", "target_value", "planned",
            "under_construction", "completed", "pct_completed", "outside", "n_features",
-           "notes"]
+           "notes", "has_data"]
 #: Columns ``greening=True`` adds after ``pct_completed``.
 GREENING_COLUMNS = ["greened", "green_share"]
 _TOWN_COLUMNS = ["township", "township_code", "approximate"]
@@ -308,8 +312,9 @@ def _geometric(project: Project, target: Target, feats: gpd.GeoDataFrame, status
     if len(gone):
         notes.append(f"{len(gone)} 个要素部分或全部在县界外, 县界外 {outside.sum():,.2f} "
                      f"{_unit_label(target)} 未计入")
-    overlaps = overlapping_pairs(feats[ok].set_geometry(geoms[ok], crs=feats.crs),
-                                 unit=target.length_unit if line else target.area_unit)
+    overlaps = overlapping_pairs(feats.iloc[idx].set_geometry(counted.inside, crs=feats.crs),
+                                 unit=target.length_unit if line else target.area_unit,
+                                 pairs=counted.pairs)
     if len(overlaps):
         overlaps.insert(0, "target_id", target.id)
         what = "道路重叠或重复" if line else "地块重叠"
@@ -437,7 +442,7 @@ def _finish(project: Project, target: Target, row: dict[str, Any], amounts: dict
 
 def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
                  townships: bool, tolerance: float, ndvi: Ndvi | None,
-                 boundary: shapely.Geometry | None) -> _Result:
+                 boundary: shapely.Geometry | None, kinds: set[str] | None = None) -> _Result:
     """County row, township rows, overlaps, stated differences (and plots) of one target."""
     notes: list[str] = [target.note] if target.note else []
     row: dict[str, Any] = {
@@ -449,6 +454,14 @@ def _target_rows(project: Project, target: Target, feats: gpd.GeoDataFrame, *,
         row.update(greened=math.nan, green_share=math.nan)
     if target.indicator:
         notes.insert(0, "指标, 无图层数据 (indicator: no map layer)")
+        row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan, outside=math.nan,
+                   notes="; ".join(notes), has_data=math.nan)
+        return _Result(row, [], pd.DataFrame(), pd.DataFrame())
+    row["has_data"] = kinds is None or any(k.value in kinds for k in target.kinds)
+    if not row["has_data"]:
+        wanted = "、".join(k.value for k in target.kinds)
+        notes.insert(0, f"无数据 no data: 项目中没有 {wanted} 图层 (no layer of this kind in the "
+                        "project; not 0 %)")
         row.update({s: math.nan for s in STATUSES}, pct_completed=math.nan, outside=math.nan,
                    notes="; ".join(notes))
         return _Result(row, [], pd.DataFrame(), pd.DataFrame())
@@ -500,8 +513,8 @@ def _without_polygon(townships: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def progress_details(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
-                     greening: bool = False,
-                     threshold: float = DEFAULT_THRESHOLD) -> ProgressDetails:
+                     greening: bool = False, threshold: float = DEFAULT_THRESHOLD,
+                     as_of: str | dt.date | None = None) -> ProgressDetails:
     """Progress against every target of ``project``, with the lists behind the notes.
 
     Parameters
@@ -518,6 +531,9 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
         :data:`GREENING_COLUMNS` and :attr:`ProgressDetails.greening`.
     threshold : float, default 0.05
         The NDVI change that counts as greened (with ``greening``).
+    as_of : str or date, optional
+        Measure the layers as recorded in the project's history at that date
+        (``"2023-10-31"``; :func:`county_gis.history.as_of`) instead of as loaded.
 
     Returns
     -------
@@ -532,16 +548,20 @@ def progress_details(project: Project, *, by: By | str | None = None, tolerance:
     ConfigError
         With ``greening``, if the project has no NDVI rasters.
     """
+    if as_of is not None:  # the layers as recorded at that date (county_gis.history)
+        project = history_as_of(project, as_of)
     by = By.parse(by)
     if not 0 <= tolerance < 10:
         raise ValueError(f"tolerance was {tolerance!r} but must be a fraction like 0.05 (5 %)")
     ndvi = _project_ndvi(project, threshold) if greening else None
     links = link_features(project)
     boundary = project.boundary_geometry()
+    kinds = {str(k) for frame in project.layers.values() if "kind" in frame
+             for k in frame["kind"].dropna().unique()}
     results = [
         _target_rows(project, target, linked_features(project, links, target),
                      townships=by is By.TOWNSHIP, tolerance=tolerance, ndvi=ndvi,
-                     boundary=boundary)
+                     boundary=boundary, kinds=kinds)
         for target in project.targets
     ]
     columns = list(COLUMNS)
@@ -579,7 +599,8 @@ def _project_ndvi(project: Project, threshold: float) -> Ndvi:
 
 
 def progress(project: Project, *, by: By | str | None = None, tolerance: float = 0.05,
-             greening: bool = False, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+             greening: bool = False, threshold: float = DEFAULT_THRESHOLD,
+             as_of: str | dt.date | None = None) -> pd.DataFrame:
     """Planned / under construction / completed amounts and % completed for every target.
 
     Parameters
@@ -600,6 +621,8 @@ def progress(project: Project, *, by: By | str | None = None, tolerance: float =
         :func:`county_gis.analysis.greening_summary` (which gives them in 亩).
     threshold : float, default 0.05
         The NDVI change that counts as greened (with ``greening``).
+    as_of : str or date, optional
+        The figures of that date, from the project's history (``"2023-10-31"``).
 
     Returns
     -------
@@ -610,5 +633,5 @@ def progress(project: Project, *, by: By | str | None = None, tolerance: float =
         amounts. The lists behind the notes: :func:`progress_details`.
     """
     details = progress_details(project, by=by, tolerance=tolerance, greening=greening,
-                               threshold=threshold)
+                               threshold=threshold, as_of=as_of)
     return details.by_township if details.by_township is not None else details.table

@@ -63,8 +63,8 @@ def split_by_township(
     item, town = tree.query(geoms, predicate="intersects")
     # most features lie inside one township: they are assigned whole, and only those that
     # cross a township line are cut (one vectorised covered_by over all pairs first)
-    shapely.prepare(polys)
-    whole = shapely.covered_by(geoms[item], polys[town])
+    shapely.prepare(polys)  # prepared geometries must be the first argument
+    whole = shapely.covers(polys[town], geoms[item])
     inside_one = np.zeros(len(geoms), dtype=bool)
     inside_one[item[whole]] = True
     _, first = np.unique(item[whole], return_index=True)
@@ -131,7 +131,7 @@ def outside_parts(geoms: np.ndarray, townships: gpd.GeoDataFrame) -> np.ndarray:
     shapely.prepare(union)
     out = np.array([shapely.LineString()] * len(geoms), dtype=object)
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    todo = np.flatnonzero(valid & ~shapely.covered_by(geoms, union))  # most lie inside
+    todo = np.flatnonzero(valid & ~shapely.covers(union, geoms))  # most lie inside
     if len(todo):
         rest = shapely.difference(geoms[todo], union)
         area_like = shapely.get_dimensions(geoms[todo]) == 2

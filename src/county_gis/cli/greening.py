@@ -6,12 +6,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from ..raster import DEFAULT_THRESHOLD, ThresholdError, check_threshold
-from ..report import write_table
-from ._options import handle_errors, out_option, overwrite_option
+from ._choices import DEFAULT_THRESHOLD
+from ._console import make_console, plain, terminal_text
+from ._options import (
+    console_width,
+    handle_errors,
+    open_project,
+    out_option,
+    overwrite_option,
+    project_argument,
+)
 
 __all__ = ["greening", "threshold_option"]
 
@@ -23,6 +28,8 @@ _HEADERS = {"title": "目标名称", "kind": "类型", "features": "图斑", "ch
 
 
 def _threshold(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    from ..raster import ThresholdError, check_threshold
+
     try:
         return check_threshold(value)
     except ThresholdError as exc:
@@ -38,7 +45,7 @@ def threshold_option(func: F) -> F:
 
 
 @click.command("greening")
-@click.argument("project", required=False, type=click.Path(exists=True))
+@project_argument
 @click.option("--before", type=click.Path(exists=True, dir_okay=False), default=None,
               help="NDVI raster before (default: the project's ndvi_before / ndvi_2022).")
 @click.option("--after", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -49,32 +56,33 @@ def threshold_option(func: F) -> F:
 @handle_errors
 def greening(project: str | None, before: str | None, after: str | None, threshold: float,
              out: str | None, overwrite: bool) -> None:
-    """NDVI check of the completed mine-restoration and afforestation plots of PROJECT.
+    """遥感核查已完工的矿山复绿和造林图斑是否变绿 (NDVI)。
+
+    NDVI check of the completed mine-restoration and afforestation plots of PROJECT.
 
     PROJECT (a project.toml or its folder, or a layer file) defaults to the bundled county
     project. Per target (per kind for a bare layer file): area checked, greened, unchanged,
     degraded and without data (亩, overlap-aware), and the green share. The same numbers as
     ``county-gis progress --greening``.
     """
-    from ..analysis import greening_summary
-    from ..project import load_project
+    from rich.table import Table
 
-    table = greening_summary(load_project(project), before, after, threshold=threshold)
+    from ..analysis import greening_summary
+    from ..report import write_table
+
+    table = greening_summary(open_project(project), before, after, threshold=threshold)
     view = Table(title=f"复绿 / 造林 NDVI 核查 (threshold ±{threshold:g})")
     view.add_column("目标")
     for column in table.columns:
-        view.add_column(_HEADERS.get(column, column),
+        view.add_column(_HEADERS.get(column, plain(column)),
                         justify="left" if column in ("title", "kind") else "right")
     for target, row in table.iterrows():
         cells = [f"{row[c]:.1%}" if c == "green_share" else
-                 f"{row[c]:,.1f}" if c.endswith("_mu") else str(row[c]) for c in table.columns]
-        view.add_row(str(target), *cells)
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: do not squeeze the table
-        console = Console(width=160)
-    console.print(view)
+                 f"{row[c]:,.1f}" if c.endswith("_mu") else plain(row[c]) for c in table.columns]
+        view.add_row(plain(target), *cells)
+    make_console(width=console_width()).print(view)
     if table.empty:
         click.echo("no completed mine-restoration or afforestation plots to check", err=True)
     if out:
         write_table(table.reset_index(), out, overwrite=overwrite, index_label="fid")
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {terminal_text(out)}")

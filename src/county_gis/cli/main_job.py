@@ -20,10 +20,14 @@ from . import main
 
 def run(argv: list[str] | None = None) -> int:
     """Run the main job; returns the process exit code."""
-    from .._paths import bundled_layers_dir
+    from pathlib import Path
+
+    from .._paths import bundled_layers_dir, packaged_layers_dir
 
     layers = bundled_layers_dir()
-    args = ["overview", str(layers), "--out-dir", str(layers.parent / "maps"), "--overwrite"]
+    # a checkout writes <repo>/maps; an installed wheel never writes into its own package
+    maps = Path("maps") if layers == packaged_layers_dir() else layers.parent / "maps"
+    args = ["overview", str(layers), "--out-dir", str(maps), "--overwrite"]
     try:
         main.main(args=args + list(argv or []), prog_name="county-gis", standalone_mode=False)
     except click.ClickException as exc:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from ..raster import DEFAULT_STATS, Stat, zonal_stats
-from ..report import write_table
-from ._options import handle_errors, out_option, overwrite_option
+from ._choices import DEFAULT_STATS, STATS
+from ._console import make_console, plain
+from ._options import console_width, handle_errors, out_option, overwrite_option, pick_layer
+
+if TYPE_CHECKING:  # imported when the command runs, so `--help` answers at once
+    from ..raster import Stat
 
 __all__ = ["zonal"]
 
@@ -20,6 +21,8 @@ MAX_ROWS = 40
 
 
 def _stats(values: tuple[str, ...]) -> list[Stat]:
+    from ..raster import DEFAULT_STATS, Stat
+
     names = [n for value in values for n in value.split(",") if n.strip()]
     try:
         return [Stat.parse(n) for n in names] if names else list(DEFAULT_STATS)
@@ -32,38 +35,46 @@ def _fmt(value: float) -> str:
 
 
 @click.command("zonal")
-@click.argument("layer_path", metavar="LAYER", type=click.Path(exists=True, dir_okay=False))
-@click.argument("raster", type=click.Path(exists=True, dir_okay=False))
+@click.argument("layer_path", metavar="LAYER", type=click.Path(dir_okay=False))
+@click.argument("raster", type=click.Path(dir_okay=False))
 @click.option("--layer", "layer_name", default=None,
               help="Layer inside LAYER (required for multi-layer files).")
 @click.option("--stats", "stats", multiple=True, metavar="NAMES",
-              help="Comma-separated: " + ", ".join(s.value for s in Stat)
-              + " (default: " + ",".join(s.value for s in DEFAULT_STATS) + ").")
+              help="Comma-separated: " + ", ".join(STATS)
+              + " (default: " + ",".join(DEFAULT_STATS) + ").")
 @click.option("--band", type=int, default=1, show_default=True, help="1-based raster band.")
 @out_option("Write the full table as CSV (UTF-8 with BOM, opens in Excel).")
 @overwrite_option
 @handle_errors
 def zonal(layer_path: str, raster: str, layer_name: str | None, stats: tuple[str, ...],
           band: int, out: str | None, overwrite: bool) -> None:
-    """Statistics of RASTER per polygon of LAYER; a pixel half inside a plot counts half.
+    """按图斑统计栅格 (分区统计); 半个像元在图斑内按一半计。
+
+    Statistics of RASTER per polygon of LAYER; a pixel half inside a plot counts half.
 
     count is the fractional number of covered pixels with a value; coverage_fraction the
     share of the feature's area that has a value.
     """
-    from ..io import read_layer
+    import pandas as pd
+    from rich.table import Table
 
-    data = read_layer(layer_path, layer=layer_name)
+    from ..io import read_layer
+    from ..raster import zonal_stats
+    from ..report import write_table
+
+    data = read_layer(layer_path, layer=pick_layer(layer_path, layer_name))
     table = zonal_stats(data, raster, stats=_stats(stats), band=band)
     names = data["name"] if "name" in data.columns else pd.Series([""] * len(data),
                                                                    index=data.index)
-    view = Table(title=f"{click.format_filename(raster)} × {click.format_filename(layer_path)}")
+    view = Table(title=f"{plain(click.format_filename(raster))} × "
+                       f"{plain(click.format_filename(layer_path))}")
     view.add_column("fid")
     view.add_column("名称 name")
     for column in table.columns:
         view.add_column(column, justify="right")
     for (fid, row), name in list(zip(table.iterrows(), names.fillna(""), strict=True))[:MAX_ROWS]:
-        view.add_row(str(fid), str(name), *(_fmt(float(v)) for v in row))
-    Console().print(view)
+        view.add_row(plain(fid), plain(name), *(_fmt(float(v)) for v in row))
+    make_console(width=console_width()).print(view)
     if len(table) > MAX_ROWS:
         click.echo(f"… {len(table) - MAX_ROWS} more rows (all of them with --out)", err=True)
     missing = int(table["coverage_fraction"].fillna(0).eq(0).sum())

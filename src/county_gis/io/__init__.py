@@ -18,11 +18,15 @@ Examples
 
 from ..crs import OffsetDatum, bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 from ._attributes import CANONICAL_COLUMNS, parse_quantity
+from ._content import MAX_TEXT_BYTES
+from ._content import sniff as sniff_content
 from ._crs_infer import COUNTY_BBOX, COUNTY_MARGIN_DEG, LegacyDatumWarning, OutsideCountyWarning
 from ._engines import Engine
 from ._formats import list_layers
 from ._geometry import Repair, split_by_geometry
 from ._inspect import inspect_source
+from ._jzd import write_jzd
+from ._mapping import LAYER_MAPPING_KEYS, LayerMapping, MappedField, load_alias_file
 from ._read import read_layer, read_layers
 from ._report import LoadReport, Note, Severity
 from ._sources import SOURCES, Format, Source, source_for
@@ -33,11 +37,15 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "COUNTY_BBOX",
     "COUNTY_MARGIN_DEG",
+    "LAYER_MAPPING_KEYS",
+    "MAX_TEXT_BYTES",
     "SOURCES",
     "Engine",
     "Format",
+    "LayerMapping",
     "LegacyDatumWarning",
     "LoadReport",
+    "MappedField",
     "Note",
     "OffsetDatum",
     "OutsideCountyWarning",
@@ -48,12 +56,15 @@ __all__ = [
     "gcj02_to_wgs84",
     "inspect_source",
     "list_layers",
+    "load_alias_file",
     "parse_degrees",
     "parse_quantity",
     "read_layer",
     "read_layers",
+    "sniff_content",
     "source_for",
     "split_by_geometry",
     "wgs84_to_gcj02",
+    "write_jzd",
     "write_layer",
 ]

@@ -37,6 +37,7 @@ from ..errors import ConfigError
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import CANONICAL_COLUMNS, LayerKind, Status, normalise_name
 from ._engines import CellFix
+from ._mapping import LayerMapping
 from ._report import LoadReport, Severity
 
 __all__ = ["CANONICAL_COLUMNS", "MISSING_MARKERS", "RESERVED_COLUMNS", "FieldSpec", "canonicalise",
@@ -375,6 +376,7 @@ def canonicalise(
     *,
     kind: LayerKind | None,
     cell_fixes: Mapping[tuple[int, str], CellFix] | None = None,
+    mapping: LayerMapping | None = None,
 ) -> pd.DataFrame:
     """Rename aliased fields to canonical columns and normalise their values.
 
@@ -382,7 +384,10 @@ def canonicalise(
     :data:`RESERVED_COLUMNS`, as ``<name>_source``). ``kind`` and ``status`` columns always
     exist (``None`` where unknown). ``cell_fixes`` maps (fid, field) to the fix of a cell the
     reader found wrong in the raw bytes (a DBF overflow or decimal comma, undecodable text):
-    each is reported, and its value used, before the field is converted.
+    each is reported, and its value used, before the field is converted. ``mapping`` (the
+    layer's keys of project.toml) is tried before the aliases: its ``fields``, then its user
+    aliases; its ``status_values`` before the bundled status names, its ``values`` on the
+    mapped columns. The source fields left unmapped are listed in one ``field.unmapped`` note.
 
     Examples
     --------
@@ -399,8 +404,10 @@ def canonicalise(
     out: dict[str, Any] = {}
     used: dict[str, str] = {}
     passthrough: dict[str, Any] = {}
-    for name in frame.columns:
-        spec = specs.get(_key(name))
+    declared = {name: _declared(mapping, name) for name in frame.columns}
+    order = sorted(frame.columns, key=lambda n: declared[n] is None)  # declared ones first
+    for name in order:
+        spec = declared[name] or specs.get(_key(name))
         if spec is None:
             passthrough[name] = frame[name]
             continue
@@ -420,8 +427,9 @@ def canonicalise(
                            f"{_label(spec.type, spec.source_unit or '')}",
                            severity=Severity.ASSUMPTION, field=str(name))
             else:
-                report.add("field.mapped", note, severity=Severity.INFO, field=str(name))
-        out[spec.column] = _convert(frame[name], spec, fids, report, str(name))
+                how = " (project.toml)" if declared[name] is not None else ""
+                report.add("field.mapped", note + how, severity=Severity.INFO, field=str(name))
+        out[spec.column] = _convert(frame[name], spec, fids, report, str(name), mapping)
     result = pd.DataFrame(index=frame.index)
     for column in CANONICAL_COLUMNS:
         if column == "kind":
@@ -438,6 +446,13 @@ def canonicalise(
             report.add("field.renamed", f"field {name!r} is kept as {kept!r}: county_gis adds "
                        f"a {name!r} column of its own", severity=Severity.INFO, field=str(name))
         result[kept] = values
+    unmapped = [str(n) for n in passthrough if str(n) not in _NOT_ATTRIBUTES]
+    if unmapped:
+        report.add("field.unmapped",
+                   f"source fields not mapped to a canonical column (kept as they are): "
+                   f"{', '.join(unmapped)}; to use one, map it in project.toml, e.g. "
+                   f"fields = {{ \"{unmapped[0]}\" = \"<canonical column>\" }}",
+                   severity=Severity.INFO)
     if "project_id" in result.columns:
         _report_duplicate_ids(result["project_id"], fids, report, used["project_id"])
     return result
@@ -467,8 +482,22 @@ def _apply_fixes(
     return frame
 
 
+#: columns readers add that are not the bureau's own fields (KML folder path and placemark
+#: id; the CAD entity fields GDAL gives every DXF layer)
+_NOT_ATTRIBUTES = frozenset({"folder", "kml_id", "description", "Layer", "EntityHandle",
+                             "Linetype", "Text"})
+
+
+def _declared(mapping: LayerMapping | None, name: Any) -> FieldSpec | None:
+    found = mapping.spec(str(name)) if mapping is not None else None
+    if found is None:
+        return None
+    return FieldSpec(found.column, found.type, found.unit, found.source_unit)
+
+
 def _convert(
-    series: pd.Series, spec: FieldSpec, fids: np.ndarray, report: LoadReport, field: str
+    series: pd.Series, spec: FieldSpec, fids: np.ndarray, report: LoadReport, field: str,
+    mapping: LayerMapping | None = None,
 ) -> Any:
     if spec.type in ("area", "length", "power"):
         if pd.api.types.is_numeric_dtype(series.dtype):
@@ -492,18 +521,36 @@ def _convert(
         values = _map_unique(series, _parse_int, fids, report, field)
         return pd.Series(values, index=series.index).astype("Int64")
     if spec.type == "status":
-        return _parse_enum(series, Status, fids, report, field)
+        return _parse_enum(series, Status, fids, report, field, mapping)
     if spec.type == "kind":
         return _parse_enum(series, LayerKind, fids, report, field)
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
             series.dtype):
-        return series.str.strip()
-    text = series.astype("str").str.strip()
-    return text.where(series.notna(), None)
+        text = series.str.strip()
+    else:
+        text = series.astype("str").str.strip().where(series.notna(), None)
+    if mapping is not None and spec.column in mapping.values:
+        return _map_values(text, spec.column, mapping, fids, report, field)
+    return text
+
+
+def _map_values(text: pd.Series, column: str, mapping: LayerMapping, fids: np.ndarray,
+                report: LoadReport, field: str) -> pd.Series:
+    """``values`` of project.toml on one column: each distinct value once, counted in a note."""
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    mapped = [mapping.value(column, u) for u in uniques]
+    changed = [f"{u!r} -> {m!r} ({int((codes == i).sum())})"
+               for i, (u, m) in enumerate(zip(uniques, mapped, strict=True)) if m != u]
+    if changed:
+        report.add("value.mapped", f"{column} values mapped by project.toml: "
+                   f"{', '.join(changed)}", severity=Severity.INFO, field=field)
+    table = np.array([*mapped, None], dtype=object)
+    return pd.Series(table[codes], index=text.index, dtype=object)
 
 
 def _parse_enum(
-    series: pd.Series, enum_cls: Any, fids: np.ndarray, report: LoadReport, field: str
+    series: pd.Series, enum_cls: Any, fids: np.ndarray, report: LoadReport, field: str,
+    mapping: LayerMapping | None = None,
 ) -> pd.Series:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped: list[str | None] = []
@@ -511,13 +558,24 @@ def _parse_enum(
         if str(text).strip() == "":
             mapped.append(None)
             continue
+        declared = mapping.status(text) if mapping is not None else None
+        if declared is not None:
+            mapped.append(declared)
+            continue
         try:
             mapped.append(enum_cls.parse(str(text).strip()).value)
         except ValueError as exc:
             mapped.append(None)
+            fix = (f"; map it in project.toml: status_values = {{ \"{str(text).strip()}\" = "
+                   "\"completed\" }} (or planned / under_construction)"
+                   if enum_cls is Status else "")
             for row in np.flatnonzero(codes == u):
-                report.add(f"value.unknown_{enum_cls._what()}", f"{exc}; left empty",
+                report.add(f"value.unknown_{enum_cls._what()}", f"{exc}; left empty{fix}",
                            severity=Severity.PROBLEM, fid=int(fids[row]), field=field)
+    if enum_cls is Status:
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        for u, text in enumerate(uniques):
+            report.status_values[str(text).strip()] = (mapped[u], int(counts[u]))
     table = np.array([*mapped, None], dtype=object)
     return pd.Series(table[codes], index=series.index, dtype=object)
 

@@ -21,8 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from .._atomic import note_input
+from .._offline import offline_gdal, refuse_remote
 from .._postgres import redacted
 from ..errors import LayerReadError
+from ._content import check_content
 from ._report import LoadReport, Severity
 from ._sources import ARCHIVES, Source, scheme_of, source_for, source_for_bytes
 
@@ -102,14 +105,22 @@ def opened_source(
         If the file does not exist, an archive breaks the limits, or no source reads it.
     """
     if isinstance(given, bytes | bytearray | memoryview) or hasattr(given, "read"):
-        with _spooled(given, report) as (path, source):
+        with _spooled(given, report) as (path, source), offline_gdal():
+            check_content(path, source, where=describe(given))
             yield path, source
         return
-    if scheme_of(given) is not None:  # type: ignore[arg-type]
-        yield os.fspath(given), source_for(given)  # type: ignore[arg-type]
+    named = os.fspath(given)  # type: ignore[arg-type]
+    if named.lstrip().lower().startswith("/vsi"):  # GDAL's virtual (network) file systems
+        refuse_remote(named, what="source")
+    if scheme_of(named) is not None:  # a registered URL source, else refused by source_for
+        yield named, source_for(named)
         return
-    with _opened_file(Path(given), report) as path:  # type: ignore[arg-type]
-        yield path, source_for(path)
+    note_input(named)
+    with _opened_file(Path(named), report) as path, offline_gdal():
+        source = source_for(path)
+        check_content(path, source, where=named if path == Path(named)
+                      else f"{named}:{path.name}")
+        yield path, source
 
 
 @contextlib.contextmanager
@@ -133,11 +144,53 @@ def _spooled(data: Any, report: LoadReport | None) -> Iterator[tuple[Path, Sourc
         yield path, source
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _utf8_named(path: Path, report: LoadReport | None) -> Iterator[Path]:
+    """``path`` (and its sibling parts: ``.dbf``, ``.shx`` ...) linked under a UTF-8 name.
+
+    A file name whose bytes are GBK (unpacked from a zip made on Chinese Windows) reaches
+    Python with surrogate escapes; GDAL takes UTF-8 names only. The name is decoded as
+    GB18030 (else the undecodable bytes become ``_``) and the parts are linked (or copied)
+    under it into a temporary folder; the original files are untouched.
+    """
+    raw_stem = os.fsencode(path.stem)
+    try:
+        stem = raw_stem.decode("gb18030")
+    except UnicodeDecodeError:
+        stem = raw_stem.decode("utf-8", errors="replace").replace("\ufffd", "_")
+    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+        for sibling in path.parent.iterdir():
+            if sibling.stem != path.stem:
+                continue
+            link = Path(tmp) / f"{stem}{os.fsencode(sibling.suffix).decode('ascii', 'replace')}"
+            try:
+                os.symlink(sibling.resolve(), link)
+            except OSError:
+                shutil.copy2(sibling, link)
+        if report is not None:
+            report.add("source.file_name", f"the file name's bytes are not UTF-8 "
+                       f"({raw_stem.hex(' ')}); read as GB18030: {stem!r}",
+                       severity=Severity.INFO)
+        yield Path(tmp) / f"{stem}{path.suffix}"
+
+
 @contextlib.contextmanager
 def _opened_file(path: Path, report: LoadReport | None) -> Iterator[Path]:
     """A read-safe path for the file ``path``: archives extracted, journals recovered."""
     if not path.exists():
         raise LayerReadError(f"{path}: no such file")
+    if not _utf8(str(path)):
+        with _utf8_named(path, report) as linked, _opened_file(linked, report) as opened:
+            yield opened
+        return
     suffix = path.suffix.lower()
     if suffix in ARCHIVES:
         from ._archive import extract_limited

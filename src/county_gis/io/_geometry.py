@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._validity import is_valid as fast_is_valid
 from ..errors import GeometryError, Place
 from ..measure import geodesic_area
 from ..vocabulary import LayerKind
@@ -163,7 +164,7 @@ class GeometryFacts:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1,
                                                     thread_name_prefix="county_gis-validity")
-            self._valid.append(self._executor.submit(shapely.lib.is_valid, chunk))
+            self._valid.append(self._executor.submit(fast_is_valid, chunk))
 
     def holds(self, geoms: np.ndarray) -> bool:
         """Whether the facts are those of ``geoms`` (the very array bound)."""
@@ -202,7 +203,7 @@ class GeometryFacts:
         valid: dict[int, np.ndarray] = {}
         for k in reversed(range(len(chunks))):  # from the back; the worker goes from the front
             if self._valid[k].cancel():
-                valid[k] = shapely.is_valid(chunks[k])
+                valid[k] = fast_is_valid(chunks[k])
         for k, future in enumerate(self._valid):
             if k not in valid:
                 try:
@@ -473,7 +474,7 @@ def check_validity(
 
 def _area_m2(geoms: np.ndarray) -> np.ndarray:
     """Geodesic area in m² of CGCS2000 lon/lat polygons (invalid ones as their rings say)."""
-    return geodesic_area(list(geoms), crs="EPSG:4490", unit="m2").to_numpy()
+    return geodesic_area(list(geoms), crs="EPSG:4490", unit="m2", invalid="as_is").to_numpy()
 
 
 def split_by_geometry(gdf: Any) -> dict[str, Any]:

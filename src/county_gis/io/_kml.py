@@ -152,9 +152,30 @@ def _kml_document(
             elif tag in ("Placemark", "GroundOverlay"):
                 found.append(_placemark(child, "/".join(folder), schemas))
 
+    _check_depth(root, path)
     schemas = _schemas(root)
-    walk(root, [])
+    try:
+        walk(root, [])
+    except RecursionError:  # the depth check bounds the folders; this guards the rest
+        raise LayerReadError(f"{path}: elements nested too deeply to read") from None
     return found, clean != text
+
+
+#: Deepest element nesting read from a KML (Google Earth exports stay below 30).
+MAX_KML_DEPTH = 200
+
+
+def _check_depth(root: ET.Element, path: Path) -> None:
+    """Refuse a document nested deeper than :data:`MAX_KML_DEPTH` (walked without recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_KML_DEPTH:
+            raise LayerReadError(
+                f"{path}: elements are nested more than {MAX_KML_DEPTH} deep (a "
+                f"<{_local(element.tag)}> at that depth); no real KML is: refused. Export it "
+                "again from the program that made it")
+        stack.extend((child, depth + 1) for child in element)
 
 
 #: ``<SimpleField type=...>`` -> the Python type of its values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Mapping
@@ -11,10 +12,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import CGCS2000, OffsetDatum
 from ..errors import EncodingError, Place
-from ..vocabulary import LayerKind
+from ..vocabulary import GeometryFamily, LayerKind
 from ._attributes import canonicalise
 from ._crs_infer import decide_crs, to_cgcs2000
 from ._engines import Engine, RawLayer
@@ -28,6 +30,7 @@ from ._geometry import (
     drop_z,
     measure_closed_rings,
 )
+from ._mapping import LayerMapping, apply_layer_options
 from ._report import LoadReport, Severity
 from ._sources import ReadRequest
 
@@ -48,6 +51,8 @@ def read_layer(
     repair: Repair | str | list[str] | None = Repair.CLOSE_RINGS,
     strict: bool = False,
     options: Mapping[str, Any] | None = None,
+    mapping: LayerMapping | None = None,
+    geometry: GeometryFamily | str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one layer into CGCS2000 lon/lat (EPSG:4490) with canonical columns and a load report.
 
@@ -83,7 +88,14 @@ def read_layer(
         an error.
     options : Mapping, optional
         Options of the source, checked against what it accepts (an unknown option is a
-        :class:`~county_gis.errors.ConfigError`): DXF ``{"closed_as_polygons": True}``.
+        :class:`~county_gis.errors.ConfigError`): DXF ``{"closed_as_polygons": True}``,
+        XLSX / CSV ``{"header_row": 2}`` or ``{"skip_rows": 1}``.
+    mapping : LayerMapping, optional
+        The layer's keys of ``project.toml`` (field and value mapping, default status, year,
+        target, ``where``, ``folder_as``): see docs/project.md.
+    geometry : {"points", "lines", "polygons"}, optional
+        Keep only the features of this geometry family; the others (a 起点 point in a road
+        KML) are set aside and listed in the load report, not refused.
 
     Returns
     -------
@@ -128,6 +140,7 @@ def read_layer(
                                 "'GB18030' (also reads GBK / GB2312) or 'UTF-8', or leave it "
                                 "out to let the bytes decide", Place(where)) from None
     kind = LayerKind.parse(kind) if kind is not None else None
+    family = GeometryFamily.parse(geometry) if geometry is not None else None
     offset = OffsetDatum.parse(source_crs) if source_crs is not None else None
     report = LoadReport(source=where, layer=layer, engine=engine.value, strict=strict)
     with opened_source(path, report) as (opened, source):
@@ -142,7 +155,7 @@ def read_layer(
                                   engine=engine, report=report, parser=parser, options=checked)
             raw = source.read_raw(opened, request)
             return _finish(raw, report, kind=kind, crs=crs, offset=offset, repair=repair,
-                           parser=parser, facts=facts)
+                           parser=parser, facts=facts, mapping=mapping, family=family)
         finally:
             facts.cancel()
 
@@ -150,6 +163,7 @@ def read_layer(
 def _finish(
     raw: RawLayer, report: LoadReport, *, kind: LayerKind | None, crs: Any,
     offset: OffsetDatum | None, repair: Repair, parser: WkbParser, facts: GeometryFacts,
+    mapping: LayerMapping | None = None, family: GeometryFamily | None = None,
 ) -> gpd.GeoDataFrame:
     report.driver = raw.driver
     for message, count in Counter(raw.gdal_messages).items():
@@ -165,16 +179,24 @@ def _finish(
     if not facts.holds(geoms):  # Z dropped or reprojected: validity is checked afresh
         facts.cancel()
     measure_closed_rings(geoms, fids, report)
+    if family is not None:
+        geoms, fids, raw = _keep_family(geoms, fids, raw, family, report)
+        facts.cancel()
     present = check_geometry_types(geoms, fids, report, kind=kind, facts=facts)
-    held = _canonicalise_held(raw, fids, report, kind=kind)
+    held = _canonicalise_held(raw, fids, report, kind=kind, mapping=mapping)
     geoms = check_validity(geoms, fids, report, present=present, repair=repair, facts=facts)
     if isinstance(held, Exception):
         raise held
     attributes, attribute_report = held
     report.notes.extend(attribute_report.notes)
+    report.status_values.update(attribute_report.status_values)
     attributes["source_fid"] = fids
     gdf = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geoms, index=attributes.index),
                            crs=CGCS2000)
+    if mapping is not None:
+        keep = apply_layer_options(gdf, mapping, report)
+        if not keep.all():
+            gdf = gdf[keep].reset_index(drop=True)
     report.feature_count = len(gdf)
     gdf.attrs["load_report"] = report
     if log.isEnabledFor(logging.INFO):
@@ -182,8 +204,33 @@ def _finish(
     return gdf
 
 
+def _keep_family(geoms: np.ndarray, fids: np.ndarray, raw: RawLayer, family: GeometryFamily,
+                 report: LoadReport) -> tuple[np.ndarray, np.ndarray, RawLayer]:
+    """Set aside (and list) the features of another geometry family than ``family``."""
+    keep = family.mask(geoms, nonempty=False) | shapely.is_missing(geoms)
+    if keep.all():
+        return geoms, fids, raw
+    names = Counter(shapely.get_type_id(geoms[~keep]).tolist())
+    label = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+             6: "MultiPolygon", 7: "GeometryCollection"}
+    for fid in fids[~keep].tolist():
+        report.add("geometry.set_aside", f"not {family.value}s: set aside (geometry = "
+                   f"\"{family.value}s\" in project.toml)", severity=Severity.INFO,
+                   fid=int(fid))
+    report.add("geometry.set_aside_total",
+               f"{int((~keep).sum())} feature(s) set aside as not {family.value}s ("
+               + ", ".join(f"{n} {label.get(t, t)}" for t, n in sorted(names.items())) + ")",
+               severity=Severity.WARNING)
+    kept_fids = fids[keep]
+    attributes = raw.attributes[keep].reset_index(drop=True)
+    fixes = {k: v for k, v in raw.cell_fixes.items() if k[0] in set(kept_fids.tolist())}
+    raw = dataclasses.replace(raw, attributes=attributes, cell_fixes=fixes)
+    return geoms[keep], kept_fids, raw
+
+
 def _canonicalise_held(
-    raw: RawLayer, fids: np.ndarray, report: LoadReport, *, kind: LayerKind | None
+    raw: RawLayer, fids: np.ndarray, report: LoadReport, *, kind: LayerKind | None,
+    mapping: LayerMapping | None = None,
 ) -> tuple[pd.DataFrame, LoadReport] | Exception:
     """Canonicalise the attributes, holding back their notes, or their error, for later.
 
@@ -195,7 +242,7 @@ def _canonicalise_held(
     held = LoadReport(source=report.source, layer=report.layer, strict=report.strict)
     try:
         attributes = canonicalise(raw.attributes, fids, held, kind=kind,
-                                  cell_fixes=raw.cell_fixes)
+                                  cell_fixes=raw.cell_fixes, mapping=mapping)
     except Exception as exc:  # raised after the geometry checks, as it was met after them
         return exc
     return attributes, held

@@ -96,6 +96,9 @@ class LoadReport:
         Every assumption, repair and problem, in the order met.
     strict : bool
         Whether assumptions raise.
+    status_values : dict of str to tuple
+        Each distinct text of the status field -> (the status it was read as, or None when
+        none; how many features hold it): the status mapping used, for review.
     """
 
     source: str
@@ -110,6 +113,7 @@ class LoadReport:
     encoding_evidence: str | None = None
     notes: list[Note] = field(default_factory=list)
     strict: bool = False
+    status_values: dict[str, tuple[str | None, int]] = field(default_factory=dict)
 
     def add(
         self,

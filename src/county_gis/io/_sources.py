@@ -26,8 +26,8 @@ Examples
 >>> source_for("道路.SHP").name, source_for("宗地.dxf").name
 ('ESRI Shapefile', 'DXF')
 >>> [s.key for s in SOURCES]
-['shapefile', 'geopackage', 'geojson', 'flatgeobuf', 'kml', 'csv', 'xlsx', 'geoparquet', \
-'dxf', 'postgis']
+['shapefile', 'geopackage', 'geojson', 'flatgeobuf', 'filegdb', 'kml', 'csv', 'xlsx', \
+'geoparquet', 'dxf', 'jzd', 'postgis']
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, LayerReadError
-from . import _dxf, _gdal, _kml, _parquet, _postgis, _tables
+from . import _dxf, _gdal, _jzd, _kml, _parquet, _postgis, _tables
 from ._engines import Engine, RawLayer
 from ._geometry import WkbParser
 from ._report import LoadReport
@@ -102,6 +102,9 @@ class Source:
         ``bytes`` or a binary file object too.
     options : Mapping of str to type
         Source options ``read_layer(options=...)`` accepts for this source, with their type.
+    sniff : tuple of bytes
+        Text that, found in the first 4 KiB of a file, chooses this source over the others
+        sharing its suffix (a 界址点 TXT is a ``.txt`` like a coordinate table).
     """
 
     key: str
@@ -113,6 +116,7 @@ class Source:
     schemes: tuple[str, ...] = ()
     magic: tuple[bytes, ...] = ()
     options: Mapping[str, type] = field(default_factory=dict)
+    sniff: tuple[bytes, ...] = ()
 
     def check_options(self, options: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
         """``options`` checked against :attr:`options` (names and types).
@@ -163,18 +167,24 @@ SOURCES: tuple[Source, ...] = (
            _WKB + "; non-UTF-8 text transcoded", magic=(b"{",)),
     Source("flatgeobuf", "FlatGeobuf", (".fgb",), _gdal.gdal_layers, _gdal.read_utf8, _WKB,
            magic=(b"fgb\x03",)),
+    Source("filegdb", "OpenFileGDB", (".gdb",), _gdal.gdal_layers, _gdal.read_utf8,
+           _WKB + "; a .gdb folder"),
     Source("kml", "KML", (".kml",), _kml.kml_layers, _read_kml,
            "WKB + placemark fields + folder path; CRS84 (parsed by county_gis)"),
     Source("csv", "CSV", (".csv", ".txt"), _tables.csv_layers, _tables.read_csv,
            "points from coordinate columns + the other columns; no CRS"),
     Source("xlsx", "XLSX", (".xlsx",), _tables.xlsx_layers, _tables.read_xlsx,
-           "points from coordinate columns, one sheet + the other columns; no CRS"),
+           "points from coordinate columns, one sheet + the other columns; no CRS",
+           options=_tables.OPTIONS),
     Source("geoparquet", "GeoParquet", (".parquet", ".geoparquet"), _parquet_layers,
            _read_parquet, "WKB + attribute table + CRS from the 'geo' metadata (pyarrow)",
            magic=(b"PAR1",)),
     Source("dxf", "DXF", (".dxf",), _dxf.dxf_layers, _dxf.read_dxf,
            "WKB + CAD layer, text, handle; no CRS (GDAL); closed polylines as labelled "
            "polygons on request", options=_dxf.OPTIONS),
+    Source("jzd", "界址点TXT", (".txt",), _jzd.jzd_layers, _jzd.read_jzd,
+           "WKB of each 地块 + its header fields + CRS from [属性描述] (parsed by county_gis)",
+           sniff=_jzd.SNIFF),
     Source("postgis", "PostGIS", (), _postgis.postgis_layers, _postgis.read_postgis,
            "WKB (ST_AsBinary) + attribute table + CRS of the SRID, one table or query "
            "(psycopg)", schemes=("postgresql", "postgres"), options=_postgis.OPTIONS),
@@ -221,9 +231,14 @@ def source_for(path: str | os.PathLike[str]) -> Source:
             return source
     if scheme is None:
         suffix = Path(path).suffix.lower()
-        for source in SOURCES:
-            if suffix in source.suffixes:
-                return source
+        found = [source for source in SOURCES if suffix in source.suffixes]
+        if len(found) > 1 and Path(path).is_file():  # several read it: the content decides
+            with open(path, "rb") as handle:
+                head = handle.read(4096)
+            found = [s for s in found if any(m in head for m in s.sniff)] or [
+                s for s in found if not s.sniff]
+        if found:
+            return found[0]
         what = f"unknown format {Path(path).suffix!r}"
     else:
         what = f"unknown URL scheme {scheme + '://'!r}"

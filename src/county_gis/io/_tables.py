@@ -170,16 +170,83 @@ def read_xlsx(path: Path, request: ReadRequest) -> RawLayer:
         layer = next(iter(sheets))
         report.layer = layer
     with _xlsx_errors(path):
-        frame = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
-    frame = frame.where(frame.notna(), "")
+        grid = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl",
+                             header=None)
+    grid = grid.where(grid.notna(), "")
     report.encoding, report.encoding_evidence = "UTF-8", "XLSX text is Unicode"
-    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = _with_header(grid, _header_row(grid, request.options, report), report)
     return _points_from_columns(frame, path, report, "XLSX")
+
+
+#: source options of the table sources (``read_layer(options=...)``, project.toml keys)
+OPTIONS: dict[str, type] = {"header_row": int, "skip_rows": int}
+
+
+def _header_row(grid: pd.DataFrame, options: Any, report: LoadReport) -> int:
+    """The 0-based row holding the column names: declared, or after a merged title row."""
+    options = options or {}
+    if "header_row" in options:
+        row = int(options["header_row"]) - 1
+        if not 0 <= row < max(len(grid), 1):
+            raise LayerReadError(f"{report.source}: header_row = {row + 1} but the sheet has "
+                                 f"{len(grid)} rows; count rows from 1 as Excel does")
+        if row:
+            title = next((str(v) for v in grid.iloc[0] if str(v).strip()), "")
+            report.add("table.header_row", f"column names from row {row + 1} (header_row); "
+                       f"the row(s) above skipped (a title: {title!r})", severity=Severity.INFO)
+        return row
+    if "skip_rows" in options:
+        return int(options["skip_rows"])
+    filled = [(grid.iloc[i] != "").sum() for i in range(min(len(grid), 10))]
+    row = 0
+    while row < len(filled) - 1 and filled[row] <= 1 < grid.shape[1]:
+        row += 1
+    if row:
+        title = next((str(v) for v in grid.iloc[0] if str(v).strip()), "")
+        report.add("table.title_row",
+                   f"{'row 1' if row == 1 else f'rows 1–{row}'} hold(s) a title ({title!r}), "
+                   "not column names (a merged "
+                   f"title row): the column names are taken from row {row + 1}; write "
+                   f"header_row = {row + 1} in the layer's table of project.toml to confirm",
+                   severity=Severity.ASSUMPTION)
+    return row
+
+
+def _with_header(grid: pd.DataFrame, row: int, report: LoadReport) -> pd.DataFrame:
+    names = [str(v).strip() if str(v).strip() else f"列{i + 1}"
+             for i, v in enumerate(grid.iloc[row])] if len(grid) else []
+    frame = grid.iloc[row + 1:].reset_index(drop=True)
+    frame.columns = pd.Index(names) if names else frame.columns
+    empty = (frame == "").all(axis=1).to_numpy()
+    if empty.any():
+        frame = frame[~empty].reset_index(drop=True)
+    return frame
+
+
+#: cell texts (normalised) of a summary row: 合计 / 总计 / 小计, which is no feature
+_SUMMARY = frozenset({"合计", "总计", "小计", "累计", "total", "sum", "合计:", "总计:"})
+
+
+def _drop_summary_rows(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """Set aside (and report) the 合计 / 总计 rows of a table: their totals are no feature."""
+    if frame.empty:
+        return frame
+    texts = frame.astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip()
+                                  .replace(" ", "").lower())
+    summary = texts.isin(_SUMMARY).any(axis=1).to_numpy()
+    for row in np.flatnonzero(summary).tolist():
+        word = next(v for v in frame.iloc[row].astype(str)
+                    if unicodedata.normalize("NFKC", v).strip().replace(" ", "").lower()
+                    in _SUMMARY)
+        report.add("table.summary_row", f"row {row + 1} of the data is a {word.strip()} row "
+                   "(a total, not a feature): set aside", severity=Severity.INFO)
+    return frame[~summary].reset_index(drop=True)
 
 
 def _points_from_columns(
     frame: pd.DataFrame, path: Path, report: LoadReport, driver: str
 ) -> RawLayer:
+    frame = _drop_summary_rows(frame, report)
     aliases = _coordinate_aliases()
     roles: dict[str, str] = {}
     for column in frame.columns:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, check_overwrite, exclusive_lock
 from ..errors import LayerReadError, LayerWriteError, OutputExistsError
 from ._formats import sqlite_side_files
 
@@ -35,6 +35,9 @@ def write_layer(
     A GeoPackage may hold other layers: they are kept. The file is copied to a temporary path
     in the same folder, the layer is added (or replaced, with ``overwrite=True``) there, and the
     copy is fsynced and renamed over the original: a crash leaves the original untouched.
+    Writers of one GeoPackage are serialised by a lock across processes, so two processes
+    adding different layers at once both keep theirs. A file read as an input in this process
+    is never written (:class:`~county_gis.errors.OutputIsInputError`).
 
     Parameters
     ----------
@@ -91,34 +94,50 @@ def write_layer(
             f"cannot write {target.name!r}: shapefiles are several files and cannot be "
             "written atomically; write a GeoPackage (.gpkg) instead"
         )
-    import pyogrio
 
     name = layer or target.stem
-    if driver == "GPKG" and target.exists():
-        side = sqlite_side_files(target)
-        if side:
-            raise LayerWriteError(
-                f"{target}: {', '.join(p.name for p in side)} next to it: another program has "
-                "the GeoPackage open (or died writing it). Close it (QGIS, ArcGIS ...) and try "
-                "again; replacing the file now would lose what the journal holds"
-            )
-        try:
-            existing = [str(n) for n, _ in pyogrio.list_layers(target)]
-        except Exception as exc:
-            raise LayerReadError(f"{target}: cannot open the existing GeoPackage: {exc}") from exc
-        if name in existing and not overwrite:
-            raise OutputExistsError(
-                f"{target} already has a layer {name!r}; pass overwrite=True (CLI: "
-                "--overwrite) to replace that layer (the other layers are kept)"
-            )
-        with atomic_path(target, overwrite=True) as tmp, _staged(tmp, suffix) as staged:
-            shutil.copy2(target, staged)
-            _write(frame, staged, layer=name, driver=driver)
-        log.info("wrote layer %s to %s (kept %d other layers)", name, target,
-                 len([n for n in existing if n != name]))
-        return target
+    if driver == "GPKG":
+        check_overwrite(target, True)  # an input, or a name the system refuses: before the lock
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # copy, add, rename is one step for every process: two writers adding layers to one
+        # GeoPackage at once would each copy the file without the other's layer
+        with exclusive_lock(target):
+            if target.exists():
+                return _add_layer(frame, target, name=name, overwrite=overwrite)
+            with atomic_path(target, overwrite=overwrite) as tmp, \
+                    _staged(tmp, suffix) as staged:
+                _write(frame, staged, layer=name, driver=driver)
+            return target
     with atomic_path(target, overwrite=overwrite) as tmp, _staged(tmp, suffix) as staged:
         _write(frame, staged, layer=name, driver=driver)
+    return target
+
+
+def _add_layer(frame: gpd.GeoDataFrame, target: Path, *, name: str, overwrite: bool) -> Path:
+    """Add (or replace) layer ``name`` in a copy of the GeoPackage and rename it over it."""
+    import pyogrio
+
+    side = sqlite_side_files(target)
+    if side:
+        raise LayerWriteError(
+            f"{target}: {', '.join(p.name for p in side)} next to it: another program has "
+            "the GeoPackage open (or died writing it). Close it (QGIS, ArcGIS ...) and try "
+            "again; replacing the file now would lose what the journal holds"
+        )
+    try:
+        existing = [str(n) for n, _ in pyogrio.list_layers(target)]
+    except Exception as exc:
+        raise LayerReadError(f"{target}: cannot open the existing GeoPackage: {exc}") from exc
+    if name in existing and not overwrite:
+        raise OutputExistsError(
+            f"{target} already has a layer {name!r}; pass overwrite=True (CLI: "
+            "--overwrite) to replace that layer (the other layers are kept)"
+        )
+    with atomic_path(target, overwrite=True) as tmp, _staged(tmp, ".gpkg") as staged:
+        shutil.copy2(target, staged)
+        _write(frame, staged, layer=name, driver="GPKG")
+    log.info("wrote layer %s to %s (kept %d other layers)", name, target,
+             len([n for n in existing if n != name]))
     return target
 
 

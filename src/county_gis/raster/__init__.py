@@ -12,7 +12,14 @@
 """
 
 from ..errors import ThresholdError
-from .change import DEFAULT_THRESHOLD, Verdict, check_threshold, vegetation_change
+from .change import (
+    DEFAULT_THRESHOLD,
+    NDVI_RANGE,
+    Verdict,
+    check_ndvi_scale,
+    check_threshold,
+    vegetation_change,
+)
 from .dataset import RasterLike, open_raster
 from .tools import Resampling, clip_raster, ndvi, reproject_raster, slope
 from .zonal import DEFAULT_STATS, Stat, zonal_stats
@@ -20,11 +27,13 @@ from .zonal import DEFAULT_STATS, Stat, zonal_stats
 __all__ = [
     "DEFAULT_STATS",
     "DEFAULT_THRESHOLD",
+    "NDVI_RANGE",
     "RasterLike",
     "Resampling",
     "Stat",
     "ThresholdError",
     "Verdict",
+    "check_ndvi_scale",
     "check_threshold",
     "clip_raster",
     "ndvi",

@@ -35,7 +35,9 @@ import shapely
 
 __all__ = ["coverage_strips", "polygon_coverage", "ring_edges"]
 
-#: Coverage below this (in pixels) is rounding noise and is set to zero.
+#: Coverage within this (in pixels) of 0 or of 1 is rounding noise and is snapped to 0 / 1
+#: (the default of :func:`coverage_strips`; zonal statistics snap more, see
+#: :data:`county_gis.raster.zonal.MIN_COVERAGE`).
 COVERAGE_EPS = 1e-12
 
 
@@ -92,12 +94,14 @@ def coverage_strips(
     window: tuple[int, int, int, int],
     *,
     max_cells: int = 4_000_000,
+    snap: float = COVERAGE_EPS,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_row, coverage)`` strips of the window, each at most ``max_cells`` pixels.
 
     ``window`` is ``(r0, c0, r1, c1)`` in pixel indices (end exclusive); coverage outside it is
     not computed (parts of the polygon left of ``c0`` still count correctly for the pixels
-    inside). ``coverage`` has shape ``(rows, c1 - c0)`` with values in [0, 1].
+    inside). ``coverage`` has shape ``(rows, c1 - c0)`` with values in [0, 1]; values below
+    ``snap`` are set to 0 and values above ``1 - snap`` to 1.
     """
     r0, c0, r1, c1 = window
     width = c1 - c0
@@ -130,8 +134,8 @@ def coverage_strips(
         cov = np.cumsum(acc.reshape(h, stride), axis=1)[:, :width]
         # counter-clockwise exteriors carry a negative height to their right: flip the sign
         cov = -cov
-        cov[cov < COVERAGE_EPS] = 0.0
-        np.minimum(cov, 1.0, out=cov)
+        cov[cov < snap] = 0.0
+        cov[cov > 1.0 - snap] = 1.0
         yield top, cov
 
 

@@ -17,12 +17,16 @@ import rasterio
 from pyproj import CRS
 from rasterio.io import DatasetReader
 
+from .._atomic import note_input
+from .._offline import offline_gdal, refuse_remote
 from ..crs import require_crs
 from ..errors import CRSError, DataError, LayerReadError, Place
 
 __all__ = [
+    "MAX_RASTER_PIXELS",
     "RasterLike",
     "check_band",
+    "check_pixel_budget",
     "geometries_in_raster_crs",
     "open_raster",
     "quiet_affine",
@@ -32,6 +36,13 @@ __all__ = [
 
 #: A raster argument: a path, or a dataset opened with :func:`rasterio.open`.
 RasterLike: TypeAlias = str | os.PathLike[str] | DatasetReader
+
+#: Most pixels (width × height × bands) a raster's header may claim: 4,000,000,000 (e.g. a
+#: 1 m orthophoto of 63 km × 63 km). Checked on the header, before any pixel is read.
+MAX_RASTER_PIXELS = 4_000_000_000
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 @contextlib.contextmanager
@@ -63,14 +74,116 @@ def open_raster(raster: RasterLike) -> Iterator[DatasetReader]:
         If the file does not exist or GDAL cannot read it.
     """
     if isinstance(raster, DatasetReader):
-        yield raster
+        with _read_errors(raster_name(raster)):
+            yield raster
         return
+    named = os.fspath(raster)
+    refuse_remote(named, what="raster")
+    note_input(named)
+    with offline_gdal(), _local_name(named) as path:
+        check_raster_content(path, named)
+        try:
+            src = rasterio.open(path)
+        except (rasterio.errors.RasterioIOError, rasterio.errors.RasterioError) as exc:
+            raise LayerReadError(f"cannot open the raster {named!r}: {exc}") from exc
+        with src, _read_errors(os.path.basename(named)):
+            if src.driver == "VRT":  # a VRT under any name reads other files and URLs
+                raise LayerReadError(f"{named}: a GDAL VRT; refused (it makes GDAL read other "
+                                     "files and URLs): pass the raster it points to")
+            check_pixel_budget(src)
+            yield src
+
+
+@contextlib.contextmanager
+def _read_errors(name: str) -> Iterator[None]:
+    """GDAL read errors inside the block (a truncated or damaged file) as LayerReadError."""
     try:
-        src = rasterio.open(raster)
+        yield
     except rasterio.errors.RasterioIOError as exc:
-        raise LayerReadError(f"cannot open the raster {os.fspath(raster)!r}: {exc}") from exc
-    with src:
-        yield src
+        raise LayerReadError(f"{name}: cannot read the raster's pixels (is the file truncated "
+                             f"or damaged? copy it again): {exc}") from exc
+
+
+@contextlib.contextmanager
+def _local_name(named: str) -> Iterator[str]:
+    """``named``, or a link to it with a UTF-8 name when its name is not (GBK from a zip).
+
+    GDAL takes file names as UTF-8; a name whose bytes are GBK (unpacked from a zip made on
+    Chinese Windows) reaches Python with surrogate escapes that cannot be passed on.
+    """
+    try:
+        named.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield named
+        return
+    import tempfile
+
+    raw = os.fsencode(named)
+    base = os.path.basename(raw)
+    suffix = os.path.splitext(base)[1].decode("ascii", errors="replace")
+    if not os.path.exists(raw):
+        raise LayerReadError(f"cannot open the raster {named!r}: no such file")
+    with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
+        link = os.path.join(tmp, "raster" + suffix)
+        try:
+            os.symlink(os.path.abspath(raw), os.fsencode(link))
+        except OSError:
+            import shutil
+
+            shutil.copyfile(raw, os.fsencode(link))
+        yield link
+
+
+def check_raster_content(path: str, named: str) -> None:
+    """Refuse a raster whose bytes are not what its suffix says (a VRT named ``.tif``).
+
+    Raises
+    ------
+    LayerReadError
+        Naming the suffix and what the bytes show.
+    """
+    from .._magic import sniff as sniff_content
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except FileNotFoundError:
+        raise LayerReadError(f"cannot open the raster {named!r}: no such file") from None
+    except OSError as exc:
+        raise LayerReadError(f"cannot open the raster {named!r}: {exc}") from exc
+    found = sniff_content(head)
+    suffix = os.path.splitext(named)[1].lower()
+    if found.startswith(("a GDAL VRT", "XML")) or (
+            suffix in _TIFF_SUFFIXES and not head.startswith(_TIFF_MAGIC)):
+        what = "a GeoTIFF (TIFF image)" if suffix in _TIFF_SUFFIXES else "a raster"
+        raise LayerReadError(f"{named}: the suffix {suffix or '(none)'} says {what} but the "
+                             f"file holds {found}; refused. Pass the raster itself")
+
+
+def check_pixel_budget(src: DatasetReader, *, budget: int | None = None) -> None:
+    """Refuse a raster whose header claims more pixels than ``budget``, before any read.
+
+    Raises
+    ------
+    DataError
+        With the size the header claims, the budget and the fix.
+    """
+    budget = MAX_RASTER_PIXELS if budget is None else budget
+    pixels = src.width * src.height * src.count
+    if pixels > budget:
+        try:
+            size = f"{os.path.getsize(src.name) / 2**20:,.1f} MiB file"
+        except OSError:
+            size = "file"
+        raise DataError(
+            f"the header claims {src.width:,} × {src.height:,} pixels × {src.count} band(s) "
+            f"({pixels:,} pixels), more than the {budget:,} county_gis reads; refused before "
+            f"reading (a {size}). Clip it to the area you need first, e.g. gdalwarp "
+            "-cutline county.gpkg -crop_to_cutline in.tif out.tif, or check the file",
+            Place(raster_name(src)),
+        )
 
 
 def raster_crs(src: DatasetReader) -> CRS:

@@ -1,9 +1,12 @@
 """The JavaScript and CSS a map needs: where they live and how they are inlined.
 
 Third-party files come from the npm packages pinned by ``package.json`` and
-``package-lock.json`` at the root of the source tree, installed into ``node_modules/``
-by ``npm ci`` (``bash dev.sh`` runs it); they are never committed. Our own small
-scripts (``templates/county_map.js``, ``.css``) ship with the package.
+``package-lock.json`` at the root of the source tree; they are never committed. An
+installed wheel carries them in ``county_gis/render/vendor/<npm package>/`` (with each
+package's ``package.json`` and licence files), copied there by the build (``setup.py``);
+a development checkout reads ``node_modules/``, installed by ``npm ci`` (``bash dev.sh``
+runs it). ``COUNTY_GIS_NODE_MODULES`` names another ``node_modules`` folder and then wins.
+Our own small scripts (``templates/county_map.js``, ``.css``) ship with the package.
 
 Offline, every file is inlined: scripts in ``<script>``, style sheets in ``<style>``
 with each ``url(...)`` (images, fonts) turned into a ``data:`` URI and comments dropped.
@@ -33,7 +36,9 @@ from pathlib import Path
 from ..errors import AssetError
 from ._escape import script_text
 
-__all__ = ["ASSETS", "Asset", "AssetType", "asset_text", "asset_url", "node_modules_dir"]
+__all__ = [
+    "ASSETS", "Asset", "AssetType", "asset_text", "asset_url", "node_modules_dir", "vendor_dir",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -109,15 +114,34 @@ def node_modules_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "node_modules"
 
 
+def vendor_dir() -> Path:
+    """The map assets inside the installed package (``county_gis/render/vendor``).
+
+    The wheel's build copies them there; in a development checkout the folder does not
+    exist and :func:`node_modules_dir` is read instead.
+
+    Examples
+    --------
+    >>> vendor_dir().parts[-2:]
+    ('render', 'vendor')
+    """
+    return Path(__file__).resolve().parent / "vendor"
+
+
 def _install_hint() -> str:
     root = node_modules_dir().parent
     return (
         f"run `npm ci` in {root} (or `bash dev.sh test`); it installs the packages pinned "
-        "by package-lock.json"
+        "by package-lock.json. An installed wheel carries them in "
+        f"{vendor_dir()}: reinstall county_gis from a wheel built with them"
     )
 
 
 def _package_dir(package: str) -> Path:
+    if not os.environ.get("COUNTY_GIS_NODE_MODULES"):
+        installed = vendor_dir() / package
+        if (installed / "package.json").is_file():
+            return installed
     folder = node_modules_dir() / package
     if not (folder / "package.json").is_file():
         raise AssetError(

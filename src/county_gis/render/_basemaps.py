@@ -100,7 +100,7 @@ _ALIASES: dict[Basemap, tuple[str, ...]] = {
 
 
 def _tianditu_key(key: str | None) -> str:
-    key = key or os.environ.get("TIANDITU_KEY")
+    key = (key or os.environ.get("TIANDITU_KEY") or "").strip()  # a pasted key's newline
     if not key:
         raise ConfigError(
             "天地图 tiles need a key: pass tianditu_key=... (CLI: --tianditu-key) or set the "
@@ -117,11 +117,18 @@ def _local_template(local_tiles: str | os.PathLike[str] | None) -> str:
             "basemap 'local' needs local_tiles=: the tile folder relative to the HTML file, "
             "e.g. local_tiles='tiles' for tiles/{z}/{x}/{y}.png next to the map"
         )
-    text = str(local_tiles).replace("\\", "/").rstrip("/")
-    if re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/)", text) or ".." in text.split("/"):
+    given = os.fspath(local_tiles)
+    # white space and control characters around or inside a name hide a URL from a naive
+    # check (" https://..." fetched 35 tiles): they are stripped first, then refused inside
+    text = given.strip(" \t\r\n\x0b\x0c\u3000\ufeff").replace("\\", "/").rstrip("/")
+    parts = text.split("/")
+    if (not text or re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/)", text)
+            or re.search(r"[\x00-\x20\x7f:?#%\u3000]", text.replace("{z}", "").replace(
+                "{x}", "").replace("{y}", "")) or ".." in parts or "." in parts[:1]):
         raise ConfigError(
-            f"local_tiles was {text!r} but must be a folder relative to the HTML file "
-            "(no scheme, no leading '/', no '..'), e.g. 'tiles'"
+            f"local_tiles was {given!r} but must be a folder relative to the HTML file "
+            "(no scheme or URL, no leading '/', no '..', no spaces, ':', '?', '#' or '%'), "
+            "e.g. 'tiles'"
         )
     if "{z}" in text:
         return text

@@ -37,7 +37,9 @@ __all__ = [
     "CountyElement",
     "Fullscreen",
     "Legend",
+    "MapTitle",
     "MeasureControl",
+    "PageFigure",
     "PageTitle",
     "ProgressPanel",
     "ProjectLayers",
@@ -89,6 +91,37 @@ class PageTitle(Element):
 
     def render(self, **kwargs: Any) -> str:
         return f"<title>{html_text(self.text)}</title>"
+
+
+class PageFigure(Figure):
+    """The page, with its language on ``<html lang>`` (zh-CN: Chinese fonts and line breaks).
+
+    Examples
+    --------
+    >>> PageFigure(lang="zh-CN").render().splitlines()[1]
+    '<html lang="zh-CN">'
+    """
+
+    _template = Template(
+        "<!DOCTYPE html>\n"
+        '<html lang="{{ this.lang }}">\n'
+        "<head>\n"
+        "    {{this.header.render(**kwargs)}}\n"
+        "</head>\n"
+        "<body>\n"
+        "    {{this.html.render(**kwargs)}}\n"
+        "</body>\n"
+        "<script>\n"
+        "    {{this.script.render(**kwargs)}}\n"
+        "</script>\n"
+        "</html>\n",
+    )
+
+    def __init__(self, *, lang: str = "zh-CN") -> None:
+        super().__init__()
+        if lang not in ("zh-CN", "en"):
+            raise ValueError(f"lang was {lang!r} but is expected to be one of 'zh-CN', 'en'")
+        self.lang = lang
 
 
 class _AssetTag(Element):
@@ -181,6 +214,12 @@ class Legend(CountyElement):
     _template = _data_template("legend")
 
 
+class MapTitle(CountyElement):
+    """The map's title on the page, above the map; the top controls move below it."""
+
+    _template = _data_template("title")
+
+
 class ProgressPanel(CountyElement):
     """A bar per target: completed, under construction and planned against the target."""
 
@@ -214,10 +253,9 @@ class Fullscreen(CountyElement):
 
 
 class ScaleBar(CountyElement):
-    """A metric scale bar."""
+    """A metric scale bar, in 米 / 公里 (``data``: the two unit words)."""
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-    var {{ this.get_name() }} = CountyGis.scale({{ this._parent.get_name() }});
-{% endmacro %}
-""")
+    _template = _data_template("scale")
+
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data if data is not None else {"metres": "米", "kilometres": "公里"})

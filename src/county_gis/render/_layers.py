@@ -39,7 +39,8 @@ import shapely
 
 from ..crs import CGCS2000
 from ..measure import geodesic_area, geodesic_length
-from ..vocabulary import LayerKind, Status
+from ..vocabulary import CANONICAL_COLUMNS, LayerKind, Status
+from . import _style
 from ._escape import RawJSON
 
 __all__ = [
@@ -69,24 +70,18 @@ DEFAULT_FIELDS: dict[str, str] = {
     "target": "对应目标",
     "capacity_kw": "装机容量(千瓦)",
     "floor_area_m2": "建筑面积(平方米)",
+    "stated_area_mu": "填报面积(亩)",
+    "stated_length_km": "填报长度(公里)",
+    "stated_gap": "填报与实测",
+    "ndvi_verdict": "遥感核查",
 }
+#: columns county_gis adds that are no attribute of the source (not shown in popups)
+_INTERNAL = frozenset({"source_fid", "geometry", "layer", "kml_id", "description"})
 AREA_FIELD = ("area_mu", "测算面积(亩)")
 LENGTH_FIELD = ("length_km", "测算长度(公里)")
 
-#: One colour per layer kind (colour-blind-safe where possible; Okabe-Ito first).
-KIND_COLOURS: dict[LayerKind, str] = {
-    LayerKind.ROAD_REBUILD: "#d55e00",
-    LayerKind.STREET_RENOVATION: "#cc79a7",
-    LayerKind.MINE_RESTORATION: "#8c510a",
-    LayerKind.AFFORESTATION: "#009e73",
-    LayerKind.SOIL_CONSERVATION: "#e69f00",
-    LayerKind.PV_STATION: "#f0c800",
-    LayerKind.SCHOOL: "#0072b2",
-    LayerKind.OUTFALL: "#7b3294",
-    LayerKind.WASTEWATER_PLANT: "#56b4e9",
-    LayerKind.POWER_LINE: "#b2182b",
-    LayerKind.WATER_SUPPLY: "#2166ac",
-}
+#: One colour per layer kind: the shared style vocabulary (:mod:`._style`).
+KIND_COLOURS = _style.KIND_COLOURS
 
 
 def encode_coords(values: np.ndarray) -> str:
@@ -277,6 +272,7 @@ def prepare_layer(
     gcj02: bool = False,
     bucket_deg: float = 0.05,
     coarse_m: float | None = None,
+    source_fields: bool = True,
 ) -> dict[str, Any]:
     """The page data of one project layer: columns, styles per status, geometry groups.
 
@@ -296,6 +292,9 @@ def prepare_layer(
     coarse_m : float, optional
         Also send lines and polygons simplified at this tolerance (metres), drawn while
         the map is zoomed out (level of detail); none by default.
+    source_fields : bool, default True
+        Also show every attribute of the source that maps to no canonical column (树种, 村,
+        备注 ...), under its own name, after the canonical ones and the measures.
 
     Returns
     -------
@@ -350,6 +349,15 @@ def prepare_layer(
         length[linear] = geodesic_length(gdf.geometry[linear], unit="km").to_numpy()
         columns[LENGTH_FIELD[0]] = [_value(v, digits=3) for v in length]
         shown.append(list(LENGTH_FIELD))
+    checks = [f for f in shown if f[0] in ("stated_gap", "ndvi_verdict")]
+    shown = [f for f in shown if f not in checks] + checks  # after the measures they check
+    if source_fields:
+        for key in gdf.columns:
+            if (key in columns or key in _INTERNAL or key in CANONICAL_COLUMNS
+                    or key in DEFAULT_FIELDS or key == gdf.geometry.name):
+                continue
+            columns[str(key)] = [_value(v) for v in gdf[key].astype(object)]
+            shown.append([str(key), str(key)])
     status = _parsed(Status, gdf["status"] if "status" in gdf.columns else
                      pd.Series([None] * len(gdf), dtype=object), "value", Status.PLANNED.value)
     groups = _geometry_groups(geoms, simplify_m=simplify_m, gcj02=gcj02, coarse_m=coarse_m)

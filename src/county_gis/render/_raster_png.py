@@ -32,19 +32,29 @@ import base64
 import math
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
-from rasterio.vrt import WarpedVRT
-from rasterio.warp import calculate_default_transform, transform_bounds
+from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+from rasterio.windows import Window
 
 from .._choice import Choice
-from ..raster.dataset import RasterLike, check_band, open_raster, quiet_affine, raster_crs
+from ..errors import DataError, Place
+from ..raster.dataset import (
+    RasterLike,
+    check_band,
+    open_raster,
+    quiet_affine,
+    raster_crs,
+    raster_name,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "MAX_DISPLAY_READ_PIXELS",
     "Colormap",
     "png_data_uri",
     "raster_to_png_overlay",
@@ -85,6 +95,55 @@ class Colormap(Choice):
     TERRAIN = "terrain"
     CHANGE = "change"
     GREYS = "greys"
+
+
+#: Largest raster read (decimated) for display without overviews: 100,000,000 pixels. A larger
+#: one needs overviews (``gdaladdo``), read instead of the full resolution.
+MAX_DISPLAY_READ_PIXELS = 100_000_000
+
+
+def _display_read(src: Any, band: int, out_pixels: int) -> np.ma.MaskedArray:
+    """The band decimated to about twice the output resolution, through overviews if any.
+
+    Never reads the full resolution into memory: GDAL averages the band down while it reads
+    (block by block), from the overview nearest the wanted size when the file has some. A
+    raster larger than :data:`MAX_DISPLAY_READ_PIXELS` without overviews is refused with the
+    fix (reading it to draw 512 × 512 pixels would take minutes).
+
+    Raises
+    ------
+    DataError
+        For a large raster without overviews.
+    """
+    width, height = src.width, src.height
+    step = max(1, math.ceil(math.sqrt(width * height / (4 * out_pixels))))
+    read_w, read_h = math.ceil(width / step), math.ceil(height / step)
+    if width * height > MAX_DISPLAY_READ_PIXELS:
+        levels = src.overviews(band)
+        usable = [f for f in levels if (width / f) * (height / f) <= MAX_DISPLAY_READ_PIXELS]
+        if not usable:
+            raise DataError(
+                f"{width:,} × {height:,} pixels and no overviews: too large to draw (more than "
+                f"{MAX_DISPLAY_READ_PIXELS:,} pixels); build overviews once with "
+                "gdaladdo -r average FILE (then the map reads them), or clip the raster",
+                Place(raster_name(src)),
+            )
+        # GDAL reads the overview nearest the wanted size: one read
+        return src.read(band, out_shape=(read_h, read_w), resampling=Resampling.average,
+                        masked=True)
+    # strips of at most _STRIP_PIXELS source pixels, each averaged down while it is read
+    rows = max(1, _STRIP_PIXELS // (width * step))
+    parts = []
+    for top in range(0, read_h, rows):
+        out_rows = min(rows, read_h - top)
+        window = Window(0, top * step, width, min(out_rows * step, height - top * step))
+        parts.append(src.read(band, window=window, out_shape=(out_rows, read_w),
+                              resampling=Resampling.average, masked=True))
+    return np.ma.concatenate(parts, axis=0)
+
+
+#: Source pixels read at once for display (4 M pixels, 16 MB of float32).
+_STRIP_PIXELS = 4_000_000
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -192,12 +251,16 @@ def raster_to_png_overlay(
         while out_w * out_h > max_pixels:  # rounding can leave it one row too many
             out_h -= 1
         out_transform = Affine((right - left) / out_w, 0, left, 0, (bottom - top) / out_h, top)
-        nodata = src.nodata if src.nodata is not None else None
-        with quiet_affine(), WarpedVRT(src, crs="EPSG:3857", transform=out_transform,
-                                       width=out_w, height=out_h, resampling=Resampling.average,
-                                       nodata=nodata) as vrt:
-            data = vrt.read(band, masked=True)
-    values = np.ma.filled(data.astype("float64"), np.nan)
+        data = _display_read(src, band, out_w * out_h)
+        read_transform = src.transform @ Affine.scale(src.width / data.shape[1],
+                                                      src.height / data.shape[0])
+        values = np.ma.filled(data.astype("float64"), np.nan)
+        warped = np.full((out_h, out_w), np.nan)
+        with quiet_affine():
+            reproject(values, warped, src_transform=read_transform, src_crs=src.crs,
+                      dst_transform=out_transform, dst_crs="EPSG:3857",
+                      resampling=Resampling.average, src_nodata=np.nan, dst_nodata=np.nan)
+    values = warped
     stops = _stops(cmap, values, vmin, vmax)
     positions = np.array([v for v, _ in stops])
     colours = np.array([_rgb(c) for _, c in stops], dtype=float)

@@ -20,7 +20,7 @@ from pathlib import Path
 import folium
 
 from .._atomic import atomic_path
-from ..errors import ExternalURLError
+from ..errors import ConfigError, ExternalURLError
 from ._assets import ASSETS
 from ._elements import DATA_PREFIX, ProjectLayers, set_offline_mode
 
@@ -38,6 +38,8 @@ _DATA_BLOCK = re.compile(
     rf'<script type="application/json" id="{DATA_PREFIX}[^"]*">.*?</script>', re.DOTALL
 )
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+#: the page title is text (RCDATA: no element, nothing loaded); a URL in a project name is text
+_TITLE = re.compile(r"<title>[^<]*</title>")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,27 @@ def external_urls(page: str, *, allowed: tuple[str, ...] = ()) -> list[str]:
             continue
         out.append(url)
     return out
+
+
+def _local_tiles(m: folium.Map) -> str | None:
+    """The tile folder of a ``local`` basemap (relative to the page), or None."""
+    for child in m._children.values():
+        if isinstance(child, ProjectLayers) and child.data:
+            spec = child.data.get("basemap") or {}
+            if spec.get("name") == "local" and spec.get("layers"):
+                return str(spec["layers"][0]["url"]).split("{", 1)[0].rstrip("/") or "."
+    return None
+
+
+def _check_local_tiles(m: folium.Map, path: Path) -> None:
+    """A local tile folder must be a folder next to the page (else the map shows nothing)."""
+    folder = _local_tiles(m)
+    if folder is not None and not (path.parent / folder).is_dir():
+        raise ConfigError(
+            f"local tiles {folder!r}: {path.parent / folder} is not a folder; the tiles must lie "
+            f"in {folder}/{{z}}/{{x}}/{{y}}.png next to {path.name} (--local-tiles names that "
+            "folder relative to the HTML file)"
+        )
 
 
 def _basemap_tiles(m: folium.Map) -> tuple[str, ...]:
@@ -148,13 +171,14 @@ def save_map(
     ...
     county_gis.errors.ExternalURLError: the map is not self-contained: ...
     """
+    _check_local_tiles(m, Path(path))
     figure = m.get_root()
     set_offline_mode(figure, offline)
     page = figure.render()
     tiles = _basemap_tiles(m)
     if offline:
         links = tuple(link for asset in ASSETS.values() for link in asset.links)
-        scanned = _DATA_BLOCK.sub("", page)  # values are shown as text, never loaded
+        scanned = _TITLE.sub("", _DATA_BLOCK.sub("", page))  # text, never loaded
         bad = external_urls(scanned, allowed=links)
         if bad:
             listed = ", ".join(dict.fromkeys(bad))

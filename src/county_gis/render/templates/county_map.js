@@ -120,12 +120,29 @@
 
   /* ---- styles -------------------------------------------------------------------- */
 
+  /* The style vocabulary comes from the page (county_gis.render._style, shared with the
+     printed map); these defaults only serve pages made without it. */
   var STATUS_STYLE = {
-    planned: { fillOpacity: 0.06, dashArray: "5 4", lineDash: "2 6", lineWeight: 2.5, pointFill: 0.0 },
-    under_construction: { fillOpacity: 0.3, dashArray: null, lineDash: "9 5", lineWeight: 3.5, pointFill: 0.45 },
+    planned: { fillOpacity: 0.06, dashArray: "5 4", lineDash: "2 6", lineWeight: 2.5, pointFill: 0.15 },
+    under_construction: { fillOpacity: 0.3, dashArray: null, lineDash: "9 5", lineWeight: 3.5, pointFill: 0.55 },
     completed: { fillOpacity: 0.7, dashArray: null, lineDash: null, lineWeight: 4.5, pointFill: 1.0 }
   };
+  var POINT = { radiusCounty: 3.5, radiusDetail: 6, stroke: "#333333", weight: 1 };
+  var POINT_ZOOM = 12;
   CG.STATUS_STYLE = STATUS_STYLE;
+  CG.applyStyle = function (style) {
+    if (!style) return;
+    Object.keys(style.status || {}).forEach(function (k) { STATUS_STYLE[k] = style.status[k]; });
+    if (style.point) POINT = style.point;
+    if (style.pointZoom) POINT_ZOOM = style.pointZoom;
+    CG.POINT = POINT;
+  };
+  function pointRadius() {
+    return CG.map && CG.map.getZoom() >= POINT_ZOOM ? POINT.radiusDetail : POINT.radiusCounty;
+  }
+  CG.small = function () {  /* a phone or a small window: panels start collapsed */
+    return window.matchMedia("(max-width: 640px), (max-height: 520px)").matches;
+  };
 
   function featureStyle(dim, colour, status, renderer) {
     var s = STATUS_STYLE[status] || STATUS_STYLE.planned;
@@ -137,9 +154,8 @@
       return { renderer: renderer, color: colour, weight: s.lineWeight, opacity: 0.95,
                dashArray: s.lineDash };
     }
-    return { renderer: renderer, radius: 6, color: colour, weight: 2, fillColor: colour,
-             fillOpacity: s.pointFill === 0 ? 1 : s.pointFill,
-             fill: true, opacity: 1 };
+    return { renderer: renderer, radius: pointRadius(), color: POINT.stroke, weight: POINT.weight,
+             fillColor: colour, fillOpacity: s.pointFill, fill: true, opacity: 1 };
   }
 
   function makeShape(geom, style, coarse) {
@@ -154,6 +170,8 @@
 
   function popupContent(data, i) {
     var box = el("div", "cg-popup");
+    box.style.maxHeight = "320px";  /* every source attribute is shown: scroll when long */
+    box.style.overflowY = "auto";
     el("div", "cg-popup-title", data.name, box);
     var table = el("table", "cg-popup-table", null, box);
     data.fields.forEach(function (field) {
@@ -202,7 +220,6 @@
       var coarse = entry.coarse && !!geom.coarse;
       var layer = makeShape(geom, featureStyle(geom.dim, options.colour, data.status[i], renderer),
                             coarse);
-      if (geom.dim === 0 && data.status[i] === "planned") layer.setStyle({ fillColor: "#ffffff" });
       layer._cgIndex = i;
       layer._cgCoarse = coarse;
       entry.features[i] = layer;
@@ -389,11 +406,18 @@
         CG.esc(o.name) + (o.count !== undefined ? " <span class=\"cg-count\">(" + o.count + ")</span>" : "");
       over[label] = o.layer;
     });
-    return L.control.layers(baseLayers, over, { collapsed: false, position: "topright" }).addTo(map);
+    return L.control.layers(baseLayers, over, { collapsed: CG.small(), position: "topright" }).addTo(map);
   };
 
-  CG.scale = function (map) {
-    return L.control.scale({ imperial: false, position: "bottomleft", maxWidth: 160 }).addTo(map);
+  CG.scale = function (map, texts) {
+    var scale = L.control.scale({ imperial: false, position: "bottomleft", maxWidth: 160 });
+    var words = texts || { metres: "米", kilometres: "公里" };
+    scale._updateMetric = function (maxMeters) {  // 公里 / 米, as every other number says
+      var meters = this._getRoundNum(maxMeters);
+      var label = meters < 1000 ? meters + " " + words.metres : meters / 1000 + " " + words.kilometres;
+      this._updateScale(this._mScale, label, meters / maxMeters);
+    };
+    return scale.addTo(map);
   };
 
   /* ---- rasters: embedded PNG image overlays below the project layers ---------------- */
@@ -430,6 +454,7 @@
 
   CG.projectMap = function (map, d) {
     CG.timing.start = performance.now();
+    CG.applyStyle(d.style);
     var renderer = L.canvas({ tolerance: 4, padding: 0.1 });
     CG.renderer = renderer;
     CG.map = map;
@@ -445,6 +470,9 @@
         { renderer: renderer, label: "name", note: "approximate", noteText: d.texts.approximate });
       t.addTo(map);
       overlays.push({ name: d.townships.name, layer: t, colour: "#7a7a7a", count: d.townships.count });
+      if (d.townshipLabels && d.townshipLabels.length) {
+        CG.townshipLabels(map, t, d.townshipLabels, (d.style && d.style.labelZoom) || 9);
+      }
     }
     if (d.boundary) {
       var b = CG.outlineLayer(map, d.boundary, { color: "#303030", weight: 2.5, fill: false },
@@ -465,9 +493,91 @@
     CG.rasters = CG.rasterLayers(map, d.rasters || []);
     CG.rasters.forEach(function (r) { overlays.push(r); });
     CG.control = CG.layerControl(map, { name: d.basemap.label, layer: base }, overlays);
+    var lastRadius = pointRadius();
+    map.on("zoomend", function () {  // points grow from POINT_ZOOM on, small at the county view
+      var r = pointRadius();
+      if (r === lastRadius) return;
+      lastRadius = r;
+      CG.layers.forEach(function (entry) {
+        Object.keys(entry.features).forEach(function (k) {
+          var f = entry.features[k];
+          if (f.setRadius) f.setRadius(r);
+          else if (f.eachLayer) f.eachLayer(function (p) { if (p.setRadius) p.setRadius(r); });
+        });
+      });
+    });
     CG.timing.end = performance.now();
     return overlays;
   };
+
+  /* ---- township labels: from labelZoom on, biggest first, none on top of another ------ */
+
+  CG.townshipLabels = function (map, townships, labels, minZoom) {
+    var pane = map.createPane("cg-labels");
+    pane.style.zIndex = 450;  // above the project layers, below popups
+    pane.style.pointerEvents = "none";
+    var markers = labels.map(function (l) {
+      var span = el("span", "cg-town-label", l[0]);
+      return L.marker([l[1], l[2]], { pane: "cg-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "cg-town-label-icon", html: span, iconSize: null }) });
+    });
+    var group = L.layerGroup(markers);
+    CG.labels = group;
+    function place() {
+      var show = map.getZoom() >= minZoom && map.hasLayer(townships);
+      if (!show) { if (map.hasLayer(group)) map.removeLayer(group); return; }
+      if (!map.hasLayer(group)) group.addTo(map);
+      var taken = [];
+      markers.forEach(function (m) {  // labels arrive biggest township first
+        var node = m.getElement();
+        if (!node) return;
+        node.style.visibility = "visible";
+        var r = node.firstChild.getBoundingClientRect();
+        var clash = taken.some(function (t) {
+          return r.left < t.right + 2 && r.right > t.left - 2 && r.top < t.bottom && r.bottom > t.top;
+        });
+        if (clash) node.style.visibility = "hidden";
+        else taken.push(r);
+      });
+    }
+    CG.placeLabels = place;
+    map.on("zoomend overlayadd overlayremove", place);
+    place();
+    return group;
+  };
+
+  /* ---- the title on the page ---------------------------------------------------------- */
+
+  CG.title = function (map, data) {
+    var container = map.getContainer();
+    var box = el("div", "cg-title", null, container);
+    el("h1", "cg-title-text", data.title, box);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    function fit() {  // the top controls start below the title, whatever its height
+      container.style.setProperty("--cg-title-h", box.offsetHeight + "px");
+    }
+    fit();
+    window.addEventListener("resize", fit);
+    CG.titleBox = box;
+    return box;
+  };
+
+  function collapsible(box, head, body, collapsed, text) {
+    var toggle = el("button", "cg-toggle", collapsed ? "+" : "−", head);
+    toggle.type = "button";
+    toggle.title = text;
+    toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+    if (collapsed) box.classList.add("cg-collapsed");
+    toggle.addEventListener("click", function () {
+      var now = !box.classList.contains("cg-collapsed");
+      box.classList.toggle("cg-collapsed", now);
+      toggle.textContent = now ? "+" : "−";
+      toggle.setAttribute("aria-expanded", now ? "false" : "true");
+    });
+    return toggle;
+  }
+  CG.collapsible = collapsible;
 
   /* ---- legend ------------------------------------------------------------------------ */
 
@@ -485,9 +595,10 @@
     } else if (dim === 0) {
       shape = document.createElementNS(SVGNS, "circle");
       shape.setAttribute("cx", "14"); shape.setAttribute("cy", "7"); shape.setAttribute("r", "5");
-      shape.setAttribute("stroke-width", "2");
-      shape.setAttribute("fill", s.pointFill === 0 ? "#ffffff" : colour);
-      shape.setAttribute("fill-opacity", String(s.pointFill === 0 ? 1 : s.pointFill));
+      shape.setAttribute("r", String(Math.max(3, POINT.radiusCounty + 1)));
+      shape.setAttribute("stroke-width", String(POINT.weight));
+      shape.setAttribute("fill", colour);
+      shape.setAttribute("fill-opacity", String(s.pointFill));
     } else {
       shape = document.createElementNS(SVGNS, "rect");
       shape.setAttribute("x", "2"); shape.setAttribute("y", "1");
@@ -497,7 +608,7 @@
       shape.setAttribute("fill-opacity", String(s.fillOpacity));
       if (s.dashArray) shape.setAttribute("stroke-dasharray", s.dashArray);
     }
-    shape.setAttribute("stroke", colour);
+    shape.setAttribute("stroke", dim === 0 ? POINT.stroke : colour);
     if (dim !== 0 && dim !== 2) shape.setAttribute("fill", "none");
     svg.appendChild(shape);
     return svg;
@@ -506,10 +617,13 @@
   CG.legend = function (map, data) {
     var control = L.control({ position: data.position || "bottomright" });
     control.onAdd = function () {
-      var box = L.DomUtil.create("div", "cg-panel cg-legend");
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
-      el("div", "cg-panel-title", data.title, box);
+      var outer = L.DomUtil.create("div", "cg-panel cg-legend");
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      var head = el("div", "cg-panel-title", null, outer);
+      el("span", null, data.title, head);
+      var box = el("div", "cg-panel-body", null, outer);
+      collapsible(outer, head, box, CG.small(), data.collapseText || "");
       el("div", "cg-legend-heading", data.kindsTitle, box);
       data.kinds.forEach(function (k) {
         var row = el("div", "cg-legend-row", null, box);
@@ -536,12 +650,58 @@
         }
       });
       if (data.aggregateNote) el("div", "cg-legend-note", data.aggregateNote, box);
-      return box;
+      return outer;
     };
     return control.addTo(map);
   };
 
   /* ---- progress panel ---------------------------------------------------------------- */
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgEl(tag, attrs, parent) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  // a sparkline of % completed (line) against 序时进度 (dashed), one point per snapshot
+  function sparkline(values, expected, colours, title, parent) {
+    var w = 96, h = 22, pad = 2;
+    var all = values.concat(expected).filter(function (v) { return v !== null; });
+    var top = Math.max(100, Math.max.apply(null, all.length ? all : [100]));
+    var n = values.length;
+    var x = function (i) { return pad + (n > 1 ? (i * (w - 2 * pad)) / (n - 1) : (w - 2 * pad) / 2); };
+    var y = function (v) { return h - pad - ((v || 0) * (h - 2 * pad)) / top; };
+    var svg = svgEl("svg", { width: w, height: h, viewBox: "0 0 " + w + " " + h,
+                             "class": "cg-spark", role: "img" }, parent);
+    svgEl("title", {}, svg).textContent = title;
+    var line = function (series, cls) {
+      var pts = series.map(function (v, i) { return x(i).toFixed(1) + "," + y(v).toFixed(1); });
+      svgEl("polyline", { points: pts.join(" "), "class": cls, fill: "none" }, svg);
+    };
+    line(expected, "cg-spark-expected");
+    line(values, "cg-spark-done");
+    values.forEach(function (v, i) {
+      svgEl("circle", { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: i === n - 1 ? 2.4 : 1.3,
+                        fill: colours[i] || "#555" }, svg);
+    });
+    return svg;
+  }
+
+  function trendLine(r, t, item) {
+    var row = el("div", "cg-trend", null, item);
+    var lamp = el("span", "cg-lamp cg-lamp-" + r.lamp, null, row);
+    lamp.style.background = r.lampColour;
+    lamp.title = r.lampLabel;
+    el("span", "cg-lamp-label", r.lampLabel, row);
+    sparkline(r.spark || [], r.sparkExpected || [], r.sparkLamps || [], t.trend, row);
+    var gap = r.gap === null || r.gap === undefined ? "—" :
+      (r.gap >= 0 ? t.ahead + " " : t.behind + " ") + fmt(Math.abs(r.gap), 2) + " " + t.points;
+    el("div", "cg-trend-text", t.expected + " " + fmt(r.expected, 2) + "% · " + gap +
+       " · " + t.added + " " + fmt(r.added) + " " + (r.unit || ""), item);
+  }
 
   CG.progress = function (map, data) {
     var control = L.control({ position: data.position || "bottomleft" });
@@ -551,18 +711,20 @@
       L.DomEvent.disableScrollPropagation(box);
       var head = el("div", "cg-panel-title", null, box);
       el("span", null, data.title, head);
-      var toggle = el("button", "cg-toggle", "−", head);
-      toggle.type = "button";
-      toggle.title = data.collapseText;
-      var list = el("div", "cg-progress-list", null, box);
-      toggle.addEventListener("click", function () {
-        var hidden = list.style.display === "none";
-        list.style.display = hidden ? "" : "none";
-        toggle.textContent = hidden ? "−" : "+";
-      });
+      if (data.trend) {
+        el("div", "cg-trend-head", data.trend.asOf + " " + data.trend.date +
+           (data.trend.synthetic ? " · " + data.trend.syntheticText : ""), box);
+      }
+      var list = el("div", "cg-progress-list cg-panel-body", null, box);
+      collapsible(box, head, list, CG.small(), data.collapseText);
       data.rows.forEach(function (r) {
         var item = el("div", "cg-progress-item", null, list);
         el("div", "cg-progress-name", r.title, item);
+        if (r.noData) {  /* no layer of the target's kinds in the project: not 0 % */
+          el("div", "cg-progress-text cg-progress-nodata",
+             (data.noDataText || "无数据") + " · " + fmt(r.target) + " " + (r.unit || ""), item);
+          return;
+        }
         var bar = el("div", "cg-bar", null, item);
         var target = r.target > 0 ? r.target : 0;
         [["completed", "cg-bar-done"], ["under_construction", "cg-bar-building"],
@@ -582,6 +744,7 @@
           el("div", "cg-progress-green", data.greenText + " " + fmt(r.greened) + " " + (r.unit || "") +
              " (" + fmt(100 * r.greenShare, 1) + "%)", item);
         }
+        if (data.trend && r.lamp) trendLine(r, data.trend, item);
         if (r.notes) el("div", "cg-progress-note", r.notes, item);
       });
       var key = el("div", "cg-progress-key", null, box);
@@ -615,12 +778,20 @@
         if (!q) return;
         var hits = 0;
         CG.layers.some(function (entry) {
+          /* by name and by 项目编号 / 小班号 (project_id) */
           var names = entry.data.columns.name || [];
-          for (var i = 0; i < names.length && hits < options.limit; i++) {
-            if (names[i] !== null && String(names[i]).toLowerCase().indexOf(q) >= 0) {
+          var ids = entry.data.columns.project_id || [];
+          var n = Math.max(names.length, ids.length);
+          var has = function (v) {
+            return v !== null && v !== undefined && String(v).toLowerCase().indexOf(q) >= 0;
+          };
+          for (var i = 0; i < n && hits < options.limit; i++) {
+            if (has(names[i]) || has(ids[i])) {
               hits += 1;
               var li = el("li", "cg-search-hit", null, results);
-              el("span", null, names[i], li);
+              var label = names[i] !== null && names[i] !== undefined ? String(names[i]) : "";
+              var id = ids[i] !== null && ids[i] !== undefined ? String(ids[i]) : "";
+              el("span", null, label && id ? label + " (" + id + ")" : label || id, li);
               el("span", "cg-search-layer", " · " + entry.data.name, li);
               li.addEventListener("click", (function (e, k) {
                 return function () { CG.focus(map, e, k); };
