@@ -195,7 +195,15 @@ def townships(county: shapely.Geometry) -> tuple[gpd.GeoDataFrame, list[Point]]:
     rows, centres = [], []
     for rec, geom, text in zip(table.itertuples(), geoms, how, strict=True):
         parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-        lonlat = shapely.transform(shapely.multipolygons(parts), _inv)  # one geometry type
+        # parts that touch along an edge are merged (a MultiPolygon of touching parts is
+        # invalid); one geometry type for the layer
+        merged = shapely.union_all(parts)
+        parts = [p for p in shapely.get_parts(merged) if p.geom_type == "Polygon"]
+        lonlat = shapely.transform(shapely.multipolygons(parts), _inv)
+        if not lonlat.is_valid:  # a cell edge folded by the rounding of the transform
+            fixed = shapely.make_valid(lonlat, method="structure")
+            lonlat = shapely.multipolygons([p for p in shapely.get_parts(fixed)
+                                            if p.geom_type == "Polygon"])
         rows.append({"township_code": rec.code, "township_name": rec.name,
                      "township_kind": rec.kind, "approximate": True,
                      "note": TOWNSHIP_NOTE.format(how=text, version=version),

@@ -3,7 +3,7 @@
 Run (from the repository root)::
 
     PYTHONPATH=$PWD/src python scripts/scan_fixtures.py /work/shared/external-fixtures [-v] \
-        [--engine fiona]
+        [--engine fiona] [--missing-crs EPSG:4326,EPSG:3857]
 
 Every vector file under FOLDER (by suffix) is read twice: by ``pyogrio.read_dataframe`` (the
 reference; GeoParquet by ``geopandas.read_parquet``, as this GDAL has no Parquet driver) and by
@@ -17,8 +17,10 @@ geometry, are not counted. Each counted layer ends in one of:
   set and every cell. A difference is *explained* when the load report has a note for that
   feature (or that field), and *silent* otherwise.
 
-Prints the counts (and with ``-v`` every refusal and silent difference, by path). Writes
-nothing. The goal: 0 crashes, 0 silent differences, refusals only for a missing CRS.
+With ``--missing-crs``, a layer refused for a missing CRS is read again with each of those
+CRSs in turn (``crs=``), to see what lies behind that refusal. Prints the counts (and with
+``-v`` every refusal and silent difference, by path). Writes nothing. The goal: 0 crashes,
+0 silent differences, refusals only for a missing CRS.
 """
 
 from __future__ import annotations
@@ -106,13 +108,35 @@ def _reference(path: Path) -> dict[str, Any]:
 
 #: the engine county_gis reads with (``--engine``)
 ENGINE = {"engine": "pyogrio"}
+#: CRSs tried in turn for a layer refused for a missing CRS (``--missing-crs``)
+MISSING_CRS: list[str] = []
+
+
+def _missing_crs(exc: BaseException) -> bool:
+    return _reason(exc).endswith("missing CRS")
+
+
+def _read(reader: Any, *args: Any, **kwargs: Any) -> Any:
+    """``reader(*args, engine=..., **kwargs)``; a missing CRS retried with ``MISSING_CRS``."""
+    try:
+        return reader(*args, engine=ENGINE["engine"], **kwargs)
+    except CountyGisError as exc:
+        if not MISSING_CRS or not _missing_crs(exc):
+            raise
+        error: CountyGisError = exc
+    for crs in MISSING_CRS:
+        try:
+            return reader(*args, engine=ENGINE["engine"], crs=crs, **kwargs)
+        except CountyGisError as exc:
+            error = exc
+    raise error
 
 
 def _ours(path: Path, layer: str | None) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return county_gis.read_layer(path, layer=layer, engine=ENGINE["engine"])
+            return _read(county_gis.read_layer, path, layer=layer)
     except CountyGisError as exc:
         return exc
     except Exception as exc:  # a crash: kept with its traceback
@@ -134,6 +158,15 @@ def _same(a: Any, b: Any) -> bool:
         return True
     if _blank(a) or _blank(b):
         return False
+    if isinstance(a, dict) or isinstance(b, dict):  # a JSON field: text on one side
+        import json
+
+        def parsed(v: Any) -> Any:
+            try:
+                return json.loads(v) if isinstance(v, str) else v
+            except ValueError:
+                return v
+        return bool(parsed(a) == parsed(b))
     if isinstance(a, np.ndarray | list | tuple) or isinstance(b, np.ndarray | list | tuple):
         return [str(v) for v in np.asarray(a).tolist()] == [str(v) for v in np.asarray(b)
                                                               .tolist()]
@@ -247,7 +280,7 @@ def scan_file(path: Path, scan: Scan, *, verbose: bool) -> None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mine = county_gis.read_layers(path, engine=ENGINE["engine"])
+                mine = _read(county_gis.read_layers, path)
         except CountyGisError as exc:
             scan.refusals[_reason(exc)].append(f"{path}: {exc}")
             return
@@ -289,8 +322,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="list every crash, refusal and silent difference")
     parser.add_argument("--engine", default="pyogrio", choices=["pyogrio", "fiona"],
                         help="county_gis's read engine (the reference is always pyogrio)")
+    parser.add_argument("--missing-crs", default="", metavar="CRS[,CRS]",
+                        help="read a layer refused for a missing CRS again with these CRSs")
     args = parser.parse_args(argv)
     ENGINE["engine"] = args.engine
+    MISSING_CRS[:] = [c for c in args.missing_crs.split(",") if c]
     files = sorted(p for p in args.folder.rglob("*")
                    if p.is_file() and p.suffix.lower() in VECTOR_SUFFIXES)
     scan = Scan()

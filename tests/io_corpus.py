@@ -370,6 +370,53 @@ def _build_jzd(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
     return Built(path, expected, attributes=False)
 
 
+def gpx_document(points: list[tuple[str, float, float]], *,
+                 tracks: list[tuple[str, list[tuple[float, float, str]]]] = (),
+                 encoding: str = "UTF-8") -> bytes:
+    """A GPX 1.1 of waypoints ``(name, lon, lat)`` and tracks ``(name, [(lon, lat, time)])``,
+    as a GPS app (两步路, 奥维) exports them."""
+    wpts = "".join(f'<wpt lat="{lat}" lon="{lon}"><name>{name}</name></wpt>'
+                   for name, lon, lat in points)
+    trks = "".join(
+        f"<trk><name>{name}</name><trkseg>" + "".join(
+            f'<trkpt lat="{lat}" lon="{lon}"><time>{t}</time></trkpt>' for lon, lat, t in pts)
+        + "</trkseg></trk>" for name, pts in tracks)
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n<gpx version="1.1" '
+            'creator="county_gis tests" xmlns="http://www.topografix.com/GPX/1/1">'
+            f"{wpts}{trks}</gpx>").encode(encoding)
+
+
+def topojson_document(gdf: gpd.GeoDataFrame, name: str = "plots") -> str:
+    """A TopoJSON (no transform: absolute coordinates) of ``gdf``'s polygons, one arc per
+    exterior ring, the first field as each geometry's ``id`` (GDAL reads it as the field
+    ``id``), the fields as properties."""
+    import json
+
+    arcs, geometries = [], []
+    for k, (_, row) in enumerate(gdf.iterrows()):
+        arcs.append([list(c) for c in row.geometry.exterior.coords])
+        geometries.append({"type": "Polygon", "arcs": [[k]], "id": row.iloc[0],
+                           "properties": {c: row[c] for c in gdf.columns if c != "geometry"}})
+    return json.dumps({"type": "Topology", "objects": {name: {
+        "type": "GeometryCollection", "geometries": geometries}}, "arcs": arcs},
+        ensure_ascii=False)
+
+
+def _build_gpx(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    """GPX holds no polygons: the plots' south-west corners as waypoints named for them."""
+    corners = [Point(g.bounds[0], g.bounds[1]) for g in gdf.geometry]
+    path = folder / "plots.gpx"
+    path.write_bytes(gpx_document([(n, p.x, p.y) for n, p in
+                                   zip(gdf["项目名称"], corners, strict=True)]))
+    return Built(path, corners, attributes=False, read={"layer": "waypoints"})
+
+
+def _build_topojson(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
+    path = folder / "plots.topojson"
+    path.write_text(topojson_document(gdf), encoding="utf-8")
+    return Built(path, list(gdf.geometry))
+
+
 def _build_vector(suffix: str) -> Callable[[Path, gpd.GeoDataFrame], Built]:
     def build(folder: Path, gdf: gpd.GeoDataFrame) -> Built:
         if suffix == ".shp":  # GBK: 项目名称 is 8 bytes (12 in UTF-8, cut at 10)
@@ -382,6 +429,11 @@ def _build_vector(suffix: str) -> Callable[[Path, gpd.GeoDataFrame], Built]:
         elif suffix == ".parquet":
             path = folder / "plots.parquet"
             gdf.to_parquet(path)
+        elif suffix == ".gml":  # GDAL writes its .xsd beside it
+            path = write(gdf, folder / "plots.gml", driver="GML")
+        elif suffix == ".gdb":  # a FileGDB folder (field names laundered: 面积_亩_), whose
+            path = write(gdf, folder / "plots.gdb", driver="OpenFileGDB", layer="plots")
+            return Built(path, [MultiPolygon([g]) for g in gdf.geometry])  # polygons are multi
         elif suffix == ".kml":
             path = folder / "plots.kml"
             path.write_text(kml_document(gdf), encoding="utf-8")
@@ -405,6 +457,9 @@ BUILDERS: dict[str, Callable[[Path, gpd.GeoDataFrame], Built]] = {
     "geoparquet": _build_vector(".parquet"),
     "dxf": _build_dxf,
     "jzd": _build_jzd,
+    "gpx": _build_gpx,
+    "gml": _build_vector(".gml"),
+    "topojson": _build_topojson,
 }
 #: Registered sources that cannot be built in a test folder, and why.
 NOT_BUILT = {"postgis": "server-backed: tests/test_store.py reads it from the throw-away "
@@ -414,8 +469,10 @@ NOT_BUILT = {"postgis": "server-backed: tests/test_store.py reads it from the th
 __all__ = [
     "BUILDERS", "E40", "E41", "LAT", "LON", "N40", "N41", "NOT_BUILT",
     "Built", "Point", "bow_tie", "drop_last_dbf_record", "dxf_document", "dxf_lwpolyline",
-    "dxf_polyline", "dxf_text", "esri_prj", "gk_plots", "gpkg_without_index", "jzd_text", "kml_document",
+    "dxf_polyline", "dxf_text", "esri_prj", "gk_plots", "gpkg_without_index", "gpx_document",
+    "jzd_text", "kml_document",
     "lying_zip", "noted", "overflow_numeric", "patch_bytes", "plots_gdf", "ring_area_m2", "roads_gdf",
-    "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "unclose_last_ring", "write",
+    "set_gpkg_bytes", "set_gpkg_geometry", "shapefile", "square", "topojson_document",
+    "unclose_last_ring", "write",
     "zip_files", "zip_shapefile",
 ]

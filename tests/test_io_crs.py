@@ -218,17 +218,39 @@ def test_zone41_inferred_lands_in_east(tmp_path):
     assert sum(c == pytest.approx((x, y), abs=1e-12) for c in corners) == 1
 
 
-def test_outside_area_of_use_refused(tmp_path):
+def test_outside_area_of_use_read_with_a_warning(tmp_path):
     # a county point written in Xian 1980 GK CM 114E (area of use 112.5-115.5E): 7.6 degrees
-    # from its central meridian; it transforms back into the county but the CRS cannot be right
+    # from its central meridian. Unusual, but a place in that CRS: read as the file says (it
+    # comes back to the county point), with the distance to the area of use
     from pyproj import Transformer
+
+    from county_gis.io._crs_infer import OutsideAreaOfUseWarning
 
     x, y = Transformer.from_crs(4490, 2383, always_xy=True).transform(LON, LAT)
     gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(x, y)])
     path = shapefile(tmp_path, gdf, prj=esri_prj(2383))
-    with pytest.raises(CRSError, match=r"plots\.shp:plots: the coordinates, read as EPSG:2383 .* lie at x 121.60000..121.60000, "
-                       r"y 42.10000..42.10000 .*outside that CRS's area of use \(112.5-115.5E, "
-                       r"21.52-45.45N, \+1.5 degrees\)"), pytest.warns(LegacyDatumWarning):
+    with pytest.warns(OutsideAreaOfUseWarning, match=r"plots\.shp:plots: the coordinates, read "
+                      r"as EPSG:2383 .* lie at x 121.60000..121.60000, y 42.10000..42.10000 .*"
+                      r"outside that CRS's area of use \(112.5-115.5E, 21.52-45.45N, \+1.5 "
+                      r"degrees\), about 504 km from it; read as the file CRS says"), \
+            pytest.warns(LegacyDatumWarning):
+        got = read_layer(path)
+    assert (got.geometry.x[0], got.geometry.y[0]) == pytest.approx((LON, LAT), abs=1e-6)
+    [note] = got.attrs["load_report"].select("crs.outside_area_of_use")
+    assert note.severity.value == "warning"
+
+
+def test_coordinates_past_the_pole_of_their_grid_refused(tmp_path):
+    # zone-40 survey metres (600,000 E, 4,650,000 N) under a British National Grid .prj: in
+    # that grid the northing runs 4,750 km north of 49 N, past the pole, to 87.6 N on the far
+    # side of the globe -- no place a BNG survey can be: refused, with the zone to declare
+    gdf = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[Point(E40, N40)])
+    path = shapefile(tmp_path, gdf, prj=esri_prj(27700))
+    with pytest.raises(CRSError, match=r"plots\.shp:plots: the coordinates, read as EPSG:27700 "
+                       r"\(OSGB36 / British National Grid\), lie at .* outside that CRS's area "
+                       r"of use .*; in that transverse Mercator grid they lie up to 1\d\d\.\d "
+                       r"degrees of longitude from its central meridian \(-2E\): past the pole, "
+                       r".*the CRS is wrong; the raw coordinates look like EPSG:4549"):
         read_layer(path)
 
 

@@ -258,4 +258,7 @@ def test_inspect_lists_each_cad_layer_with_its_dxf_notes(drawing):
     summaries = {s["layer"]: s for s in inspect_source(drawing)}
     assert list(summaries) == ["宗地", "注记", "道路"]
     assert summaries["宗地"]["driver"] == "DXF" and summaries["宗地"]["feature_count"] == 1
-    assert [n["code"] for n in summaries["道路"]["notes"]] == ["dxf.flattened", "crs.inferred"]
+    codes = [n["code"] for n in summaries["道路"]["notes"]]
+    assert [c for c in codes if c != "source.field_dropped"] == ["dxf.flattened", "crs.inferred"]
+    dropped = {n["field"] for n in summaries["道路"]["notes"] if n["code"] == "source.field_dropped"}
+    assert {"SubClasses", "PaperSpace"} <= dropped  # GDAL's structure fields, said not kept

@@ -100,9 +100,9 @@ def test_suffix_lookup_ignores_case_and_lists_what_is_supported():
     assert source_for("宗地.DXF").key == "dxf"
     assert source_for(Path("a/b.GeoJSON")).key == "geojson"
     with pytest.raises(LayerReadError, match=r"plots\.dwg: unknown format '\.dwg'; supported: "
-                       r"\.csv, \.dxf, \.fgb, \.gdb, \.geojson, \.geoparquet, \.gpkg, \.json, \.kml, "
-                       r"\.kmz, \.parquet, \.shp, \.txt, \.xlsx, \.zip, postgres://, "
-                       r"postgresql://"):
+                       r"\.csv, \.dxf, \.fgb, \.gdb, \.geojson, \.geoparquet, \.gml, \.gpkg, "
+                       r"\.gpx, \.json, \.kml, \.kmz, \.parquet, \.shp, \.topojson, \.txt, "
+                       r"\.xlsx, \.zip, postgres://, postgresql://"):
         source_for("plots.dwg")
     with pytest.raises(LayerReadError, match=r"unknown URL scheme 'https://'"):
         read_layer("https://example.org/plots.geojson")

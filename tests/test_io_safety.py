@@ -43,11 +43,23 @@ def test_record_count_mismatch_is_an_error(tmp_path):
         read_layer(path)
 
 
-def test_missing_dbf_is_an_error(tmp_path):
+@pytest.mark.parametrize("engine", ["pyogrio", "fiona"])
+def test_missing_dbf_reads_the_shapes_and_says_the_attributes_are_lost(tmp_path, engine):
+    # GDAL reads a .shp without its .dbf (shapes, no attributes): so does county_gis, saying so
     path = shapefile(tmp_path, plots_gdf(), encoding="GBK")
     path.with_suffix(".dbf").unlink()
-    with pytest.raises(LayerReadError, match=r"the \.dbf is missing"):
-        read_layer(path)
+    gdf = read_layer(path, engine=engine)
+    assert len(gdf) == 3
+    assert gdf.geometry.normalize().geom_equals_exact(plots_gdf().geometry.normalize(),
+                                                      tolerance=1e-9).all()
+    assert gdf["status"].isna().all() and "name" not in gdf.columns
+    report = gdf.attrs["load_report"]
+    [note] = report.select("shapefile.no_dbf")
+    assert note.severity.value == "problem"
+    assert note.message.startswith("the .dbf is missing: the 3 shape(s) are read without "
+                                   "attributes (no names, status or stated areas). Copy the "
+                                   "whole shapefile")
+    assert report.encoding is None and report.encoding_evidence == "no .dbf: the layer has no text"
 
 
 @pytest.mark.parametrize("engine", ["pyogrio", "fiona"])

@@ -525,7 +525,7 @@ def _townships(root: Path, table: Mapping[str, Any] | None,
                reports: dict[str, Any]) -> gpd.GeoDataFrame:
     if table is None:
         return gpd.GeoDataFrame({c: [] for c in TOWNSHIP_COLUMNS}, geometry=[], crs=CGCS2000)
-    raw = _read(root, table)
+    raw = _read(root, table, repair="all")  # an invalid township is rebuilt and listed
     reports["townships"] = raw.attrs.get("load_report")
     out = pd.DataFrame(index=raw.index)
     out["code"] = _column(raw, table.get("code"), ("code", "project_id")).astype(object)

@@ -51,6 +51,7 @@ from ._atomic import atomic_path
 from .analysis import ProgressDetails
 from .errors import ConfigError
 from .project import Project
+from .units import format_amount
 
 __all__ = ["FONTS", "tongbao_context", "write_tongbao"]
 
@@ -74,13 +75,7 @@ def _pct(value: Any) -> str | None:
 
 
 def _amount(value: Any, digits: int = 2) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return f"{number:,.{digits}f}"
+    return format_amount(value, digits)
 
 
 def _digits(record: dict[str, Any]) -> int:

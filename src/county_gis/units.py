@@ -26,7 +26,7 @@ from typing import Any, Self
 
 from .errors import UnitError
 
-__all__ = ["AreaUnit", "LengthUnit"]
+__all__ = ["AreaUnit", "LengthUnit", "format_amount"]
 
 
 def _normalise(name: str) -> str:
@@ -123,3 +123,24 @@ class LengthUnit(_Unit):
     @classmethod
     def _kind(cls) -> str:
         return "length"
+
+
+def format_amount(value: Any, digits: int = 1, *, sign: bool = False) -> str:
+    """An amount as shown in tables and documents: thousands separated, "—" when missing.
+
+    The one number format of the terminal tables, the printed map's tables and the 进度通报.
+
+    Examples
+    --------
+    >>> format_amount(90349.763), format_amount(None), format_amount(float("nan"), 2)
+    ('90,349.8', '—', '—')
+    >>> format_amount(7.333, 2, sign=True)
+    '+7.33'
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if number != number:  # NaN
+        return "—"
+    return f"{number:+,.{digits}f}" if sign else f"{number:,.{digits}f}"

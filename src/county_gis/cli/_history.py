@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from ..units import format_amount
 from ._console import plain as escape
 
 if TYPE_CHECKING:
@@ -38,13 +38,7 @@ def project_trend(project: Project, as_of: str | None = None) -> Trend | None:
 
 
 def _fmt(value: Any, digits: int = 1, sign: bool = False) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return f"{number:+,.{digits}f}" if sign else f"{number:,.{digits}f}"
+    return format_amount(value, digits, sign=sign)
 
 
 def lamp_table(trend: Trend, *, title: str) -> Table:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from ..units import format_amount
 from ._console import plain as escape
 from ._options import handle_errors, out_option, overwrite_option
 
@@ -21,11 +21,7 @@ _STYLE = {"冲突": "red", "无冲突": "green", "未核查": "yellow"}
 
 
 def _fmt(value: Any, digits: int) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if math.isnan(number) else f"{number:,.{digits}f}"
+    return format_amount(value, digits)
 
 
 def print_compliance(result: ComplianceResult, *, console: Console | None = None,

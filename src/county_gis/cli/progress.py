@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..units import format_amount
 from ._console import make_console, plain
 from ._options import (
     check_project,
@@ -31,13 +32,7 @@ __all__ = ["print_progress", "progress_command", "progress_table"]
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return f"{number:,.{digits}f}"
+    return format_amount(value, digits)
 
 
 def load_digest(project: Project) -> list[str]:

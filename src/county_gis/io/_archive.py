@@ -24,6 +24,7 @@ import logging
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from ..errors import LayerReadError
@@ -41,7 +42,7 @@ MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_RATIO = 200
 _CHUNK = 1 << 20
 _READABLE = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".fgb", ".csv", ".xlsx",
-             ".parquet")
+             ".parquet", ".gpx", ".gml", ".topojson", ".dxf", ".gdb")
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -90,14 +91,19 @@ def extract_limited(
     max_members: int = MAX_MEMBERS,
     max_total_bytes: int = MAX_TOTAL_BYTES,
     max_ratio: float = MAX_RATIO,
+    choose: Callable[[list[Path]], Path] | None = None,
 ) -> Path:
     """Extract ``archive`` into ``folder`` within the limits; return the data file to read.
+
+    A data file is a member with a readable suffix, or a FileGDB folder (``*.gdb``). When
+    there are several, ``choose`` picks one (by the layer asked for); without it they are
+    refused.
 
     Raises
     ------
     LayerReadError
         If the archive is not a zip, breaks a limit, holds a member leaving the folder,
-        or holds no data file (or several, which must be read one by one).
+        or holds no data file (or several and no ``choose``).
     """
     try:
         zf = zipfile.ZipFile(archive)
@@ -141,11 +147,16 @@ def extract_limited(
             chosen = candidates[0]
         else:
             found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in _READABLE
-                           and not any(part.startswith("__MACOSX") for part in p.parts))
+                           and not any(part.startswith("__MACOSX") for part in p.parts)
+                           and not any(part.lower().endswith(".gdb")
+                                       for part in p.relative_to(folder).parts[:-1])
+                           and p.is_dir() == (p.suffix.lower() == ".gdb"))
             if not found:
                 raise LayerReadError(
                     f"{archive}: holds no data file (looked for {', '.join(_READABLE)})"
                 )
+            if len(found) > 1 and choose is not None:
+                found = [choose(found)]
             if len(found) > 1:
                 names = ", ".join(str(p.relative_to(folder)) for p in found)
                 raise LayerReadError(

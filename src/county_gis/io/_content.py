@@ -92,10 +92,7 @@ Save it in the format its suffix names (or give it the suffix of what it is)
     """
     where = where or str(path)
     if path.is_dir():
-        if source.key == "filegdb":  # a FileGDB is a folder of .gdbtable files
-            if not any(path.glob("*.gdbtable")):
-                raise LayerReadError(f"{where}: a folder named .gdb without .gdbtable files: "
-                                     "not a FileGDB; pass the .gdb folder ArcGIS wrote")
+        if source.key == "filegdb":  # a FileGDB is a folder; its source checks it opens
             return
         raise LayerReadError(f"{where}: a folder, not a {source.name} file; pass the file")
     try:

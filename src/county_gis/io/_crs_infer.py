@@ -38,6 +38,7 @@ __all__ = [
     "COUNTY_MARGIN_DEG",
     "CRSDecision",
     "LegacyDatumWarning",
+    "OutsideAreaOfUseWarning",
     "OutsideCountyWarning",
     "county_distance_km",
     "decide_crs",
@@ -78,6 +79,10 @@ class LegacyDatumWarning(CountyGisWarning):
 
 class OutsideCountyWarning(CountyGisWarning):
     """A layer with a declared (or file) CRS lies wholly outside the county; it is read."""
+
+
+class OutsideAreaOfUseWarning(CountyGisWarning):
+    """A layer with a declared (or file) CRS lies outside that CRS's area of use; it is read."""
 
 
 @dataclass(frozen=True)
@@ -416,6 +421,7 @@ def _to_cgcs2000(
         geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
         raw_box = _bounds(geoms)
     crs = decision.crs
+    raw_geoms = geoms
     if needs_transform(crs):
         moved = True
         transformer = Transformer.from_crs(crs, CGCS2000, always_xy=True)
@@ -446,7 +452,7 @@ def _to_cgcs2000(
     bounds = shapely.bounds(geoms) if moved or raw_box is None else None
     box = _bounds(geoms, bounds) if bounds is not None else raw_box
     if box is not None:
-        _check_area_of_use(crs, box, decision, raw_box)
+        _check_area_of_use(crs, box, decision, raw_box, report, geoms, raw_geoms)
     if box is None or _in_county(box):
         return geoms
     if bounds is None:
@@ -547,9 +553,17 @@ def _fix_hint(raw_box: tuple[float, float, float, float] | None, crs: CRS) -> st
 
 def _check_area_of_use(
     crs: CRS, box: tuple[float, float, float, float], decision: CRSDecision,
-    raw_box: tuple[float, float, float, float] | None,
+    raw_box: tuple[float, float, float, float] | None, report: LoadReport,
+    geoms: np.ndarray, raw_geoms: np.ndarray,
 ) -> None:
-    """Raise when CGCS2000 coordinates lie far outside the source CRS's area of use."""
+    """Check CGCS2000 coordinates against the source CRS's area of use (+ a margin).
+
+    Outside it, a declared or file CRS is taken as stated, like a layer outside the county:
+    read, with a ``crs.outside_area_of_use`` warning (and :class:`OutsideAreaOfUseWarning`)
+    saying how far. Refused only when the coordinates cannot be a place in that CRS at all
+    (:func:`_impossible`), or when the CRS was inferred (the county's location was the
+    evidence, and it fails).
+    """
     area = crs.area_of_use
     if area is None:
         return
@@ -557,11 +571,80 @@ def _check_area_of_use(
     west, south, east, north = area.bounds
     if south - m <= box[1] and box[3] <= north + m and _within_lon(box[0], box[2], west, east, m):
         return
-    raise _EvidenceError(
-        f"the coordinates, read as {decision.label}, lie at {_fmt_box(box)} (CGCS2000 lon/lat), "
-        f"outside that CRS's area of use ({west:g}-{east:g}E, "
-        f"{south:g}-{north:g}N, +{m:g} degrees); the CRS is wrong{_fix_hint(raw_box, crs)}"
-    )
+    where = (f"the coordinates, read as {decision.label}, lie at {_fmt_box(box)} (CGCS2000 "
+             f"lon/lat), outside that CRS's area of use ({west:g}-{east:g}E, "
+             f"{south:g}-{north:g}N, +{m:g} degrees)")
+    impossible = _impossible(crs, geoms, raw_geoms)
+    if decision.how == "inferred" or impossible is not None:
+        raise _EvidenceError(f"{where}{'; ' + impossible if impossible else ''}; the CRS is "
+                             f"wrong{_fix_hint(raw_box, crs)}")
+    km = _area_distance_km(box, area.bounds)
+    message = (f"{where}, about {km:,.0f} km from it; read as the {decision.how} CRS says "
+               "(check the CRS if the layer should lie elsewhere)")
+    report.add("crs.outside_area_of_use", message, severity=Severity.WARNING)
+    warnings.warn(f"{Place(report.source, report.layer)}: {message}", OutsideAreaOfUseWarning,
+                  stacklevel=6)
+
+
+def _impossible(crs: CRS, geoms: np.ndarray, raw_geoms: np.ndarray) -> str | None:
+    """Why the raw coordinates cannot be a place in ``crs``, or None when they can.
+
+    * a coordinate did not transform (PROJ gives infinity or NaN);
+    * a transverse Mercator grid (Gauss-Krüger, UTM, British National Grid ...) holds a
+      coordinate whose place is more than 90 degrees of longitude from the central meridian:
+      its northing runs past the pole onto the far side of the globe, where no survey grid is
+      used (GDAL's ``poly.shp``, UTM metres labelled British National Grid, lands at 87 N,
+      163 E);
+    * the coordinates do not come back through the CRS (beyond the projection's domain).
+    """
+    lonlat = shapely.get_coordinates(geoms)
+    if not len(lonlat):
+        return None
+    if not np.isfinite(lonlat).all():
+        return "some coordinates do not transform (outside the projection's domain)"
+    tm = _tm_params(crs) if crs.is_projected else None
+    if tm is not None:
+        off = np.abs((lonlat[:, 0] - tm[0] + 180.0) % 360.0 - 180.0)
+        if off.max() > 90.0:
+            return (f"in that transverse Mercator grid they lie up to {off.max():.1f} degrees "
+                    f"of longitude from its central meridian ({tm[0]:g}E): past the pole, on "
+                    "the far side of the globe, where no survey grid is used")
+    if crs.is_projected:
+        raw = shapely.get_coordinates(raw_geoms)
+        step = max(1, len(raw) // 10_000)
+        back = Transformer.from_crs(CGCS2000, crs, always_xy=True)
+        x, y = back.transform(lonlat[::step, 0], lonlat[::step, 1])
+        miss = np.hypot(np.asarray(x) - raw[::step, 0], np.asarray(y) - raw[::step, 1])
+        if not np.isfinite(miss).all() or miss.max() > 1.0:
+            return "they do not come back through the CRS (outside the projection's domain)"
+    return None
+
+
+def _area_distance_km(box: tuple[float, float, float, float],
+                      area: tuple[float, float, float, float]) -> float:
+    """Geodesic distance (km) from a lon/lat box to an area of use (west, south, east, north);
+    0 when they overlap. Longitudes are compared the short way round."""
+    from pyproj import Geod
+
+    def gap(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
+        if hi < a:
+            return hi, a
+        if lo > b:
+            return lo, b
+        return lo, lo
+
+    west, south, east, north = area
+    if west > east:  # crossing 180 degrees: compare on west .. east + 360
+        east += 360.0
+    lo, hi = box[0], box[2]
+    if hi < west:
+        lo, hi = lo + 360.0, hi + 360.0
+    x0, x1 = gap(lo, hi, west, east)
+    if abs(x0 - x1) > 180:
+        x0 += 360 if x0 < x1 else -360
+    y0, y1 = gap(box[1], box[3], south, north)
+    _, _, metres = Geod(ellps="GRS80").inv(x0, y0, x1, y1)
+    return float(metres) / 1000
 
 
 def _within_lon(lo: float, hi: float, west: float, east: float, margin: float) -> bool:

@@ -190,6 +190,11 @@ def _read_text(path: Path, engine: Engine, declared: str | None,
     raw = _entities(path, engine, _gdal_encoding(codec))
     frame = raw.attributes[[c for c in _FIELDS if c in raw.attributes.columns]]
     frame = frame.astype(object).where(frame.notna(), None)
+    for name in raw.attributes.columns:
+        if name not in _FIELDS:
+            report.add("source.field_dropped", f"GDAL's DXF field {name!r} (drawing structure or "
+                       f"style) is not kept; kept: {', '.join(_FIELDS)}",
+                       severity=Severity.INFO, field=str(name))
     if not _undecodable(path, codec):
         return raw, frame
     exact = _entities(path, engine, "ISO-8859-1", translate=False)  # each byte one character

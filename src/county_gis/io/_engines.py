@@ -20,9 +20,11 @@ import pandas as pd
 
 from .._choice import Choice
 from ..errors import CountyGisError, DataError, LayerReadError
+from ._geometry import NonlinearGeometryError
 from ._report import Severity
 
-__all__ = ["CellFix", "Engine", "RawLayer", "read_raw"]
+__all__ = ["CellFix", "Engine", "RawLayer", "linearised_note", "nonlinear_features",
+           "read_raw"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,17 @@ class RawLayer:
     parsed: np.ndarray | None = None  # shapely geometries when the engine already built them
     #: (fid, source field) -> the fix of a cell found wrong in the raw bytes
     cell_fixes: dict[tuple[int, str], CellFix] = field(default_factory=dict)
+    #: notes of the reader: (code, message, severity, fid or None), added to the load report
+    notes: list[tuple[str, str, Severity, int | None]] = field(default_factory=list)
+
+
+def linearised_note(kinds: dict[int, str]) -> list[tuple[str, str, Severity, int | None]]:
+    """The notes of features whose arcs GDAL approximated by straight segments."""
+    return [("geometry.linearised",
+             f"{kind} (arcs): GDAL approximated each arc by straight segments (its default "
+             "step, 4 degrees of arc per segment); length and area are those of the segments, "
+             "slightly short of the true arcs", Severity.WARNING, fid)
+            for fid, kind in kinds.items()]
 
 
 class ChunkSink(Protocol):
@@ -81,6 +94,9 @@ class ChunkSink(Protocol):
 
     def feed(self, wkb: np.ndarray, fids: np.ndarray) -> None:
         """Take the next features: WKB bytes (or None) and their feature ids."""
+
+    def reset(self) -> None:
+        """Forget the features taken (the layer is read again)."""
 
 
 def read_raw(
@@ -91,8 +107,13 @@ def read_raw(
     engine: Engine,
     driver: str,
     parser: ChunkSink | None = None,
+    times_as_text: bool = False,
 ) -> RawLayer:
     """Read one layer of ``path`` (a file of GDAL driver ``driver``) with ``engine``.
+
+    With ``times_as_text``, date-time fields come as ISO text with their offsets, on both
+    engines (pyogrio then reads through its non-Arrow interface; fiona gives text anyway),
+    for the source to decide their time zone.
 
     With ``parser`` and the pyogrio engine, the layer is streamed in Arrow batches of
     :data:`~._geometry.PARSE_CHUNK` features and each batch's WKB is handed to ``parser`` as
@@ -108,8 +129,16 @@ def read_raw(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if engine is Engine.PYOGRIO:
-                raw = _read_pyogrio(path, layer, encoding, driver, parser)
+            if engine is Engine.PYOGRIO and times_as_text:
+                raw = _read_pyogrio_rows(path, layer, encoding, driver, times_as_text=True)
+            elif engine is Engine.PYOGRIO:
+                try:
+                    raw = _read_pyogrio(path, layer, encoding, driver, parser)
+                except NonlinearGeometryError:
+                    # arcs, which shapely cannot build: the layer again, GDAL linearising them
+                    if parser is not None:
+                        parser.reset()
+                    raw = _read_pyogrio_linearised(path, layer, encoding, driver)
             else:
                 raw = _read_fiona(path, layer, encoding)
     except CountyGisError:
@@ -120,6 +149,67 @@ def read_raw(
         ) from exc
     raw.gdal_messages.extend(str(item.message) for item in caught)
     return raw
+
+
+def _read_pyogrio_rows(
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str, *,
+    times_as_text: bool = False,
+) -> RawLayer:
+    """A layer through pyogrio's non-Arrow interface, where GDAL linearises arcs; with
+    ``times_as_text`` date-times come as the ISO text GDAL holds, offsets included (GDAL's
+    Arrow stream drops them)."""
+    from pyogrio.raw import read
+
+    meta, fids, wkb, values = read(path, layer=layer, encoding=encoding, return_fids=True,
+                                   datetime_as_string=times_as_text)
+    names = [str(n) for n in meta["fields"]]
+    attributes = pd.DataFrame({n: v for n, v in zip(names, values, strict=True)},
+                              columns=names)
+    fids = np.asarray(fids if fids is not None else np.arange(len(wkb)), dtype=np.int64)
+    return RawLayer(
+        attributes=attributes,
+        wkb=np.asarray(wkb, dtype=object) if wkb is not None else np.full(len(fids), None),
+        fids=fids,
+        crs_wkt=_wkt(meta.get("crs")),
+        driver=driver,
+        geometry_type=meta.get("geometry_type"),
+    )
+
+
+def _read_pyogrio_linearised(
+    path: str | os.PathLike[str], layer: str | None, encoding: str | None, driver: str,
+) -> RawLayer:
+    """A layer with arcs, GDAL linearising them (non-Arrow); the features that held arcs are
+    found in GDAL's Arrow stream and noted."""
+    raw = _read_pyogrio_rows(path, layer, encoding, driver)
+    raw.notes.extend(linearised_note(nonlinear_features(path, layer)))
+    return raw
+
+
+def nonlinear_features(path: str | os.PathLike[str], layer: str | None) -> dict[int, str]:
+    """Feature id -> curved type of the features of a layer that hold arcs (GDAL's Arrow
+    stream gives them as ISO WKB, without linearising)."""
+    from pyogrio.raw import open_arrow
+
+    from ._geometry import nonlinear_kind
+
+    found: dict[int, str] = {}
+    with open_arrow(path, layer=layer, columns=[], return_fids=True, use_pyarrow=True) as (
+            meta, reader):
+        geometry_name = meta.get("geometry_name") or "wkb_geometry"
+        fid_name = meta.get("fid_column") or "OGC_FID"
+        count = 0
+        for batch in reader:
+            names = batch.schema.names
+            if geometry_name not in names:
+                break
+            wkb = batch.column(names.index(geometry_name)).to_pylist()
+            fids = (batch.column(names.index(fid_name)).to_pylist() if fid_name in names
+                    else range(count, count + batch.num_rows))
+            found.update((int(f), k) for w, f in zip(wkb, fids, strict=True)
+                         if (k := nonlinear_kind(w)) is not None)
+            count += batch.num_rows
+    return found
 
 
 def _read_pyogrio(
@@ -260,6 +350,11 @@ class _CountWarnings(logging.Handler):
         self.count += 1
 
 
+#: Formats whose layers can hold arcs (checked for them when fiona reads, as it linearises
+#: them without a word)
+_ARCS_POSSIBLE = (".gpkg", ".gml", ".gdb")
+
+
 def _read_fiona(path: str | os.PathLike[str], layer: str | None, encoding: str | None) -> RawLayer:
     import fiona
 
@@ -296,6 +391,9 @@ def _read_fiona(path: str | os.PathLike[str], layer: str | None, encoding: str |
     wkb = np.empty(len(geoms), dtype=object)
     for i, geometry in enumerate(geoms):
         wkb[i] = None if geometry is None else _geojson_to_wkb(geometry)
+    notes: list[tuple[str, str, Severity, int | None]] = []
+    if os.path.splitext(os.fspath(path))[1].lower() in _ARCS_POSSIBLE:  # fiona linearises
+        notes = linearised_note(nonlinear_features(path, layer))      # silently: say where
     return RawLayer(
         attributes=attributes,
         wkb=wkb,
@@ -304,6 +402,7 @@ def _read_fiona(path: str | os.PathLike[str], layer: str | None, encoding: str |
         driver=driver,
         geometry_type=None if geometry_type in (None, "None") else str(geometry_type),
         cell_fixes=fixes,
+        notes=notes,
     )
 
 

@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,8 +63,9 @@ def list_layers(path: SourceLike) -> dict[str, str]:
     >>> list_layers(bundled_layers_dir() / "fumeng.gpkg")["county_boundary"]
     'MultiPolygon'
     """
-    with opened_source(path, None) as (opened, source):
-        return source.list_layers(opened)
+    collected: dict[str, str] = {}
+    with opened_source(path, None, collect=collected) as (opened, source):
+        return collected or source.list_layers(opened)
 
 
 def _recover(copy: Path) -> None:
@@ -93,11 +94,14 @@ def sqlite_side_files(path: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def opened_source(
-    given: SourceLike, report: LoadReport | None
+    given: SourceLike, report: LoadReport | None, *, collect: dict[str, str] | None = None
 ) -> Iterator[tuple[Any, Source]]:
     """Yield a read-safe path for ``given`` and the source that reads it.
 
-    See the module docstring. A URL of a registered scheme is yielded as it is (text).
+    See the module docstring. A URL of a registered scheme is yielded as it is (text). A zip
+    holding several data files gives their layers as its own: the member holding
+    ``report.layer`` is yielded; with ``collect``, every member's layers are put into it
+    instead (for :func:`list_layers`).
 
     Raises
     ------
@@ -116,10 +120,11 @@ def opened_source(
         yield named, source_for(named)
         return
     note_input(named)
-    with _opened_file(Path(named), report) as path, offline_gdal():
+    with _opened_file(Path(named), report, collect) as path, offline_gdal():
         source = source_for(path)
-        check_content(path, source, where=named if path == Path(named)
-                      else f"{named}:{path.name}")
+        if not collect:  # (a zip whose members were listed: each is checked when read)
+            check_content(path, source, where=named if path == Path(named)
+                          else f"{named}:{path.name}")
         yield path, source
 
 
@@ -183,7 +188,9 @@ def _utf8_named(path: Path, report: LoadReport | None) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _opened_file(path: Path, report: LoadReport | None) -> Iterator[Path]:
+def _opened_file(
+    path: Path, report: LoadReport | None, collect: dict[str, str] | None = None
+) -> Iterator[Path]:
     """A read-safe path for the file ``path``: archives extracted, journals recovered."""
     if not path.exists():
         raise LayerReadError(f"{path}: no such file")
@@ -195,8 +202,10 @@ def _opened_file(path: Path, report: LoadReport | None) -> Iterator[Path]:
     if suffix in ARCHIVES:
         from ._archive import extract_limited
 
+        layer = report.layer if report is not None else None
         with tempfile.TemporaryDirectory(prefix="county_gis_") as tmp:
-            member = extract_limited(path, Path(tmp), report=report)
+            member = extract_limited(path, Path(tmp), report=report,
+                                     choose=_member_chooser(path, layer, collect))
             yield member
         return
     if suffix == ".gpkg":
@@ -218,3 +227,40 @@ def _opened_file(path: Path, report: LoadReport | None) -> Iterator[Path]:
                 yield copy
             return
     yield path
+
+
+def _member_chooser(
+    archive: Path, layer: str | None, collect: dict[str, str] | None
+) -> Callable[[list[Path]], Path]:
+    """Which of several data files of a zip to read: the one holding ``layer``.
+
+    The members' layers are the archive's layers (a zip of ``roads.shp`` and ``plots.shp``
+    has the layers ``roads`` and ``plots``). With ``collect``, every member's layers are put
+    into it and the first member is returned.
+    """
+
+    def choose(found: list[Path]) -> Path:
+        owner: dict[str, Path] = {}
+        for member in found:
+            for name, kind in source_for(member).list_layers(member).items():
+                if name in owner:
+                    raise LayerReadError(
+                        f"{archive}: {owner[name].name} and {member.name} both hold a layer "
+                        f"{name!r}; extract the archive and read them one by one")
+                owner[name] = member
+                if collect is not None:
+                    collect[name] = kind
+        if collect is not None:
+            return found[0]
+        names = ", ".join(repr(name) for name in owner)
+        files = ", ".join(p.name for p in found)
+        if layer is None:
+            raise LayerReadError(
+                f"{archive} holds {len(found)} data files ({files}) with the layers {names}; "
+                "pass layer=... or read them all with read_layers()")
+        if layer not in owner:
+            raise LayerReadError(f"{archive}: no layer {layer!r} in its data files ({files}); "
+                                 f"its layers: {names}")
+        return owner[layer]
+
+    return choose

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import struct
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +23,7 @@ import pandas as pd
 import shapely
 
 from .._validity import is_valid as fast_is_valid
-from ..errors import GeometryError, Place
+from ..errors import GeometryError, LayerReadError, Place
 from ..measure import geodesic_area
 from ..vocabulary import LayerKind
 from ._report import LoadReport, Severity
@@ -177,6 +178,11 @@ class GeometryFacts:
         if self._executor is not None:
             self._executor.shutdown(wait=False)  # the worker ends once its queue is empty
 
+    def reset(self) -> None:
+        """Forget every chunk (the reader starts the layer again)."""
+        self.cancel()
+        self.__init__()  # type: ignore[misc]
+
     def cancel(self) -> None:
         """Drop the validity checks the worker has not started (no longer wanted)."""
         for future in self._valid:
@@ -246,6 +252,14 @@ class WkbParser:
         self._pending: np.ndarray | None = None  # the first chunk, added to facts once a
         self._refused: list[tuple[int, str]] = []  # second one shows the layer is large
 
+    def reset(self) -> None:
+        """Forget every chunk fed (the reader starts the layer again)."""
+        self._held = LoadReport(source=self._report.source, layer=self._report.layer,
+                                strict=self._report.strict)
+        self._parts, self._pending, self._refused = [], None, []
+        if self._facts is not None:
+            self._facts.reset()
+
     @property
     def fed(self) -> bool:
         """Whether any chunk was fed."""
@@ -296,15 +310,133 @@ class WkbParser:
         return geoms
 
 
+#: ISO WKB type codes of arcs and curved surfaces, which shapely cannot build (2D codes;
+#: + 1000 for Z, + 2000 for M, + 3000 for ZM)
+_NONLINEAR_CODES = {8: "CircularString", 9: "CompoundCurve", 10: "CurvePolygon",
+                    11: "MultiCurve", 12: "MultiSurface", 13: "Curve", 14: "Surface"}
+
+
+def nonlinear_kind(wkb: Any) -> str | None:
+    """The curved geometry type a WKB holds (``CurvePolygon``, ``CompoundCurve Z`` ...), or None.
+
+    Examples
+    --------
+    >>> nonlinear_kind(bytes.fromhex("010a000000") + bytes(4))
+    'CurvePolygon'
+    >>> nonlinear_kind(shapely.box(0, 0, 1, 1).wkb) is None
+    True
+    """
+    if not isinstance(wkb, bytes | bytearray | memoryview) or len(wkb) < 5:
+        return None
+    code = int.from_bytes(bytes(wkb[1:5]), "little" if wkb[0] == 1 else "big")
+    flags = code & 0xE0000000  # EWKB: Z 0x80000000, M 0x40000000
+    code &= 0x0FFFFFFF
+    name = _NONLINEAR_CODES.get(code % 1000)
+    if name is None:
+        return None
+    dims = code // 1000 or (1 if flags & 0x80000000 else 0) + (2 if flags & 0x40000000 else 0)
+    return name + {0: "", 1: " Z", 2: " M", 3: " ZM"}.get(dims, "")
+
+
+def surfaces_as_polygons(wkb: Any) -> bytes | None:
+    """ISO WKB with each PolyhedralSurface / TIN made a MultiPolygon and each Triangle a
+    Polygon (the same body, another type code), or None when it holds none (or is not ISO WKB).
+
+    Examples
+    --------
+    >>> tin = bytes.fromhex("0110000000" "01000000") + shapely.Polygon(
+    ...     [(0, 0), (1, 0), (0, 1)]).wkb.replace(b"\x03", b"\x11", 1)
+    >>> shapely.from_wkb(surfaces_as_polygons(tin)).wkt
+    'MULTIPOLYGON (((0 0, 1 0, 0 1, 0 0)))'
+    """
+    if not isinstance(wkb, bytes | bytearray) or len(wkb) < 5:
+        return None
+    data = bytearray(wkb)
+    changed = False
+
+    def walk(pos: int) -> int:
+        nonlocal changed
+        end = "<" if data[pos] == 1 else ">"
+        (code,) = struct.unpack_from(end + "I", data, pos + 1)
+        if code > 3999:
+            raise ValueError("not ISO WKB")
+        kind, zm = code % 1000, code // 1000
+        width = 8 * (2 + (zm in (1, 3)) + (zm in (2, 3)))
+        if kind in (15, 16, 17):
+            struct.pack_into(end + "I", data, pos + 1, zm * 1000 + (3 if kind == 17 else 6))
+            changed = True
+        pos += 5
+        if kind == 1:
+            return pos + width
+        (count,) = struct.unpack_from(end + "I", data, pos)
+        pos += 4
+        if kind == 2:
+            return pos + count * width
+        if kind in (3, 17):
+            for _ in range(count):
+                (points,) = struct.unpack_from(end + "I", data, pos)
+                pos += 4 + points * width
+            return pos
+        if kind in (4, 5, 6, 7, 15, 16):
+            for _ in range(count):
+                pos = walk(pos)
+            return pos
+        raise ValueError(f"WKB type {code}")
+
+    try:
+        walk(0)
+    except (ValueError, struct.error):
+        return None
+    return bytes(data) if changed else None
+
+
+class NonlinearGeometryError(LayerReadError):
+    """Features hold arcs (circular strings, curve polygons ...), which shapely cannot build.
+
+    ``kinds`` maps each such feature id to its type. The pyogrio engine catches it and reads
+    the layer again through GDAL's non-Arrow interface, which linearises the arcs.
+    """
+
+    def __init__(self, message: str, kinds: dict[int, str]) -> None:
+        super().__init__(message)
+        self.kinds = kinds
+
+
 def _parse_chunk(
     wkb: np.ndarray, fids: np.ndarray, report: LoadReport, repair: Repair,
     refused: list[tuple[int, str]],
 ) -> np.ndarray:
-    """Parse one chunk of WKB; close the rings ``repair`` allows, add the rest to ``refused``."""
-    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    """Parse one chunk of WKB; close the rings ``repair`` allows, add the rest to ``refused``.
+
+    Raises
+    ------
+    NonlinearGeometryError
+        If features hold arcs (shapely cannot build them).
+    """
+    try:
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    except NotImplementedError:  # shapely: "Nonlinear geometry types are not supported"
+        kinds = {int(f): k for w, f in zip(wkb, fids, strict=True)
+                 if (k := nonlinear_kind(w)) is not None}
+        if not kinds:
+            raise
+        raise NonlinearGeometryError(
+            f"{_places(report, list(kinds))} hold arcs ({', '.join(sorted(set(kinds.values())))})"
+            ", which shapely cannot build; convert them to straight segments (ogr2ogr "
+            "-nlt CONVERT_TO_LINEAR) or read the file with engine='pyogrio'", kinds) from None
     missing = np.flatnonzero(shapely.is_missing(geoms))
     failed = missing[~pd.isna(wkb[missing])]  # null in the source is no failure
     for i in failed:
+        patched = surfaces_as_polygons(wkb[i])
+        if patched is not None:  # TIN / polyhedral surface (a FileGDB multipatch)
+            geoms[i] = shapely.from_wkb(patched, on_invalid="ignore")
+            if geoms[i] is not None:
+                report.add("geometry.surfaces_as_polygons",
+                           "a TIN or polyhedral surface (a 3D multipatch), which shapely cannot "
+                           "build: its triangles / faces read as the polygons of a "
+                           "MultiPolygon (their footprint, once Z is dropped)",
+                           severity=Severity.WARNING, fid=int(fids[i]))
+                continue
         try:
             shapely.from_wkb(wkb[i])
         except shapely.errors.GEOSException as exc:

@@ -60,8 +60,10 @@ def read_layer(
     ----------
     path : path-like, bytes or binary file object
         Shapefile (``.shp`` or a ``.zip`` holding one), GeoPackage, GeoJSON, KML / KMZ,
-        CSV / XLSX with coordinate columns, FlatGeobuf, GeoParquet or DXF: the source is
-        chosen by the suffix (see :data:`county_gis.io.SOURCES`). GeoPackage, GeoJSON,
+        CSV / XLSX with coordinate columns, FlatGeobuf, GeoParquet, DXF, GPX, GML, TopoJSON
+        or FileGDB (a ``.gdb`` folder): the source is chosen by the suffix (see
+        :data:`county_gis.io.SOURCES`), its content checked. A zip holding several data
+        files has their layers. GeoPackage, GeoJSON,
         FlatGeobuf and GeoParquet are also read from ``bytes`` or an open binary file
         object, recognised by their first bytes.
     layer : str, optional
@@ -169,6 +171,8 @@ def _finish(
     for message, count in Counter(raw.gdal_messages).items():
         report.add("gdal.message", f"GDAL: {message}" + (f" ({count} times)" if count > 1
                                                          else ""), severity=Severity.INFO)
+    for code, message, severity, fid in raw.notes:
+        report.add(code, message, severity=severity, fid=fid)
     fids = raw.fids
     if not parser.fed:  # the reader did not parse while reading
         parser.feed_all(raw.wkb, fids)
@@ -260,8 +264,8 @@ def read_layers(
     Parameters
     ----------
     path : path-like, bytes or binary file object
-        A GeoPackage, KML / KMZ, XLSX, DXF (one layer per CAD layer), or any single-layer
-        source :func:`read_layer` reads.
+        A GeoPackage, KML / KMZ, XLSX, DXF (one layer per CAD layer), GPX, FileGDB, a zip of
+        several data files, or any single-layer source :func:`read_layer` reads.
     **kwargs
         ``kind``, ``encoding``, ``crs``, ``source_crs``, ``engine``, ``repair``, ``strict``:
         applied to every layer.

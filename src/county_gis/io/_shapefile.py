@@ -75,7 +75,7 @@ class ShapefileCheck:
     """What :func:`check_shapefile` found: the encoding to use, the cells GDAL would misread,
     and the fixes a working copy needs (a rebuilt .shx, field names cut mid-character)."""
 
-    encoding: str
+    encoding: str | None
     fixes: dict[tuple[int, str], CellFix] = field(default_factory=dict)
     shx: bytes | None = None
     names: dict[int, bytes] | None = None
@@ -109,17 +109,16 @@ def check_shapefile(
 ) -> ShapefileCheck:
     """Check record counts, decide the DBF encoding, find overflowing cells and broken names.
 
+    A shapefile without its ``.dbf`` is read as GDAL reads it: the shapes, with no
+    attributes, and a ``shapefile.no_dbf`` problem in the report.
+
     Raises
     ------
     LayerReadError
-        If ``.shp``, ``.shx`` and ``.dbf`` disagree on the number of records, or the ``.dbf``
-        is missing.
+        If ``.shp``, ``.shx`` and ``.dbf`` disagree on the number of records.
     """
     shx = _sibling(shp, ".shx")
     dbf = _sibling(shp, ".dbf")
-    if dbf is None:
-        raise LayerReadError(f"{shp}: the .dbf is missing, so the attributes are lost; "
-                             "copy the whole shapefile (.shp, .shx, .dbf, .prj, .cpg)")
     header, records, padding = _shp_records(shp)
     if padding:
         declared = struct.unpack(">i", header[24:28])[0] * 2
@@ -131,6 +130,8 @@ def check_shapefile(
                    + (", all zero: padding written by the exporting tool, not a record; ignored"
                       if zero else f": {tail.hex(' ')}, too short for a record; ignored"),
                    severity=Severity.INFO if zero else Severity.PROBLEM)
+    if dbf is None:
+        return _without_dbf(shp, shx, header, records, report)
     info = read_dbf_info(dbf)
     counts = {".shp": len(records), ".dbf": info.record_count}
     if shx is not None:
@@ -170,3 +171,29 @@ def check_shapefile(
                    "it", severity=Severity.PROBLEM, fid=fid)
     return check
 
+
+
+def _without_dbf(
+    shp: Path, shx: Path | None, header: bytes, records: list[tuple[int, int]],
+    report: LoadReport,
+) -> ShapefileCheck:
+    """The check of a shapefile whose ``.dbf`` is missing: shapes only, said so."""
+    if shx is not None and (shx.stat().st_size - 100) // 8 != len(records):
+        raise LayerReadError(
+            f"{Place(str(shp), report.layer)}: record counts disagree (.shp {len(records)}, "
+            f".shx {(shx.stat().st_size - 100) // 8}); a part of the shapefile is truncated "
+            "or from another version: restore the matching files"
+        )
+    report.add("shapefile.no_dbf",
+               f"the .dbf is missing: the {len(records)} shape(s) are read without attributes "
+               "(no names, status or stated areas). Copy the whole shapefile (.shp, .shx, "
+               ".dbf, .prj, .cpg) to keep them", severity=Severity.PROBLEM)
+    report.encoding = None
+    report.encoding_evidence = "no .dbf: the layer has no text"
+    check = ShapefileCheck(encoding=None)
+    if shx is None:
+        report.add("shapefile.no_shx", "the .shx index is missing; rebuilt from the .shp "
+                   "records in a temporary copy (the original folder is not changed)",
+                   severity=Severity.INFO)
+        check.shx = _shx_bytes(header, records)
+    return check

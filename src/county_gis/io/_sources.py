@@ -26,8 +26,8 @@ Examples
 >>> source_for("道路.SHP").name, source_for("宗地.dxf").name
 ('ESRI Shapefile', 'DXF')
 >>> [s.key for s in SOURCES]
-['shapefile', 'geopackage', 'geojson', 'flatgeobuf', 'filegdb', 'kml', 'csv', 'xlsx', \
-'geoparquet', 'dxf', 'jzd', 'postgis']
+['shapefile', 'geopackage', 'geojson', 'flatgeobuf', 'kml', 'csv', 'xlsx', 'geoparquet', \
+'dxf', 'jzd', 'gpx', 'gml', 'topojson', 'filegdb', 'postgis']
 """
 
 from __future__ import annotations
@@ -155,6 +155,18 @@ def _parquet_layers(path: Path) -> dict[str, str]:
     return {path.stem: "Unknown"}
 
 
+def _gpx_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "GPX")
+
+
+def _topojson_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "TopoJSON")
+
+
+def _filegdb_layers(path: Path) -> dict[str, str]:
+    return _gdal.checked_layers(path, "OpenFileGDB")
+
+
 _WKB = "WKB + attribute table + CRS (GDAL, streamed)"
 
 #: The registry: one line per source (suffixes / schemes -> reader -> what it returns).
@@ -167,8 +179,6 @@ SOURCES: tuple[Source, ...] = (
            _WKB + "; non-UTF-8 text transcoded", magic=(b"{",)),
     Source("flatgeobuf", "FlatGeobuf", (".fgb",), _gdal.gdal_layers, _gdal.read_utf8, _WKB,
            magic=(b"fgb\x03",)),
-    Source("filegdb", "OpenFileGDB", (".gdb",), _gdal.gdal_layers, _gdal.read_utf8,
-           _WKB + "; a .gdb folder"),
     Source("kml", "KML", (".kml",), _kml.kml_layers, _read_kml,
            "WKB + placemark fields + folder path; CRS84 (parsed by county_gis)"),
     Source("csv", "CSV", (".csv", ".txt"), _tables.csv_layers, _tables.read_csv,
@@ -185,6 +195,14 @@ SOURCES: tuple[Source, ...] = (
     Source("jzd", "界址点TXT", (".txt",), _jzd.jzd_layers, _jzd.read_jzd,
            "WKB of each 地块 + its header fields + CRS from [属性描述] (parsed by county_gis)",
            sniff=_jzd.SNIFF),
+    Source("gpx", "GPX", (".gpx",), _gpx_layers, _gdal.read_checked,
+           _WKB + "; waypoints, routes, tracks, route_points, track_points; EPSG:4326"),
+    Source("gml", "GML", (".gml",), _gdal.gml_layers, _gdal.read_checked,
+           _WKB + "; read from a temporary copy (GDAL writes a .gfs beside a GML)"),
+    Source("topojson", "TopoJSON", (".topojson",), _topojson_layers, _gdal.read_checked,
+           _WKB + "; arcs assembled by GDAL"),
+    Source("filegdb", "OpenFileGDB", (".gdb",), _filegdb_layers, _gdal.read_checked,
+           _WKB + "; a .gdb folder (or a zip holding one)"),
     Source("postgis", "PostGIS", (), _postgis.postgis_layers, _postgis.read_postgis,
            "WKB (ST_AsBinary) + attribute table + CRS of the SRID, one table or query "
            "(psycopg)", schemes=("postgresql", "postgres"), options=_postgis.OPTIONS),

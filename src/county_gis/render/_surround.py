@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..units import format_amount
 from ..vocabulary import Status
 from . import _style
 
@@ -215,13 +216,8 @@ def info(ax: Axes, box: tuple[float, float, float, float], lines: list[str]) -> 
 
 
 def fmt_amount(value: Any, digits: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return f"{number:,.{digits}f}"
+    """As :func:`county_gis.units.format_amount`."""
+    return format_amount(value, digits)
 
 
 def table(ax: Axes, box: tuple[float, float, float, float], heading: str,
