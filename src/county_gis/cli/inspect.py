@@ -75,7 +75,7 @@ def render(summaries: list[dict], title: str) -> list[Table]:
 
 
 @click.command("inspect")
-@click.argument("path", type=click.Path(exists=True))  # a .gdb is a folder
+@click.argument("path", type=click.Path())  # a .gdb is a folder; a missing file: one line
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
               show_default=True, help="Read engine.")

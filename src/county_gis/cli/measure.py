@@ -78,7 +78,7 @@ def _places(where: str, ids: pd.Index, shown: int = 5) -> str:
 
 
 @click.command("measure")
-@click.argument("path", type=click.Path(exists=True))  # a .gdb is a folder
+@click.argument("path", type=click.Path())  # a .gdb is a folder; a missing file: one line
 @click.option("--layer", default=None, help="Layer name (required for multi-layer files).")
 @click.option("--unit", default="亩", show_default=True,
               help="Area unit (平方米 亩 公顷 万亩 平方公里) or length unit (米 公里).")
