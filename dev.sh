@@ -17,6 +17,9 @@ apt_install() {  # system packages that are missing: npm for the map assets; for
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v pdffonts >/dev/null 2>&1 || missing+=(poppler-utils)  # PDF font / page checks
+    # a throw-away PostgreSQL + PostGIS cluster for tests/test_store.py (tests/postgis_fixtures.py)
+    dpkg -s postgresql >/dev/null 2>&1 || missing+=(postgresql)
+    dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 import county_gis
+from postgis_fixtures import postgis_url  # noqa: F401  (the PostGIS test server)
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"

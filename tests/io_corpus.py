@@ -462,7 +462,8 @@ BUILDERS: dict[str, Callable[[Path, gpd.GeoDataFrame], Built]] = {
     "topojson": _build_topojson,
 }
 #: Registered sources that cannot be built in a test folder, and why.
-NOT_BUILT = {"postgis": "a registered stub: refuses with a clear message"}
+NOT_BUILT = {"postgis": "server-backed: tests/test_store.py reads it from the throw-away "
+                        "PostGIS server of tests/postgis_fixtures.py"}
 
 
 __all__ = [

@@ -22,7 +22,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "county_gis"
 
 #: layer of each package / top-level module (the root package's own modules are foundation)
 LAYERS = {"io": 1, "project": 2, "project_init": 3, "raster": 3, "history": 3, "analysis": 4,
-          "render": 5, "report": 5, "compliance_report": 5, "tongbao": 5, "cli": 6,
+          "render": 5, "report": 5, "compliance_report": 5, "tongbao": 5, "store": 5, "scale": 5,
+          "cli": 6,
           "__main__": 7}
 FOUNDATION = 0
 

@@ -108,16 +108,17 @@ def test_suffix_lookup_ignores_case_and_lists_what_is_supported():
         read_layer("https://example.org/plots.geojson")
 
 
-def test_postgis_is_a_registered_stub_with_a_clear_message():
+def test_postgis_url_is_the_postgis_source_and_needs_table_or_query():
     url = "postgresql://gis:secret@localhost:5432/county"
-    for call in (lambda: read_layer(url, layer="roads"), lambda: list_layers(url)):
-        with pytest.raises(LayerReadError) as info:
-            call()
-        message = str(info.value)
-        assert message == ("postgresql://gis@localhost:5432/county: PostGIS sources are not "
-                           "available yet; export the table to a GeoPackage (ogr2ogr -f GPKG "
-                           "out.gpkg PG:\"...\" <table>) and read that")
-        assert "secret" not in message
+    assert source_for(url).key == source_for("postgres://gis@h/db").key == "postgis"
+    with pytest.raises(ConfigError) as info:
+        read_layer(url)
+    assert str(info.value) == ("postgresql://gis@localhost:5432/county: a PostGIS source needs "
+                               "table = \"schema.name\" or query = \"SELECT ...\" (one of them; "
+                               "neither given)")
+    with pytest.raises(ConfigError, match=r"option 'layer_name' is not one of the PostGIS "
+                       r"source's options: table \(str\), query \(str\)"):
+        read_layer(url, options={"layer_name": "x"})
 
 
 # --- a demo source: one function pair + one registry line, and the same suite reads it ---

@@ -363,18 +363,23 @@ def _path(root: Path, text: str) -> Path:
     return root / Path(text.replace("\\", "/"))
 
 
+#: Keys of a source table that say what to read at a database URL (PostGIS: io/_postgis.py).
+_URL_KEYS = {"table", "query"}
+
+
 def _check_source(table: Any, where: str, allowed: set[str], root: Path,
                   problems: list[str]) -> None:
     if not isinstance(table, Mapping):
         problems.append(f"[{where}] must be a table with path = \"...\"")
         return
+    allowed = allowed | _URL_KEYS
     unknown = sorted(set(table) - allowed)
     if unknown:
         problems.append(f"[{where}] unknown key(s) {', '.join(unknown)}; allowed: "
                         f"{', '.join(sorted(allowed))}")
     if not isinstance(table.get("path"), str):
         problems.append(f"[{where}] needs path = \"<file relative to project.toml>\"")
-    elif not _path(root, table["path"]).exists():
+    elif "://" not in table["path"] and not _path(root, table["path"]).exists():
         problems.append(f"[{where}] path {table['path']!r}: {_path(root, table['path'])} does "
                         "not exist")
     for key in ("header_row", "skip_rows"):
@@ -483,10 +488,11 @@ def _read(root: Path, table: Mapping[str, Any], **extra: Any) -> gpd.GeoDataFram
 
     options = {k: table[k] for k in ("layer", "encoding", "crs", "source_crs", "geometry")
                if k in table}
-    source = {k: table[k] for k in ("header_row", "skip_rows") if k in table}
+    source = {k: table[k] for k in ("header_row", "skip_rows", *_URL_KEYS) if k in table}
     if source:
         options["options"] = source
-    return read_layer(_path(root, table["path"]), **options, **extra)
+    path = table["path"] if "://" in table["path"] else _path(root, table["path"])
+    return read_layer(path, **options, **extra)
 
 
 def _column(frame: pd.DataFrame, declared: Any, fallbacks: tuple[str, ...]) -> pd.Series:

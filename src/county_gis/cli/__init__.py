@@ -27,6 +27,7 @@ _COMMANDS = {
     "greening": "county_gis.cli.greening:greening",
     "map": "county_gis.cli.map:map_command",
     "progress": "county_gis.cli.progress:progress_command",
+    "store": "county_gis.cli.store:store",
     "snapshot": "county_gis.cli.snapshot:snapshot_command",
     "update": "county_gis.cli.update:update_command",
     "compliance": "county_gis.cli.compliance:compliance_command",
@@ -48,6 +49,7 @@ _SHORT_HELP = {
     "compliance": "三区三线核查 / Check every project against the control lines.",
     "print": "打印地图和图集 / Printed map (PDF / PNG) and the township atlas.",
     "report": "进度通报 / The 进度通报 in Word (and the xlsx), from one computation.",
+    "store": "共享库 PostGIS / Push the project's layers into a PostGIS schema.",
 }
 
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from .._atomic import note_input
 from .._offline import offline_gdal, refuse_remote
+from .._postgres import redacted
 from ..errors import LayerReadError
 from ._content import check_content
 from ._report import LoadReport, Severity
@@ -49,7 +50,8 @@ def describe(source: Any) -> str:
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         return str(name) if isinstance(name, str) else "<file object>"
-    return os.fspath(source)
+    text = os.fspath(source)
+    return redacted(text) if scheme_of(text) is not None else text
 
 
 def list_layers(path: SourceLike) -> dict[str, str]:

@@ -204,7 +204,8 @@ SOURCES: tuple[Source, ...] = (
     Source("filegdb", "OpenFileGDB", (".gdb",), _filegdb_layers, _gdal.read_checked,
            _WKB + "; a .gdb folder (or a zip holding one)"),
     Source("postgis", "PostGIS", (), _postgis.postgis_layers, _postgis.read_postgis,
-           "not available yet", schemes=("postgresql", "postgres")),
+           "WKB (ST_AsBinary) + attribute table + CRS of the SRID, one table or query "
+           "(psycopg)", schemes=("postgresql", "postgres"), options=_postgis.OPTIONS),
 )
 
 #: Source formats, derived from :data:`SOURCES` (for ``inspect`` output and type hints).
