@@ -52,6 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 ALBERS = ("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 "
           "+units=m +no_defs")
+CONSTANT_DENSITY = os.environ.get("COUNTY_GIS_BENCH_CONSTANT_DENSITY") == "1"
 STATUS_WORDS = {"完工": "completed", "已完成": "completed", "竣工": "completed",
                 "在建": "under_construction", "施工中": "under_construction",
                 "计划": "planned", "拟建": "planned"}
@@ -90,7 +91,10 @@ def build(folder: Path, n: int, seed: int = 2023) -> Path:
     boundary, _ = _county()
     centres = _points_inside(boundary, n, rng)
     vertices = rng.integers(50, 201, n)
-    mu = rng.uniform(1, 60, n)
+    # plots of 1-60 亩 at 10,000 features; with --constant-density the plots shrink as the layer
+    # grows, so that the share of overlapping plots stays what it is at 10,000
+    shrink = min(1.0, 10_000 / n) if CONSTANT_DENSITY else 1.0
+    mu = rng.uniform(1, 60, n) * shrink
     radius_m = np.sqrt(mu * 666.67 / np.pi)
     m_per_deg_x, m_per_deg_y = 82_700.0, 111_070.0
     plots = np.empty(n, dtype=object)
@@ -106,7 +110,8 @@ def build(folder: Path, n: int, seed: int = 2023) -> Path:
                                 centres[i, 1] + r * np.sin(angles) / m_per_deg_y])
         plots[i] = shapely.Polygon(ring)
     copies = rng.choice(n, size=int(0.04 * n), replace=False)  # re-digitised neighbours
-    shift = rng.uniform(-8, 8, (len(copies), 2)) / np.array([m_per_deg_x, m_per_deg_y])
+    shift = rng.uniform(-8, 8, (len(copies), 2)) * math.sqrt(shrink) / np.array(
+        [m_per_deg_x, m_per_deg_y])
     for j, (i, d) in enumerate(zip(copies, shift, strict=True)):
         source = plots[(i + 1) % n]
         plots[i] = shapely.transform(source, lambda c, d=d: c + d)
@@ -330,9 +335,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--steps", nargs="+", default=[p[0] for p in PAIRS])
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--constant-density", action="store_true",
+                        help="shrink the plots as the layer grows (the same share of overlaps "
+                             "at every size), to measure how the time grows with n")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.constant_density:
+        os.environ["COUNTY_GIS_BENCH_CONSTANT_DENSITY"] = "1"
+        global CONSTANT_DENSITY
+        CONSTANT_DENSITY = True
     if args.step:
         import warnings
 
