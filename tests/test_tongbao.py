@@ -197,3 +197,27 @@ def test_refusals(tmp_path):
     out = write_tongbao(p, details, tmp_path / "a.docx", with_map=False)
     with pytest.raises(OutputExistsError):
         write_tongbao(p, details, out, with_map=False)
+
+
+def test_lamps_and_this_months_additions_from_the_history(tmp_path):
+    """With the project's history the 通报 has 序时进度与红黄绿灯, the trend's own numbers."""
+    from county_gis.analysis import trend
+    from county_gis.units import format_amount
+
+    project = county_gis.load_project()
+    details = county_gis.progress_details(project, by="township")
+    history = trend(project)
+    docx = write_tongbao(project, details, tmp_path / "通报.docx", date="2026-12-07",
+                         as_of="2023-12-31", with_map=False, trend=history)
+    paragraphs = _paragraphs(docx)
+    heading = next(i for i, p in enumerate(paragraphs) if p.endswith("序时进度与红黄绿灯"))
+    assert paragraphs[heading].startswith(("二、", "一、"))
+    last = history.table[history.table["date"] == history.table["date"].max()]
+    forest = last[last["target_id"] == "afforestation"].iloc[0]
+    rows = [_text(r) for r in _xml(docx, "word/document.xml").iter(_q("tr"))]
+    [row] = [r for r in rows if r.startswith(f"{forest['title']}（{forest['unit']}）")]
+    assert format_amount(forest["gap"], 2, sign=True) in row
+    assert format_amount(forest["added"], 2) in row and str(forest["lamp_label"]) in row
+    plain = write_tongbao(project, details, tmp_path / "无历史.docx", date="2026-12-07",
+                          as_of="2023-12-31", with_map=False)
+    assert not any(p.endswith("序时进度与红黄绿灯") for p in _paragraphs(plain))

@@ -48,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from ._atomic import atomic_path
-from .analysis import ProgressDetails
+from .analysis import ProgressDetails, Trend
 from .errors import ConfigError
 from .project import Project
 from .units import format_amount
@@ -108,16 +108,31 @@ def _has(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
+def _lamps(trend: Trend | None) -> list[dict[str, str]]:
+    """The last snapshot's 序时进度, gap, 本月新增 and lamp of each target, as strings."""
+    if trend is None or not len(trend.table):
+        return []
+    last = trend.table[trend.table["date"] == trend.table["date"].max()]
+    return [{"title": str(r["title"]), "unit": str(r["unit"]),
+             "rate": _pct(r.get("pct_completed")) or "—",
+             "expected": _pct(r.get("expected_pct")) or "—",
+             "gap": format_amount(r.get("gap"), 2, sign=True),
+             "added": _amount(r.get("added")), "lamp": str(r.get("lamp_label") or "—")}
+            for r in last.to_dict("records")]
+
+
 def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.date,
                     date: dt.date, issuer: str, title: str,
-                    lagging_below: float) -> dict[str, Any]:
+                    lagging_below: float, trend: Trend | None = None) -> dict[str, Any]:
     """The numbers and texts of the 通报, as strings (the house style and templates use it).
 
     Keys: ``title``, ``as_of``, ``date``, ``issuer``, ``lagging_below``, ``targets`` (rows:
     ``no``, ``id``, ``title``, ``unit``, ``value``, ``completed``, ``building``,
     ``planned``, ``rate``), ``no_data`` (titles of targets without map data),
     ``townships`` (``name`` and one ``cells`` entry per ranked target), ``ranked``
-    (the ranked targets' titles and units), ``lagging``, ``problems``, ``attachment``.
+    (the ranked targets' titles and units), ``lagging``, ``problems``, ``attachment``,
+    ``lamps`` (with a history: each target's 完成率, 序时进度, gap in points, 本月新增 and
+    lamp at the last snapshot; empty without one) and ``lamps_date``.
     """
     table = details.table
     targets: list[dict[str, Any]] = []
@@ -199,7 +214,8 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
         "title": title, "as_of": _cn_date(as_of), "date": _cn_date(date), "issuer": issuer,
         "lagging_below": f"{lagging_below:g}%", "targets": targets, "no_data": no_data,
         "ranked": ranked, "townships": towns_out, "lagging": lagging, "problems": problems,
-        "attachment": attachment, "project": project.name,
+        "attachment": attachment, "project": project.name, "lamps": _lamps(trend),
+        "lamps_date": "" if trend is None or not trend.dates else _cn_date(trend.dates[-1]),
     }
 
 
@@ -530,6 +546,15 @@ def _house_style(context: dict[str, Any], map_png: Path | None) -> Any:
     if context["no_data"]:
         w.body(f"另有{len(context['no_data'])}项指标（{'、'.join(context['no_data'])}）"
                "无空间数据，未纳入本通报统计。")
+    if context.get("lamps"):
+        h1("序时进度与红黄绿灯")
+        w.body(f"截至{context['lamps_date']}，按序时进度（年度目标按月均分，或目标库给出的"
+               "月度计划）比较各项目标的完成率；差值为完成率减序时进度的百分点，本月新增为"
+               "自上次快照以来新增的已完工量。")
+        w.table(["目标任务", "完成率", "序时进度", "差(百分点)", "本月新增", "灯号"],
+                [[f"{x['title']}（{x['unit']}）", x["rate"], x["expected"], x["gap"],
+                  x["added"], x["lamp"]] for x in context["lamps"]],
+                widths_mm=[62, 18, 20, 20, 20, 16])
     if context["townships"]:
         h1("分乡镇情况")
         ranked = context["ranked"]
@@ -610,6 +635,7 @@ def write_tongbao(
     with_map: bool = True,
     template: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    trend: Trend | None = None,
 ) -> Path:
     """Write the 进度通报 as an editable .docx (公文 form, GB/T 9704-2012).
 
@@ -640,6 +666,10 @@ def write_tongbao(
         :func:`tongbao_context` plus ``map`` (the picture).
     overwrite : bool, default False
         Replace an existing file.
+    trend : Trend, optional
+        The project's history (:func:`county_gis.analysis.trend`): adds the section
+        序时进度与红黄绿灯 — each target's completion rate, 序时进度, the gap in points,
+        本月新增 and its lamp at the last snapshot.
 
     Returns
     -------
@@ -669,7 +699,7 @@ def write_tongbao(
     context = tongbao_context(
         project, details, as_of=data_day, date=day, issuer=issuer or "（发文机关署名）",
         title=title or f"关于{project.name}目标任务完成进度的通报",
-        lagging_below=float(lagging_below))
+        lagging_below=float(lagging_below), trend=trend)
     from .render import print_map
 
     with tempfile.TemporaryDirectory(prefix="county_gis_tongbao_") as folder, \

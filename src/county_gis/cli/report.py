@@ -55,7 +55,10 @@ def report_command(project: str | None, docx: str | None, xlsx: str | None,
                      title=f"{loaded.name} — 目标任务完成进度")
         click.echo(f"wrote {xlsx}")
     if docx:
+        from ._history import project_trend
+
         write_tongbao(loaded, details, docx, title=title, issuer=issuer, date=date,
                       as_of=as_of, lagging_below=lagging_below, with_map=not no_map,
-                      template=template, overwrite=overwrite)
+                      template=template, overwrite=overwrite,
+                      trend=project_trend(loaded))  # lamps and 本月新增 with a history
         click.echo(f"wrote {docx}")
