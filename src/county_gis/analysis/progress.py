@@ -13,8 +13,9 @@ Amounts come from geometry, measured geodesically with :mod:`county_gis.measure`
 ``by="township"`` splits lines at township boundaries and intersects polygons (the amount
 inside each township); points, counts and sums go to the township holding the feature. Township
 rows add up to the county row; amounts in no township polygon get a row of their own, and a
-township without a polygon (the bundled project has 11) gets none: its land lies in the
-polygons of its neighbours (:attr:`ProgressDetails.townships_without_polygon` lists them).
+township without a polygon (the bundled project has none; a project's own layer may) gets none:
+its land lies in the polygons of its neighbours (:attr:`ProgressDetails.townships_without_polygon`
+lists them).
 
 ``greening=True`` adds, for the area targets drawing on mine-restoration or afforestation
 plots, how much of the *completed* area is green from above on the project's NDVI rasters
