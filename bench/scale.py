@@ -146,6 +146,19 @@ def child_dask(root: Path) -> dict[str, float]:
             "area_mu": float(province["total"])}
 
 
+def _load_whole(root: Path):  # type: ignore[no-untyped-def]
+    """Every county partition read into one frame, with its ``adcode``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    frames = []
+    for folder in sorted(root.glob("adcode=*")):
+        part = gpd.read_parquet(folder / "part-0.parquet")
+        part["adcode"] = int(folder.name.split("=")[1])
+        frames.append(part)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4490")
+
+
 def child_whole_run(root: Path) -> dict[str, float]:
     """The same county tables as ``serial``, but from the province loaded whole first."""
     import geopandas as gpd
@@ -156,13 +169,7 @@ def child_whole_run(root: Path) -> dict[str, float]:
     from county_gis.scale import county_table
 
     started = time.perf_counter()
-    frames = []
-    for folder in sorted(root.glob("adcode=*")):
-        part = gpd.read_parquet(folder / "part-0.parquet")
-        part["adcode"] = int(folder.name.split("=")[1])
-        frames.append(part)
-    whole = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4490")
-    del frames
+    whole = _load_whole(root)
     read = time.perf_counter() - started
     counties = gpd.read_parquet(root / "_counties.parquet").set_index("adcode")
     tables = []
@@ -181,19 +188,10 @@ def child_whole_run(root: Path) -> dict[str, float]:
 def child_whole(root: Path) -> dict[str, float]:
     import math
 
-    import geopandas as gpd
-    import pandas as pd
-
     from county_gis import geodesic_area
 
     started = time.perf_counter()
-    frames = []
-    for folder in sorted(root.glob("adcode=*")):
-        part = gpd.read_parquet(folder / "part-0.parquet")
-        part["adcode"] = int(folder.name.split("=")[1])
-        frames.append(part)
-    whole = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4490")
-    del frames
+    whole = _load_whole(root)
     read = time.perf_counter() - started
     whole["area_mu"] = geodesic_area(whole, unit="亩").to_numpy()
     sums = whole.groupby(["adcode", "status"])["area_mu"].agg(lambda s: math.fsum(s.tolist()))

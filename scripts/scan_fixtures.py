@@ -2,7 +2,7 @@
 
 Run (from the repository root)::
 
-    PYTHONPATH=$PWD/src python scripts/scan_fixtures.py /work/shared/external-fixtures [-v] \
+    PYTHONPATH=$PWD/src python scripts/scan_fixtures.py ../shared/external-fixtures [-v] \
         [--engine fiona] [--missing-crs EPSG:4326,EPSG:3857]
 
 Every vector file under FOLDER (by suffix) is read twice: by ``pyogrio.read_dataframe`` (the

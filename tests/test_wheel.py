@@ -105,7 +105,7 @@ def test_the_installed_package_is_the_one_that_runs(installed):
     assert installed["where"].returncode == 0, installed["where"].stderr
     path, layers, leaflet = map(Path, installed["where"].stdout.splitlines())
     package = installed["site"] / "county_gis"
-    assert path == package / "__init__.py"  # not /work/main's editable install
+    assert path == package / "__init__.py"  # not the checkout's editable install
     assert layers == package / "data" / "layers"
     assert leaflet == package / "render" / "vendor" / "leaflet"
     # nothing of a checkout is near it: no node_modules two or three levels up, no layers/

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from ..units import format_amount
+from ..units import format_amount as _fmt
 from ._console import plain as escape
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ def project_trend(project: Project, as_of: str | None = None) -> Trend | None:
     return trend(project, dates=[*dates, day] if dates else [day])
 
 
-def _fmt(value: Any, digits: int = 1, sign: bool = False) -> str:
-    return format_amount(value, digits, sign=sign)
 
 
 def lamp_table(trend: Trend, *, title: str) -> Table:

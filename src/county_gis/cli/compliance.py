@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from ..units import format_amount
+from ..units import format_amount as _fmt
 from ._console import plain as escape
 from ._options import handle_errors, out_option, overwrite_option
 
@@ -20,8 +20,6 @@ __all__ = ["compliance_command", "print_compliance"]
 _STYLE = {"冲突": "red", "无冲突": "green", "未核查": "yellow"}
 
 
-def _fmt(value: Any, digits: int) -> str:
-    return format_amount(value, digits)
 
 
 def print_compliance(result: ComplianceResult, *, console: Console | None = None,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..units import format_amount
+from ..units import format_amount as _fmt
 from ._console import make_console, plain
 from ._options import (
     check_project,
@@ -31,8 +31,6 @@ if TYPE_CHECKING:  # the CLI imports the analysis only when a command runs
 __all__ = ["print_progress", "progress_command", "progress_table"]
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
-    return format_amount(value, digits)
 
 
 def load_digest(project: Project) -> list[str]:

@@ -16,7 +16,12 @@ __all__ = ["inspect_source"]
 
 
 def _outside_notes(gdf: Any, boundary: Any, file: str, layer: str) -> list[dict[str, Any]]:
-    """One problem note per feature not covered by ``boundary``, with how much lies outside."""
+    """One problem note per feature not covered by ``boundary``, with how much lies outside.
+
+    One prepared ``covers`` over all features, then the parts outside and the geodesic
+    measures of the features not covered, vectorised per dimension.
+    """
+    import geopandas as gpd
     import numpy as np
     import shapely
 
@@ -24,34 +29,30 @@ def _outside_notes(gdf: Any, boundary: Any, file: str, layer: str) -> list[dict[
 
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    shapely.prepare(boundary)
-    out = np.flatnonzero(present & ~shapely.covered_by(geoms, boundary))
-    notes = []
+    shapely.prepare(boundary)  # the prepared geometry must be the first argument
+    out = np.flatnonzero(present & ~shapely.covers(boundary, geoms))
     fids = gdf["source_fid"].to_numpy() if "source_fid" in gdf else np.arange(len(gdf))
-    for i in out:
-        geom = geoms[i]
-        dim = shapely.get_dimensions(geom)
-        if dim == 0:
-            how = "the point lies outside the project boundary"
-        else:
-            rest = shapely.difference(geom, boundary)
-            measure = geodesic_area if dim == 2 else geodesic_length
-            unit = "m2" if dim == 2 else "m"
-            whole, part = measure(_series([geom, rest]), unit=unit).to_numpy()
-            share = part / whole if whole > 0 else 1.0
-            label = "m²" if dim == 2 else "m"
-            how = (f"{share:.1%} of it ({part:,.1f} {label}) lies outside the project boundary; "
-                   "progress counts only the part inside")
-        notes.append({"code": "project.outside_boundary", "severity": Severity.PROBLEM.value,
-                      "message": how, "file": file, "layer": layer, "fid": int(fids[i]),
-                      "field": None})
-    return notes
-
-
-def _series(geoms: list[Any]) -> Any:
-    import geopandas as gpd
-
-    return gpd.GeoSeries(geoms, crs="EPSG:4490")
+    dims = shapely.get_dimensions(geoms[out])
+    how = np.full(len(out), "the point lies outside the project boundary", dtype=object)
+    for dim, measure, unit, label in ((1, geodesic_length, "m", "m"),
+                                      (2, geodesic_area, "m2", "m²")):
+        chosen = dims == dim
+        if not chosen.any():
+            continue
+        whole = measure(gpd.GeoSeries(geoms[out[chosen]], crs="EPSG:4490"), unit=unit)
+        rest = gpd.GeoSeries(shapely.difference(geoms[out[chosen]], boundary), crs="EPSG:4490")
+        part = np.zeros(len(rest))
+        full = ~rest.is_empty.to_numpy()
+        if full.any():
+            part[full] = measure(rest[full], unit=unit).to_numpy()
+        whole_v = whole.to_numpy()
+        share = np.where(whole_v > 0, part / np.where(whole_v > 0, whole_v, 1.0), 1.0)
+        how[chosen] = [f"{s:.1%} of it ({v:,.1f} {label}) lies outside the project boundary; "
+                       "progress counts only the part inside" for s, v in zip(share, part,
+                                                                               strict=True)]
+    return [{"code": "project.outside_boundary", "severity": Severity.PROBLEM.value,
+             "message": text, "file": file, "layer": layer, "fid": int(fids[i]), "field": None}
+            for i, text in zip(out, how, strict=True)]
 
 
 def inspect_source(path: str | os.PathLike[str], *, boundary: Any = None,

@@ -23,6 +23,9 @@ from ..units import format_amount
 from ..vocabulary import Status
 from . import _style
 
+#: the one amount format of tables and documents (:func:`county_gis.units.format_amount`)
+fmt_amount = format_amount
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -215,9 +218,6 @@ def info(ax: Axes, box: tuple[float, float, float, float], lines: list[str]) -> 
             y -= step
 
 
-def fmt_amount(value: Any, digits: int = 1) -> str:
-    """As :func:`county_gis.units.format_amount`."""
-    return format_amount(value, digits)
 
 
 def table(ax: Axes, box: tuple[float, float, float, float], heading: str,
