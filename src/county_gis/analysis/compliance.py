@@ -58,9 +58,9 @@ import shapely
 
 from ..crs import CGCS2000
 from ..errors import ConfigError, CountyGisWarning, DataError
-from ..measure import geodesic_area, geodesic_length, geodesic_perimeter
+from ..measure import Invalid, geodesic_area, geodesic_length, geodesic_perimeter, measure_table
 from ..project import Project
-from ..units import AreaUnit
+from ..units import AreaUnit, LengthUnit
 from ._rules import (
     OVERRIDES_FILE,
     CheckStatus,
@@ -211,22 +211,45 @@ def _conclusion(row: dict[str, Any]) -> str:
 _CHUNK = 2_000
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``shapely.intersection(a, b)`` in chunks on up to 4 threads for large inputs.
+def _chunked(func: Any, a: np.ndarray, b: np.ndarray) -> list[Any]:
+    """``func(a[i:j], b[i:j])`` over chunks of :data:`_CHUNK` pairs, on up to 4 threads.
 
-    GEOS releases the GIL while it overlays, so chunks run on several cores; the result
-    is the same, element by element, as one vectorised call.
+    GEOS releases the GIL while it overlays and numpy while it measures, so chunks run on
+    several cores, and one chunk is measured while the next is overlaid; the results are
+    those of one call over everything, in order, chunk by chunk.
     """
     workers = min(4, os.cpu_count() or 1)
     if len(a) < 2 * _CHUNK or workers < 2:
-        return shapely.intersection(a, b)
+        return [func(a, b)]
     from concurrent.futures import ThreadPoolExecutor
 
-    bounds = range(0, len(a), _CHUNK)
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda i: shapely.intersection(a[i:i + _CHUNK], b[i:i + _CHUNK]),
-                              bounds))
-    return np.concatenate(parts)
+        return list(pool.map(lambda i: func(a[i:i + _CHUNK], b[i:i + _CHUNK]),
+                             range(0, len(a), _CHUNK)))
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``shapely.intersection(a, b)``, in chunks on several threads for large inputs."""
+    return np.concatenate(_chunked(shapely.intersection, a, b))
+
+
+def _polygon_pieces(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The polygonal intersection of each pair, its geodesic area and perimeter (m², m).
+
+    GEOS's overlay returns valid polygons, so they are measured as they are (no second
+    validity check); an empty piece has area 0 and no perimeter (NaN).
+    """
+    pieces = _polygonal(shapely.intersection(a, b))
+    area = np.zeros(len(pieces))
+    perimeter = np.full(len(pieces), np.nan)
+    ok = ~shapely.is_empty(pieces)
+    if ok.any():
+        table = measure_table(gpd.GeoSeries(pieces[ok], crs=CGCS2000),
+                              area_unit=AreaUnit.SQUARE_METRE, length_unit=LengthUnit.METRE,
+                              invalid=Invalid.AS_IS)
+        area[ok] = table["area_m2"].to_numpy()
+        perimeter[ok] = table["perimeter_m"].to_numpy()
+    return pieces, area, perimeter
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -330,10 +353,12 @@ def _overlay(feats: np.ndarray, dims: np.ndarray, fareas: np.ndarray, zone: Zone
         pieces[holds] = zgeoms[zi[holds]]
         area[holds] = _measure_area(zgeoms[zi[holds]])
     cut = poly & ~contained & ~holds
+    perimeter = np.full(len(fi), np.nan)  # measured with the cut pieces, else when needed
     if cut.any():
-        inter = _polygonal(_intersection(feats[fi[cut]], zgeoms[zi[cut]]))
-        pieces[cut] = inter
-        area[cut] = _measure_area(inter)
+        chunks = _chunked(_polygon_pieces, feats[fi[cut]], zgeoms[zi[cut]])
+        pieces[cut] = np.concatenate([c[0] for c in chunks])
+        area[cut] = np.concatenate([c[1] for c in chunks])
+        perimeter[cut] = np.concatenate([c[2] for c in chunks])
     inside[poly] = area[poly] > 0
     # lines: the length inside, less what runs along the zone's edge
     line = fdim == 1
@@ -353,8 +378,9 @@ def _overlay(feats: np.ndarray, dims: np.ndarray, fareas: np.ndarray, zone: Zone
     pieces[point] = feats[fi[point]]
     inside[point] = contained[point]
     frame = pd.DataFrame({"f": fi, "z": zi, "inside": inside, "area_m2": area,
-                          "length_m": length, "geometry": pieces})
+                          "length_m": length, "geometry": pieces, "perimeter_m": perimeter})
     frame = frame[frame["inside"]].reset_index(drop=True)
+    perimeter = frame.pop("perimeter_m").to_numpy(copy=True)
     # slivers
     slivers: list[dict[str, Any]] = []
     is_poly = dims[frame["f"].to_numpy()] == 2
@@ -365,8 +391,10 @@ def _overlay(feats: np.ndarray, dims: np.ndarray, fareas: np.ndarray, zone: Zone
         why[small] = "area"
         check = is_poly & ~small
         if check.any():
-            perimeter = _measure_perimeter(frame["geometry"].to_numpy()[check])
-            width[check] = 2.0 * frame["area_m2"].to_numpy()[check] / perimeter
+            unknown = check & np.isnan(perimeter)
+            if unknown.any():
+                perimeter[unknown] = _measure_perimeter(frame["geometry"].to_numpy()[unknown])
+            width[check] = 2.0 * frame["area_m2"].to_numpy()[check] / perimeter[check]
             narrow = np.zeros(len(frame), dtype=bool)
             narrow[check] = width[check] < thresholds["sliver_width_m"]
             why[narrow] = "width"
