@@ -640,14 +640,14 @@ def _compliance_section(w: _Writer, c: dict[str, Any]) -> None:
     w.table(["控制线", "核查数据", "版本", "生效日期", "图斑数", "说明"],
             [[d["zone_type"], d["dataset"], d["version"], d["effective"], d["n_features"],
               d["label"]] for d in c["datasets"]],
-            widths_mm=[24, 40, 26, 22, 14, 30], numeric_from=4)
+            widths_mm=[27, 38, 26, 22, 13, 30], numeric_from=4)
     w.heading(2, "（二）核查结果")
     w.table(["控制线", "冲突", "需论证", "无冲突", "未核查", "压占面积（亩）", "压占面积（公顷）",
              "压占长度（公里）"],
             [[s["zone_type"], str(s["conflict"]), str(s["review"]), str(s["clear"]),
               str(s["unchecked"]), s["area_mu"], s["area_ha"], s["length_km"]]
              for s in c["summary"]],
-            widths_mm=[24, 14, 14, 16, 14, 24, 26, 24], numeric_from=1)
+            widths_mm=[27, 11, 15, 15, 15, 24, 25, 24], numeric_from=1)
     w.body("注：数量为项目要素×控制线的核查结果数；冲突指管控要求为禁止的压占，需论证指管控要求"
            "为需论证的压占（须论证并依法报批）；压占面积、长度为冲突与需论证两类之和。")
     allowed = sum(s["allowed"] for s in c["summary"])
@@ -677,7 +677,7 @@ def _compliance_section(w: _Writer, c: dict[str, Any]) -> None:
                      citation, "点位在区内" if x["point"] else x["area_mu"],
                      x["area_ha"], x["length_km"]])
     w.table(["序号", "项目", "乡镇", "控制线", "管控要求", "依据", "面积（亩）", "面积（公顷）",
-             "长度（公里）"], rows, widths_mm=[9, 30, 15, 17, 15, 34, 14, 15, 14],
+             "长度（公里）"], rows, widths_mm=[7, 26, 13, 15, 12, 31, 18, 18, 16],
             numeric_from=6)
 
 
