@@ -338,7 +338,7 @@ def compliance_context(result: ComplianceResult) -> dict[str, Any]:
     order = {z: i for i, z in enumerate(_ZONE_ORDER)}
     shown = shown.assign(_z=shown["zone_type"].map(order)).sort_values(
         ["_z", "township", "project_id", "place"], kind="stable", na_position="last")
-    conflicts = []
+    conflicts: list[dict[str, Any]] = []
     for r in shown.to_dict("records"):
         waived = bool(r["override_reason"] is not None and not (
             isinstance(r["override_reason"], float) and math.isnan(r["override_reason"])))

@@ -647,7 +647,7 @@ def _compliance_section(w: _Writer, c: dict[str, Any]) -> None:
             [[s["zone_type"], str(s["conflict"]), str(s["review"]), str(s["clear"]),
               str(s["unchecked"]), s["area_mu"], s["area_ha"], s["length_km"]]
              for s in c["summary"]],
-            widths_mm=[27, 11, 15, 15, 15, 24, 25, 24], numeric_from=1)
+            widths_mm=[27, 13, 15, 15, 15, 23, 25, 23], numeric_from=1)
     w.body("注：数量为项目要素×控制线的核查结果数；冲突指管控要求为禁止的压占，需论证指管控要求"
            "为需论证的压占（须论证并依法报批）；压占面积、长度为冲突与需论证两类之和。")
     allowed = sum(s["allowed"] for s in c["summary"])
@@ -676,9 +676,13 @@ def _compliance_section(w: _Writer, c: dict[str, Any]) -> None:
         rows.append([str(x["no"]), x["project"], x["township"], x["zone_type"], x["result"],
                      citation, "点位在区内" if x["point"] else x["area_mu"],
                      x["area_ha"], x["length_km"]])
-    w.table(["序号", "项目", "乡镇", "控制线", "管控要求", "依据", "面积（亩）", "面积（公顷）",
-             "长度（公里）"], rows, widths_mm=[7, 26, 13, 15, 12, 31, 18, 18, 16],
-            numeric_from=6)
+    table = w.table(["序号", "项目", "乡镇", "控制线", "管控要求", "依据", "面积（亩）",
+                     "面积（公顷）", "长度（公里）"], rows,
+                    widths_mm=[7, 26, 13, 15, 12, 31, 18, 18, 16], numeric_from=6)
+    from docx.oxml import OxmlElement
+
+    for row in table.rows:  # a conflict is read on one page: its row is never split
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _from_template(template: Path, context: dict[str, Any], map_png: Path | None,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from ..analysis import ComplianceResult
 
-__all__ = ["CONFLICT_LABEL", "ALLOWED_LABEL", "PrintedZones", "draw_zones"]
+__all__ = ["ALLOWED_LABEL", "CONFLICT_LABEL", "PrintedZones", "draw_zones"]
 
 #: Legend labels of the overlaps.
 CONFLICT_LABEL = "三区三线冲突（压占部分）"
