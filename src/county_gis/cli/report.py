@@ -58,15 +58,18 @@ def report_command(project: str | None, docx: str | None, xlsx: str | None,
         raise click.UsageError(f"--xlsx {xlsx}: the workbook needs a .xlsx name")
     loaded = load_project(project)
     details = progress_details(loaded, by="township")
+    checked = None  # the 三区三线 check, once, before anything is written
+    if docx and not no_compliance:
+        from ..analysis import compliance
+
+        checked = compliance(loaded)
     if xlsx:
         write_report(details, xlsx, overwrite=overwrite,
                      title=f"{loaded.name} — 目标任务完成进度")
         click.echo(f"wrote {xlsx}")
     if docx:
-        from ..analysis import compliance
         from ._history import project_trend
 
-        checked = None if no_compliance else compliance(loaded)  # once, for text and map
         write_tongbao(loaded, details, docx, title=title, issuer=issuer, date=date,
                       as_of=as_of, lagging_below=lagging_below, with_map=not no_map,
                       template=template, overwrite=overwrite,
