@@ -11,6 +11,10 @@
   (the zone datasets, versions, effective dates, labels, thresholds and the rules file);
 - **csv**: the 明细 table (UTF-8 with BOM), through :func:`county_gis.report.write_table`.
 
+:func:`compliance_context` gives the same result as the strings of the 进度通报's section
+三区三线核查 (:func:`county_gis.write_tongbao` with ``compliance=``): the datasets checked, the
+counts and amounts per control line, the conflicts with their rule and clause.
+
 Text from the data never becomes a formula (:func:`county_gis.report.safe_text`; xlsx text
 cells are typed as strings). Files are written atomically, never replaced without
 ``overwrite=True`` (CLI ``--overwrite``).
@@ -28,11 +32,12 @@ import pandas as pd
 from ._atomic import atomic_path
 from .errors import ConfigError
 from .report import safe_text, write_table
+from .units import AreaUnit, LengthUnit, format_amount
 
 if TYPE_CHECKING:
     from .analysis import ComplianceResult
 
-__all__ = ["DETAIL_HEADERS", "write_compliance"]
+__all__ = ["DETAIL_HEADERS", "compliance_context", "write_compliance"]
 
 #: 明细 column -> Chinese header.
 DETAIL_HEADERS = {
@@ -240,3 +245,119 @@ def write_compliance(result: ComplianceResult, path: str | os.PathLike[str], *,
     with atomic_path(path, overwrite=overwrite) as tmp:
         book.save(tmp)
     return Path(path)
+
+
+#: The control lines in the order of 厅字〔2019〕48号 (and of the 汇总表).
+_ZONE_ORDER = ("生态保护红线", "永久基本农田", "城镇开发边界")
+_CONFLICT, _CLEAR, _UNCHECKED, _REVIEW = "冲突", "无冲突", "未核查", "需论证"
+
+
+def _text(value: Any) -> str:
+    """An attribute value as Word text: "" when missing, else through the one cell guard."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(safe_text(str(value)))
+
+
+def _sum(values: pd.Series, *, checked: bool) -> float:
+    """The sum; 0 for a checked control line without conflicts, NaN ("—") when unchecked."""
+    return float(pd.to_numeric(values, errors="coerce").sum(min_count=0 if checked else 1))
+
+
+def _amounts(area_m2: float, length_m: float) -> dict[str, str]:
+    """亩 (2 decimals), 公顷 (4) and 公里 (3) as the 通报 prints them; "—" when missing."""
+    return {"area_mu": format_amount(AreaUnit.MU.from_base(area_m2), 2),
+            "area_ha": format_amount(AreaUnit.HECTARE.from_base(area_m2), 4),
+            "length_km": format_amount(LengthUnit.KILOMETRE.from_base(length_m), 3)}
+
+
+def compliance_context(result: ComplianceResult) -> dict[str, Any]:
+    """The 进度通报's section 三区三线核查 as strings, from a computed result.
+
+    Keys:
+
+    - ``label``: the zones' labels joined ("合成数据，非法定成果"), "" when none;
+    - ``datasets``: per zone dataset checked ``zone_type``, ``dataset``, ``version``,
+      ``effective``, ``label``, ``n_features``; a control line without data gets one row
+      whose ``dataset`` is "无数据" and ``label`` "未核查";
+    - ``unchecked``: the control lines without data (未核查, never 无冲突);
+    - ``summary``: per control line ``conflict`` (冲突 whose rule is 禁止), ``review``
+      (冲突 whose rule is 需论证), ``clear`` (无冲突), ``unchecked`` (未核查) — counts of
+      project feature × control line rows — ``waived`` (overrides that changed the result),
+      ``allowed`` (overlaps the rule allows, counted in ``clear``) and the area (亩, 公顷)
+      and length (公里) inside of the 冲突 rows;
+    - ``conflicts``: the 冲突 rows and the overridden ones: ``project``, ``township``,
+      ``zone_type``, ``result`` (禁止 / 需论证, or 已核销 … for a waived one), ``citation``,
+      ``area_mu``, ``area_ha``, ``length_km``, ``waived``, ``reason``, ``basis``;
+    - ``n_features``, ``n_slivers``.
+
+    Every value from the data or the rules file goes through
+    :func:`county_gis.report.safe_text` (control characters replaced; Word shows the text
+    as it is).
+
+    Examples
+    --------
+    >>> from county_gis import Project, compliance
+    >>> context = compliance_context(compliance(Project.from_layers({}, targets=[]), zones=[]))
+    >>> context["unchecked"], context["datasets"][0]["dataset"], context["summary"][0]["clear"]
+    (['生态保护红线', '永久基本农田', '城镇开发边界'], '无数据', 0)
+    """
+    table = result.table
+    zones = result.zones
+    datasets: list[dict[str, Any]] = []
+    unchecked: list[str] = []
+    summary: list[dict[str, Any]] = []
+    for zone_type in _ZONE_ORDER:
+        info = zones[zones["zone_type"] == zone_type]
+        for record in info.to_dict("records"):
+            datasets.append({"zone_type": zone_type, "dataset": _text(record["dataset"]),
+                             "version": _text(record["version"]),
+                             "effective": _text(record["effective"]),
+                             "label": _text(record["label"]),
+                             "n_features": format_amount(record["n_features"], 0)})
+        if not len(info):
+            unchecked.append(zone_type)
+            datasets.append({"zone_type": zone_type, "dataset": "无数据", "version": "—",
+                             "effective": "—", "label": _UNCHECKED, "n_features": "0"})
+        rows = table[table["zone_type"] == zone_type]
+        status, verdict = rows["status"], rows["verdict"]
+        hit = rows[status == _CONFLICT]
+        summary.append({
+            "zone_type": zone_type, "checked": bool(len(info)),
+            "conflict": int(((status == _CONFLICT) & (verdict != _REVIEW)).sum()),
+            "review": int(((status == _CONFLICT) & (verdict == _REVIEW)).sum()),
+            "clear": int((status == _CLEAR).sum()),
+            "unchecked": int((status == _UNCHECKED).sum()),
+            "waived": int((rows["override_reason"].notna()
+                           & (status != rows["original_status"])).sum()),
+            "allowed": int(((status == _CLEAR) & (rows["n_pieces"] > 0)).sum()),
+            **_amounts(_sum(hit["area_m2"], checked=bool(len(info))),
+                       _sum(hit["length_m"], checked=bool(len(info)))),
+        })
+    shown = table[(table["status"] == _CONFLICT) | table["override_reason"].notna()]
+    order = {z: i for i, z in enumerate(_ZONE_ORDER)}
+    shown = shown.assign(_z=shown["zone_type"].map(order)).sort_values(
+        ["_z", "township", "project_id", "place"], kind="stable", na_position="last")
+    conflicts: list[dict[str, Any]] = []
+    for r in shown.to_dict("records"):
+        waived = bool(r["override_reason"] is not None and not (
+            isinstance(r["override_reason"], float) and math.isnan(r["override_reason"])))
+        outcome = _text(r["verdict"])
+        if waived and r["status"] != _CONFLICT:
+            outcome = f"已核销（原{_text(r['original_status'])}·{outcome}）"
+        elif waived:
+            outcome = f"{outcome}（复核改判，原{_text(r['original_status'])}）"
+        project = " ".join(x for x in (_text(r["project_id"]), _text(r["name"])) if x)
+        point = math.isnan(float(r["area_m2"])) and math.isnan(float(r["length_m"]))
+        conflicts.append({
+            "no": len(conflicts) + 1, "project": project or _text(r["place"]),
+            "place": _text(r["place"]), "township": _text(r["township"]) or "（未填乡镇）",
+            "zone_type": _text(r["zone_type"]), "result": outcome,
+            "citation": _text(r["citation"]), "waived": waived,
+            "reason": _text(r["override_reason"]), "basis": _text(r["override_basis"]),
+            "point": point, **_amounts(float(r["area_m2"]), float(r["length_m"])),
+        })
+    return {"label": _text("、".join(result.labels)), "datasets": datasets,
+            "unchecked": unchecked, "summary": summary, "conflicts": conflicts,
+            "n_features": int(table["place"].nunique()) if len(table) else 0,
+            "n_slivers": len(result.slivers)}

@@ -11,11 +11,16 @@ after a 调度会 — in the layout of GB/T 9704-2012 《党政机关公文格�
 - 一、总体情况 (each target: value, completed, rate), 二、分乡镇情况 (amounts and ranks),
   三、进展滞后的目标任务 (rate below ``lagging_below``, with the projects not yet started),
   四、数据质量问题 (overlaps counted once, stated ≠ measured, unlinked features, amounts
-  outside the county), 五、项目分布图 (the printed A4 map, :func:`county_gis.print_map`),
-  附件 (the per-township table), 落款, 成文日期 and "数据截至 …".
+  outside the county), with ``compliance=`` 三区三线核查 (the zone datasets checked, the
+  冲突 / 需论证 / 无冲突 / 未核查 counts and the area and length inside per control line,
+  the conflicts with their rule and clause, waived ones with their reason; 未核查 said plainly,
+  never shown as 无冲突), 项目分布图 (the printed A4 map, :func:`county_gis.print_map`, with
+  the conflicts layer when ``compliance=`` is given), 附件 (the per-township table), 落款,
+  成文日期 and "数据截至 …".
 
 The document takes results, never computes them: the same
-:class:`~county_gis.analysis.ProgressDetails` that feeds the xlsx
+:class:`~county_gis.analysis.ProgressDetails` that feeds the xlsx (and the
+:class:`~county_gis.analysis.ComplianceResult` that feeds the 三区三线指标汇总表)
 (:func:`county_gis.report.write_report`) feeds it, so every percentage is the xlsx cell's value
 rounded as the xlsx shows it (``0.0``).
 
@@ -43,15 +48,19 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ._atomic import atomic_path
 from .analysis import ProgressDetails, Trend
+from .compliance_report import compliance_context
 from .errors import ConfigError
 from .project import Project
 from .units import format_amount
+
+if TYPE_CHECKING:
+    from .analysis import ComplianceResult
 
 __all__ = ["FONTS", "tongbao_context", "write_tongbao"]
 
@@ -123,7 +132,8 @@ def _lamps(trend: Trend | None) -> list[dict[str, str]]:
 
 def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.date,
                     date: dt.date, issuer: str, title: str,
-                    lagging_below: float, trend: Trend | None = None) -> dict[str, Any]:
+                    lagging_below: float, trend: Trend | None = None,
+                    compliance: ComplianceResult | None = None) -> dict[str, Any]:
     """The numbers and texts of the 通报, as strings (the house style and templates use it).
 
     Keys: ``title``, ``as_of``, ``date``, ``issuer``, ``lagging_below``, ``targets`` (rows:
@@ -132,7 +142,8 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
     ``townships`` (``name`` and one ``cells`` entry per ranked target), ``ranked``
     (the ranked targets' titles and units), ``lagging``, ``problems``, ``attachment``,
     ``lamps`` (with a history: each target's 完成率, 序时进度, gap in points, 本月新增 and
-    lamp at the last snapshot; empty without one) and ``lamps_date``.
+    lamp at the last snapshot; empty without one), ``lamps_date`` and ``compliance``
+    (:func:`county_gis.compliance_report.compliance_context` of the result given, else None).
     """
     table = details.table
     targets: list[dict[str, Any]] = []
@@ -216,6 +227,7 @@ def tongbao_context(project: Project, details: ProgressDetails, *, as_of: dt.dat
         "ranked": ranked, "townships": towns_out, "lagging": lagging, "problems": problems,
         "attachment": attachment, "project": project.name, "lamps": _lamps(trend),
         "lamps_date": "" if trend is None or not trend.dates else _cn_date(trend.dates[-1]),
+        "compliance": None if compliance is None else compliance_context(compliance),
     }
 
 
@@ -584,6 +596,9 @@ def _house_style(context: dict[str, Any], map_png: Path | None) -> Any:
         w.body(problem["text"])
         for j, item in enumerate(problem["items"], start=1):
             w.body(f"{j}. {item}")
+    if context.get("compliance") is not None:
+        h1("三区三线核查")
+        _compliance_section(w, context["compliance"])
     if map_png is not None:
         h1("项目分布图")
         w.picture(map_png, f"图1 {context['project']}项目分布图")
@@ -604,6 +619,70 @@ def _house_style(context: dict[str, Any], map_png: Path | None) -> Any:
                   a["completed"], a["n"]] for a in context["attachment"]],
                 widths_mm=[22, 52, 14, 18, 18, 18, 14], numeric_from=3)
     return w.doc
+
+
+def _compliance_section(w: _Writer, c: dict[str, Any]) -> None:
+    """三区三线核查: datasets, counts and amounts per control line, the conflicts."""
+    checked = [s["zone_type"] for s in c["summary"] if s["checked"]]
+    if not checked:
+        w.body("项目中无三区三线数据（生态保护红线、永久基本农田、城镇开发边界均无），"
+               f"{c['n_features']}个项目要素均未核查。未核查不等于无冲突，请补充三区三线数据"
+               "（project.toml 的 [zones.*]）后核查。")
+    else:
+        w.body(f"对{c['n_features']}个项目要素逐一与{'、'.join(checked)}叠加核查，面积、长度按"
+               "CGCS2000椭球面实测；每个要素在每类控制线上的结果为冲突、无冲突或未核查之一。")
+    for zone_type in c["unchecked"]:
+        if checked:
+            w.body(f"项目中无{zone_type}数据，各要素与{zone_type}的关系未核查（不等于无冲突）。")
+    if c["label"]:
+        w.body(f"数据说明：所用三区三线数据为“{c['label']}”，核查结果不作为用地审批依据。")
+    w.heading(2, "（一）核查数据")
+    w.table(["控制线", "核查数据", "版本", "生效日期", "图斑数", "说明"],
+            [[d["zone_type"], d["dataset"], d["version"], d["effective"], d["n_features"],
+              d["label"]] for d in c["datasets"]],
+            widths_mm=[27, 38, 26, 22, 13, 30], numeric_from=4)
+    w.heading(2, "（二）核查结果")
+    w.table(["控制线", "冲突", "需论证", "无冲突", "未核查", "压占面积（亩）", "压占面积（公顷）",
+             "压占长度（公里）"],
+            [[s["zone_type"], str(s["conflict"]), str(s["review"]), str(s["clear"]),
+              str(s["unchecked"]), s["area_mu"], s["area_ha"], s["length_km"]]
+             for s in c["summary"]],
+            widths_mm=[27, 13, 15, 15, 15, 23, 25, 23], numeric_from=1)
+    w.body("注：数量为项目要素×控制线的核查结果数；冲突指管控要求为禁止的压占，需论证指管控要求"
+           "为需论证的压占（须论证并依法报批）；压占面积、长度为冲突与需论证两类之和。")
+    allowed = sum(s["allowed"] for s in c["summary"])
+    waived = sum(s["waived"] for s in c["summary"])
+    notes = []
+    if allowed:
+        notes.append(f"另有{allowed}项压占属规则允许（如红线内生态修复、开发边界内城镇建设），"
+                     "计入无冲突")
+    if waived:
+        notes.append(f"{waived}项经复核核销，计入无冲突，原结果见冲突清单")
+    if c["n_slivers"]:
+        notes.append(f"{c['n_slivers']}处边界碎片已按阈值剔除")
+    if notes:
+        w.body("；".join(notes) + "。明细见三区三线指标汇总表。")
+    if not checked:
+        return
+    w.heading(2, "（三）冲突清单")
+    if not c["conflicts"]:
+        w.body("经核查，未发现项目压占已核查控制线的冲突。")
+        return
+    rows = []
+    for x in c["conflicts"]:
+        citation = x["citation"]
+        if x["waived"]:
+            citation += f"；复核说明：{x['reason']}；复核依据：{x['basis']}"
+        rows.append([str(x["no"]), x["project"], x["township"], x["zone_type"], x["result"],
+                     citation, "点位在区内" if x["point"] else x["area_mu"],
+                     x["area_ha"], x["length_km"]])
+    table = w.table(["序号", "项目", "乡镇", "控制线", "管控要求", "依据", "面积（亩）",
+                     "面积（公顷）", "长度（公里）"], rows,
+                    widths_mm=[7, 26, 13, 15, 12, 31, 18, 18, 16], numeric_from=6)
+    from docx.oxml import OxmlElement
+
+    for row in table.rows:  # a conflict is read on one page: its row is never split
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _from_template(template: Path, context: dict[str, Any], map_png: Path | None,
@@ -636,6 +715,7 @@ def write_tongbao(
     template: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     trend: Trend | None = None,
+    compliance: ComplianceResult | None = None,
 ) -> Path:
     """Write the 进度通报 as an editable .docx (公文 form, GB/T 9704-2012).
 
@@ -670,6 +750,10 @@ def write_tongbao(
         The project's history (:func:`county_gis.analysis.trend`): adds the section
         序时进度与红黄绿灯 — each target's completion rate, 序时进度, the gap in points,
         本月新增 and its lamp at the last snapshot.
+    compliance : ComplianceResult, optional
+        The 三区三线 check, computed once (:func:`county_gis.compliance`): adds the section
+        三区三线核查 (a result without zone data says 未核查 plainly) and the conflicts
+        layer on the embedded map.
 
     Returns
     -------
@@ -699,7 +783,7 @@ def write_tongbao(
     context = tongbao_context(
         project, details, as_of=data_day, date=day, issuer=issuer or "（发文机关署名）",
         title=title or f"关于{project.name}目标任务完成进度的通报",
-        lagging_below=float(lagging_below), trend=trend)
+        lagging_below=float(lagging_below), trend=trend, compliance=compliance)
     from .render import print_map
 
     with tempfile.TemporaryDirectory(prefix="county_gis_tongbao_") as folder, \
@@ -707,7 +791,7 @@ def write_tongbao(
         map_png = None
         if with_map:
             map_png = print_map(project, Path(folder) / "map.png", progress=None, dpi=200,
-                                date=day).path
+                                date=day, compliance=compliance).path
         if template is not None:
             _from_template(Path(template), context, map_png, tmp)
         else:

@@ -35,17 +35,21 @@ __all__ = ["print_command"]
               help="A CJK font file instead of the installed WenQuanYi / Noto CJK.")
 @click.option("--no-table", is_flag=True, default=False,
               help="Leave the county progress table off the single page.")
+@click.option("--no-compliance", is_flag=True, default=False,
+              help="Leave the 三区三线 zones and conflicts off (drawn by default when the "
+                   "project has [zones.*]).")
 @overwrite_option
 @handle_errors
 def print_command(project: str | None, out: str, atlas: bool, paper: str, orientation: str,
                   title: str | None, public: bool, review_number: str | None,
                   unit: str | None, source: str | None, date: str | None, dpi: int,
-                  font: str | None, no_table: bool, overwrite: bool) -> None:
+                  font: str | None, no_table: bool, no_compliance: bool,
+                  overwrite: bool) -> None:
     """Print PROJECT (a project folder or project.toml; default the bundled county project) as
     a map page with 图名, 指北针, 比例尺, 图例 and the 坐标系 / 制图单位 / 制图日期 / 数据来源
-    block."""
+    block; with the project's 三区三线 zones and the conflicts when it has [zones.*]."""
     from .._atomic import check_overwrite
-    from ..analysis import progress_details
+    from ..analysis import compliance, progress_details
     from ..project import load_project
     from ..render import print_atlas, print_map
 
@@ -54,7 +58,9 @@ def print_command(project: str | None, out: str, atlas: bool, paper: str, orient
     options: dict[str, Any] = {
         "title": title, "paper": paper, "orientation": orientation, "public": public,
         "review_number": review_number, "unit": unit, "source": source, "date": date,
-        "font": font, "overwrite": overwrite}
+        "font": font, "overwrite": overwrite,
+        "compliance": None if no_compliance or not loaded.sections.get("zones")
+        else compliance(loaded)}
     if atlas:
         printed = print_atlas(loaded, out, progress=progress_details(loaded, by="township"),
                               **options)

@@ -1,4 +1,8 @@
-"""``county-gis report``: the 进度通报 (.docx) and the xlsx, from one progress computation."""
+"""``county-gis report``: the 进度通报 (.docx) and the xlsx, from one progress computation.
+
+The 通报 gets the section 三区三线核查 from one :func:`county_gis.compliance` run (the
+project's ``[zones.*]``; without them the section says 未核查), unless ``--no-compliance``.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ __all__ = ["report_command"]
 @click.option("--lagging-below", type=float, default=90.0, show_default=True,
               help="Completion rate (%) below which a target is listed as lagging.")
 @click.option("--no-map", is_flag=True, default=False, help="Leave the A4 map out.")
+@click.option("--no-compliance", is_flag=True, default=False,
+              help="Leave the section 三区三线核查 (and the map's conflicts layer) out; by "
+                   "default the 通报 reports the check against the project's [zones.*], or "
+                   "says 未核查 when it has none.")
 @click.option("--template", default=None, type=click.Path(exists=True, dir_okay=False),
               help="A .docx with docxtpl tags to use instead of the house style.")
 @overwrite_option
@@ -31,7 +39,7 @@ __all__ = ["report_command"]
 def report_command(project: str | None, docx: str | None, xlsx: str | None,
                    title: str | None, issuer: str | None, date: str | None,
                    as_of: str | None, lagging_below: float, no_map: bool,
-                   template: str | None, overwrite: bool) -> None:
+                   no_compliance: bool, template: str | None, overwrite: bool) -> None:
     """Write the 进度通报 of PROJECT (default the bundled county project) as an editable Word
     document, and with --xlsx the workbook, both from the same progress results."""
     from .._atomic import check_overwrite
@@ -50,6 +58,11 @@ def report_command(project: str | None, docx: str | None, xlsx: str | None,
         raise click.UsageError(f"--xlsx {xlsx}: the workbook needs a .xlsx name")
     loaded = load_project(project)
     details = progress_details(loaded, by="township")
+    checked = None  # the 三区三线 check, once, before anything is written
+    if docx and not no_compliance:
+        from ..analysis import compliance
+
+        checked = compliance(loaded)
     if xlsx:
         write_report(details, xlsx, overwrite=overwrite,
                      title=f"{loaded.name} — 目标任务完成进度")
@@ -60,5 +73,6 @@ def report_command(project: str | None, docx: str | None, xlsx: str | None,
         write_tongbao(loaded, details, docx, title=title, issuer=issuer, date=date,
                       as_of=as_of, lagging_below=lagging_below, with_map=not no_map,
                       template=template, overwrite=overwrite,
-                      trend=project_trend(loaded))  # lamps and 本月新增 with a history
+                      trend=project_trend(loaded),  # lamps and 本月新增 with a history
+                      compliance=checked)
         click.echo(f"wrote {docx}")

@@ -12,7 +12,9 @@ Chinese text goes through an installed CJK font (Noto Sans CJK SC from Debian's
 A character the font lacks is an error (:class:`~county_gis.errors.DataError`), never a box.
 
 Renderers take results: the atlas's progress tables come from the
-:class:`~county_gis.analysis.ProgressDetails` given (computed with ``by="township"``).
+:class:`~county_gis.analysis.ProgressDetails` given (computed with ``by="township"``), the
+三区三线 layers (``compliance=``; :mod:`._print_zones`) from a
+:class:`~county_gis.analysis.ComplianceResult`.
 
 Examples
 --------
@@ -51,6 +53,7 @@ from ..errors import ConfigError, DataError
 from ..project import Project
 from ..vocabulary import GeometryFamily, LayerKind, Status
 from . import _style
+from ._print_zones import PrintedZones, draw_zones
 from ._surround import (
     PT,
     bold,
@@ -68,6 +71,8 @@ from ._surround import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from ..analysis import ComplianceResult
 
 __all__ = ["Orientation", "Paper", "PrintedMap", "print_atlas", "print_map"]
 
@@ -331,14 +336,17 @@ class _Projected:
     boundary: gpd.GeoDataFrame | None
     townships: gpd.GeoDataFrame | None
     layers: dict[str, gpd.GeoDataFrame]
+    zones: PrintedZones | None = None
 
     @classmethod
-    def of(cls, project: Project, crs: CRS) -> _Projected:
+    def of(cls, project: Project, crs: CRS,
+           compliance: ComplianceResult | None = None) -> _Projected:
         def proj(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
             return gdf.to_crs(crs) if gdf is not None and len(gdf) else None
 
         return cls(crs, proj(project.boundary), proj(project.townships),
-                   {str(k): g.to_crs(crs) for k, g in project.layers.items() if len(g)})
+                   {str(k): g.to_crs(crs) for k, g in project.layers.items() if len(g)},
+                   None if compliance is None else PrintedZones.of(compliance, crs))
 
 
 def _draw_layers(ax: Axes, projected_layers: dict[str, gpd.GeoDataFrame],
@@ -531,6 +539,8 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
         boundary.boundary.plot(ax=ax, color=_style.BOUNDARY.colour,
                                linewidth=_style.BOUNDARY.weight * PT, zorder=6)
     entries = _draw_layers(ax, data.layers, view, scale)
+    if data.zones is not None:
+        entries += draw_zones(ax, data.zones, view, scale)
     ax.set_xlim(view[0], view[2])
     ax.set_ylim(view[1], view[3])
     ax.set_xlabel("")
@@ -568,6 +578,8 @@ def _page(project: Project, spec: _PageSpec, *, paper: Paper, orientation: Orien
              "数据来源：" + source]
     if approximate:
         lines.append("注：乡镇界线为示意，非法定界线。")
+    if data.zones is not None and data.zones.note:
+        lines.append(f"注：{data.zones.note}。")
     if not public:
         lines.append("内部资料，注意保存，不得公开。")
     info(_axes(fig, layout, "info"), layout.boxes["info"], lines)
@@ -690,6 +702,7 @@ def print_map(
     dpi: int = 300,
     font: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    compliance: ComplianceResult | None = None,
 ) -> PrintedMap:
     """Print the project map on one page: vector PDF or a PNG at ``dpi``.
 
@@ -722,6 +735,10 @@ def print_map(
         A CJK font file instead of the installed Noto Sans CJK SC / WenQuanYi Micro Hei.
     overwrite : bool, default False
         Replace an existing file.
+    compliance : ComplianceResult, optional
+        The 三区三线 check (:func:`county_gis.compliance`): the zones outlined in their
+        colours, the conflicts hatched red (allowed overlaps dashed), legend entries, and the
+        zones' label ("合成数据，非法定成果") in the information block.
 
     Returns
     -------
@@ -745,7 +762,7 @@ def print_map(
         table = ("全县目标任务完成情况", header, rows, widths)
     spec = _PageSpec(title or f"{project.name}项目分布图", None, None, table)
     crs = _page_crs(project)
-    data = _Projected.of(project, crs)
+    data = _Projected.of(project, crs, compliance)
     with _font_context(font_found) as font_name, \
             atomic_path(out, overwrite=overwrite) as tmp, _glyph_guard(font_name):
         fig, info = _page(project, spec, paper=sheet, orientation=turn, data=data,
@@ -793,6 +810,7 @@ def print_atlas(
     date: dt.date | str | None = None,
     font: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    compliance: ComplianceResult | None = None,
 ) -> PrintedMap:
     """一镇一图: the county page, then one page per township polygon, as one PDF.
 
@@ -809,7 +827,7 @@ def print_atlas(
         From ``county_gis.progress_details(project, by="township")``.
     title : str, optional
         Title of the county page (township pages: "<乡镇>项目分布图").
-    paper, orientation, public, review_number, unit, source, date, font, overwrite
+    paper, orientation, public, review_number, unit, source, date, font, overwrite, compliance
         As :func:`print_map`.
 
     Returns
@@ -848,7 +866,7 @@ def print_atlas(
                                (f"{name}目标任务完成量", t_header, t_rows, t_widths)))
     figures: list[Figure] = []
     first: dict[str, Any] = {}
-    data = _Projected.of(project, crs)
+    data = _Projected.of(project, crs, compliance)
     with _font_context(find_font(font)) as font_name, \
             atomic_path(out, overwrite=overwrite) as tmp, _glyph_guard(font_name):
         for spec in specs:

@@ -141,23 +141,33 @@ def legend(ax: Axes, box: tuple[float, float, float, float], entries: list[dict[
     ax.add_patch(Rectangle((0, 0), w, h, facecolor="white", edgecolor="#555555", lw=0.5,
                            clip_on=False))
     ax.text(w / 2, h - 2, "图  例", ha="center", va="top", fontsize=9, **bold())
-    rows: list[tuple[str, str, int, Status | None]] = []
+    rows: list[tuple[str, str, int, Status | None, str | None]] = []
     seen = set()
-    for e in entries:
+    for e in entries:  # "symbol": zone / conflict / allowed (三区三线, _print_zones)
         if e["label"] not in seen:
             seen.add(e["label"])
-            rows.append((e["label"], e["colour"], e["dim"], Status.COMPLETED))
-    rows += [("县界", _style.BOUNDARY.colour, -1, None),
-             ("乡镇界（示意）", _style.TOWNSHIPS.colour, -2, None)]
-    statuses = [(s.label, "#555555", d, s) for s in Status for d in (2,)]
+            rows.append((e["label"], e["colour"], e["dim"], Status.COMPLETED,
+                         e.get("symbol")))
+    rows += [("县界", _style.BOUNDARY.colour, -1, None, None),
+             ("乡镇界（示意）", _style.TOWNSHIPS.colour, -2, None, None)]
+    statuses = [(s.label, "#555555", d, s, None) for s in Status for d in (2,)]
     n_rows = math.ceil(len(rows) / columns) + 1 + len(statuses)
     step = min(5.0, (h - 9) / max(n_rows + 0.6, 1))
     font = min(7.5, step * 1.6)
     col_w = (w - 2) / columns
 
-    def symbol(x: float, y: float, colour: str, dim: int, status: Status | None) -> None:
+    def symbol(x: float, y: float, colour: str, dim: int, status: Status | None,
+               special: str | None = None) -> None:
         style = _style.STATUS_STYLES[status or Status.COMPLETED]
-        if dim == 2:
+        if special is not None:  # the 三区三线 layers: zone outline, hatched / dashed overlap
+            ax.add_patch(Rectangle(
+                (x, y - 1.3), 6, 2.6,
+                facecolor=(*rgb(colour), 0.10 if special == "zone" else
+                           0.25 if special == "conflict" else 0.0),
+                edgecolor=colour, lw=1.0 if special == "conflict" else 0.7,
+                hatch="////" if special == "conflict" else None,
+                linestyle=(0, (3, 2)) if special == "allowed" else "-"))
+        elif dim == 2:
             ax.add_patch(Rectangle((x, y - 1.3), 6, 2.6, facecolor=(*rgb(colour),
                                    style.fill_opacity), edgecolor=colour, lw=0.6,
                                    linestyle=mpl_dash(style.polygon_dash, 0.6)))
@@ -176,16 +186,16 @@ def legend(ax: Axes, box: tuple[float, float, float, float], entries: list[dict[
 
     per_col = math.ceil(len(rows) / columns)
     y_start = h - 8
-    for i, (label, colour, dim, status) in enumerate(rows):
+    for i, (label, colour, dim, status, special) in enumerate(rows):
         c, r = divmod(i, per_col)
         x, y = 2 + c * col_w, y_start - r * step
-        symbol(x, y, colour, dim, status)
+        symbol(x, y, colour, dim, status, special)
         lines = wrap(label, col_w - 9, font)
         shown = lines[0] + ("…" if len(lines) > 1 else "")
         ax.text(x + 7.5, y, shown, va="center", fontsize=font)
     y = y_start - per_col * step - 0.4 * step
     ax.text(2, y, "建设状态（以面状为例）", va="center", fontsize=font, color="#444444")
-    for j, (label, colour, dim, status) in enumerate(statuses):
+    for j, (label, colour, dim, status, _) in enumerate(statuses):
         yy = y - (j + 1) * step
         symbol(2, yy, colour, dim, status)
         ax.text(9.5, yy, label, va="center", fontsize=font)
