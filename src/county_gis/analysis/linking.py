@@ -199,71 +199,153 @@ def link_features(project: Project) -> pd.DataFrame:
         by_key.setdefault(normalise_name(t.title), t)
     frames = []
     for layer, gdf in project.layers.items():
-        n = len(gdf)
-        if n == 0:
-            continue
-        explicit = [_text(v) for v in (gdf["target"] if "target" in gdf else [None] * n)]
-        kinds = gdf["kind"] if "kind" in gdf else pd.Series([None] * n, index=gdf.index)
-        years = (pd.to_numeric(gdf["year"], errors="coerce").to_numpy(dtype=float)
-                 if "year" in gdf else np.full(n, np.nan))
-        matched = np.zeros((n, len(targets)), dtype=bool)  # kind and filter
-        for j, t in enumerate(targets):
-            if not t.kinds:
-                continue
-            kind_ok = kinds.isin([k.value for k in t.kinds]).to_numpy()
-            if kind_ok.any():
-                matched[:, j] = kind_ok & matches_filter(gdf, t).to_numpy()
-        target_years = np.array([t.year for t in targets], dtype=float)
-        implicit = matched & (np.isnan(years)[:, None] | (years[:, None] == target_years))
-        records = []
-        fids = (gdf["source_fid"].to_numpy(dtype=object) if "source_fid" in gdf
-                else np.arange(n))
-        column = {c: (gdf[c].to_numpy(dtype=object) if c in gdf else np.full(n, None))
-                  for c in ("project_id", "name", "status")}
-        kind_values = kinds.to_numpy(dtype=object)
-        place = project.place(layer)
-        fields = _source_fields(project, layer)
-        for i in range(n):
-            fid = fids[i]
-            problem = reason = fix = None
-            named = explicit[i]
-            if named is not None:
-                hit = by_key.get(normalise_name(named))
-                candidates: tuple[str, ...] = (hit.id,) if hit else ()
-                how = "explicit"
-                if hit is None:
-                    problem = f"names target {named!r}, which is not in the registry"
-            else:
-                candidates = tuple(targets[j].id for j in np.flatnonzero(implicit[i]))
-                how = "kind"
-                if not candidates and matched[i].any():
-                    wanted = sorted({targets[j].year for j in np.flatnonzero(matched[i])})
-                    problem = (f"links to no target: its year {years[i]:g} is not the year of "
-                               f"the targets its kind matches "
-                               f"({', '.join(map(str, wanted))})")
-                elif not candidates:
-                    reason, fix = _why_unlinked(gdf, i, _text(kind_values[i]), targets, fields)
-                    problem = f"未关联 links to no target: {reason}; fix: {fix}"
-            counted: list[str] = []
-            seen: dict[tuple[str, str, str | None], str] = {}
-            for ident in candidates:
-                quantity = _quantity(by_key[normalise_name(ident)])
-                if quantity in seen:
-                    problem = (f"links to targets {seen[quantity]} and {ident}, which measure "
-                               f"the same quantity; counted once, toward {seen[quantity]}")
-                    continue
-                seen[quantity] = ident
-                counted.append(ident)
-            records.append((
-                layer, i, fid, f"{place}#{fid}", _text(column["project_id"][i]),
-                _text(column["name"][i]), _text(kind_values[i]), _text(column["status"][i]),
-                counted[0] if counted else None, tuple(counted), candidates,
-                how if candidates else None, problem, reason, fix,
-            ))
-        frames.append(pd.DataFrame.from_records(records, columns=_COLUMNS))
+        if len(gdf):
+            frames.append(_layer_links(project, layer, gdf, targets, by_key))
     if not frames:
         return pd.DataFrame(columns=_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def _texts(values: pd.Series) -> Any:
+    """:func:`_text` of every value: stripped text, None (NaN) for blanks and missing values.
+
+    Text columns are stripped in Arrow, without a Python string per row.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        stripped = values.str.strip()
+        return stripped.where(stripped != "").array
+    return np.array([_text(v) for v in values.to_numpy(dtype=object)], dtype=object)
+
+
+def _put(out: np.ndarray, rows: np.ndarray, value: Any) -> None:
+    """``out[rows] = value`` for one object (a tuple stays one cell, not several)."""
+    block = np.empty(len(rows), dtype=object)
+    block.fill(value)
+    out[rows] = block
+
+
+def _count_once(candidates: tuple[str, ...], by_key: dict[str, Target]
+                ) -> tuple[tuple[str, ...], str | None]:
+    """The candidates a feature counts toward (one per quantity), and the problem if any."""
+    counted: list[str] = []
+    problem = None
+    seen: dict[tuple[str, str, str | None], str] = {}
+    for ident in candidates:
+        quantity = _quantity(by_key[normalise_name(ident)])
+        if quantity in seen:
+            problem = (f"links to targets {seen[quantity]} and {ident}, which measure "
+                       f"the same quantity; counted once, toward {seen[quantity]}")
+            continue
+        seen[quantity] = ident
+        counted.append(ident)
+    return tuple(counted), problem
+
+
+def _patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix and, per row, the index of its pattern."""
+    if matrix.shape[1] == 0:
+        return np.zeros((1, 0), dtype=bool), np.zeros(len(matrix), dtype=np.intp)
+    packed = np.packbits(matrix, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return matrix[first], inverse.ravel()
+
+
+def _layer_links(project: Project, layer: str, gdf: gpd.GeoDataFrame, targets: list[Target],
+                 by_key: dict[str, Target]) -> pd.DataFrame:
+    """The rows of :func:`link_features` for one layer, decided once per pattern of links.
+
+    Features that name the same target, or match the same targets by kind, filter and year,
+    share one decision (and one tuple of target ids); only the features that link to nothing
+    are explained one by one (with a cache: the same kind and values give the same reason).
+    """
+    n = len(gdf)
+    explicit = (np.asarray(_texts(gdf["target"]).astype(object), dtype=object)
+                if "target" in gdf else np.full(n, None, dtype=object))
+    explicit[pd.isna(explicit)] = None
+    kinds = gdf["kind"] if "kind" in gdf else pd.Series([None] * n, index=gdf.index)
+    years = (pd.to_numeric(gdf["year"], errors="coerce").to_numpy(dtype=float)
+             if "year" in gdf else np.full(n, np.nan))
+    matched = np.zeros((n, len(targets)), dtype=bool)  # kind and filter
+    for j, t in enumerate(targets):
+        if not t.kinds:
+            continue
+        kind_ok = kinds.isin([k.value for k in t.kinds]).to_numpy()
+        if kind_ok.any():
+            matched[:, j] = kind_ok & matches_filter(gdf, t).to_numpy()
+    target_years = np.array([t.year for t in targets], dtype=float)
+    implicit = matched & (np.isnan(years)[:, None] | (years[:, None] == target_years))
+
+    candidates = np.empty(n, dtype=object)
+    counted = np.empty(n, dtype=object)
+    how = np.full(n, None, dtype=object)
+    problem = np.full(n, None, dtype=object)
+    reason = np.full(n, None, dtype=object)
+    fix = np.full(n, None, dtype=object)
+
+    def decide(rows: np.ndarray, cands: tuple[str, ...], how_: str, why: str | None) -> None:
+        kept, duplicate = _count_once(cands, by_key)
+        _put(candidates, rows, cands)
+        _put(counted, rows, kept)
+        how[rows] = how_ if cands else None
+        problem[rows] = duplicate or why
+
+    named = np.flatnonzero(pd.notna(explicit))
+    if named.size:
+        codes, names = pd.factorize(explicit[named])
+        for k, group in pd.Series(named).groupby(codes).indices.items():
+            name = names[k]
+            hit = by_key.get(normalise_name(name))
+            decide(named[group], (hit.id,) if hit else (), "explicit",
+                   None if hit else f"names target {name!r}, which is not in the registry")
+    rest = np.flatnonzero(pd.isna(explicit))
+    unlinked: list[int] = []
+    if rest.size:
+        patterns, which = _patterns(implicit[rest])
+        for k, pattern in enumerate(patterns):
+            rows = rest[which == k]
+            cands = tuple(targets[j].id for j in np.flatnonzero(pattern))
+            decide(rows, cands, "kind", None)
+            if not cands:
+                unlinked.extend(rows.tolist())
+    if unlinked:
+        kind_values = kinds.to_numpy(dtype=object)
+        fields = _source_fields(project, layer)
+        columns = sorted({c for t in targets for c in t.filter if c in gdf.columns})
+        values = {c: gdf[c].to_numpy(dtype=object) for c in columns}
+        said: dict[Any, tuple[str | None, str | None, str]] = {}
+        for i in unlinked:
+            kind = _text(kind_values[i])
+            if matched[i].any():
+                key: Any = ("year", matched[i].tobytes(), years[i])
+                if key not in said:
+                    wanted = sorted({targets[j].year for j in np.flatnonzero(matched[i])})
+                    said[key] = (None, None,
+                                 f"links to no target: its year {years[i]:g} is not the year "
+                                 f"of the targets its kind matches "
+                                 f"({', '.join(map(str, wanted))})")
+            else:
+                key = ("why", kind, tuple(values[c][i] for c in columns))
+                if key not in said:
+                    why, how_to = _why_unlinked(gdf, i, kind, targets, fields)
+                    said[key] = (why, how_to, f"未关联 links to no target: {why}; fix: {how_to}")
+            reason[i], fix[i], problem[i] = said[key]
+
+    fids = gdf["source_fid"].to_numpy() if "source_fid" in gdf else np.arange(n)
+    if pd.api.types.is_integer_dtype(fids.dtype):
+        place = (project.place(layer) + "#") + pd.Series(fids, copy=False).astype("str")
+    else:
+        place = pd.Series([f"{project.place(layer)}#{fid}" for fid in fids], dtype="str")
+    target_id = np.array([ids[0] if ids else None for ids in counted], dtype=object)
+    columns_out = {c: (_texts(gdf[c]) if c in gdf else np.full(n, None, dtype=object))
+                   for c in ("project_id", "name", "status")}
+    return pd.DataFrame({
+        "layer": np.full(n, layer, dtype=object), "row": np.arange(n), "fid": fids,
+        "place": place.array, "project_id": columns_out["project_id"],
+        "name": columns_out["name"], "kind": _texts(kinds), "status": columns_out["status"],
+        "target_id": target_id, "target_ids": counted, "candidates": candidates,
+        "how": how, "problem": problem, "reason": reason, "fix": fix,
+    }, columns=_COLUMNS)
 
 
 def linked_features(project: Project, links: pd.DataFrame, target: Target) -> gpd.GeoDataFrame:
