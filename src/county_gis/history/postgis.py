@@ -31,6 +31,7 @@ results from the PostGIS copy as from the original. Needs ``pip install 'county_
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from .snapshots import history_config
 
 __all__ = ["HISTORY_TABLES", "HistoryPush", "HistoryTablePush", "pull_history",
            "push_history"]
+
+log = logging.getLogger(__name__)
 
 _SRID = 4490
 
@@ -355,6 +358,8 @@ def push_history(
                 "LEFT JOIN {geo} g ON g.geom_hash = v.geom_hash").format(
                 v=sql.Identifier(schema, _VIEW), ver=names["versions"],
                 geo=names["geometries"]))
+            log.info("pushed the history of %s into %s schema %s: %d rows changed; committing",
+                     path, redacted(url), schema, sum(t.changed for t in done))
     except psycopg.Error as exc:
         message = " ".join(str(exc).split())
         raise LayerWriteError(f"{redacted(url)} schema {schema}: PostgreSQL refused the history "
