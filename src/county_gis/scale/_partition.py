@@ -152,7 +152,8 @@ def partition(
         ``<out>/_zones/adcode=<code>/zone-<n>.parquet``, their type, dataset, version and
         effective date to ``_manifest.json``; :func:`~county_gis.scale.run` checks each
         county against its pieces. Default: the ``[zones.*]`` of ``data`` when it is a
-        Project, else none.
+        Project (read and checked by :func:`county_gis.analysis.compliance.project_zones`),
+        else none; ``[]`` leaves them out.
     overwrite : bool, default False
         Replace an existing folder (CLI: ``--overwrite``).
 
