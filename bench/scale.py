@@ -21,6 +21,11 @@ is its own:
 * ``whole_run`` (``--only whole_run``): the same county tables as ``serial`` computed from the
   province loaded whole first (the time of the same work, the memory of holding it all).
 
+``--compliance`` adds a synthetic 永久基本农田 layer (``--zones-per-county`` 图斑 of ~1 km², with
+DLBM / KCXS / TBMJ, in every county) as :func:`partition` writes zones
+(``_zones/adcode=<code>/zone-0.parquet`` and ``_manifest.json``): ``serial`` and ``dask`` then
+also check every county (:func:`county_gis.scale.county_compliance`), timed apart.
+
 ``--largest-county`` generates only the largest county's share of ``--parcels`` (阜新蒙古族自治县,
 4.25 % of the province's area) and runs the serial path on it: the one-county peak that bounds
 the streamed run at that province size.
@@ -49,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def generate(root: Path, parcels: int, vertices: int, seed: int, *,
-             largest_only: bool = False) -> dict[str, float]:
+             largest_only: bool = False, zones_per_county: int = 0) -> dict[str, float]:
     """Write ``parcels`` synthetic plots, split over the 100 counties by area, county by county.
 
     ``largest_only``: write only the largest county's share (its partition at that size).
@@ -96,9 +101,38 @@ def generate(root: Path, parcels: int, vertices: int, seed: int, *,
         folder.mkdir()
         frame.to_parquet(folder / PART_FILE, write_covering_bbox=True, schema_version="1.1.0",
                          row_group_size=max(len(frame), 1))
+        if zones_per_county:
+            # its own generator: the parcels are the same with or without --compliance
+            _farmland(root, code, county, zones_per_county, np.random.default_rng([seed, code]))
     counties.to_parquet(root / COUNTIES_FILE, write_covering_bbox=True, schema_version="1.1.0")
+    if zones_per_county:
+        (root / "_manifest.json").write_text(json.dumps({"zones": [{
+            "file": "zone-0.parquet", "type": "永久基本农田", "dataset": "synthetic:YJJBNTBHTB",
+            "version": "bench", "effective": "2023-01-01", "label": "合成数据，非法定成果",
+            "evidence": "declared", "name": "farmland"}]}, ensure_ascii=False), encoding="utf-8")
     size = sum(p.stat().st_size for p in root.rglob("*.parquet"))
     return {"seconds": time.perf_counter() - started, "bytes": size}
+
+
+def _farmland(root: Path, code: int, county: Any, n: int, rng: Any) -> None:
+    """``n`` synthetic 永久基本农田 图斑 (squares of ~1 km², clipped to the county)."""
+    import geopandas as gpd
+    import shapely
+
+    from county_gis.scale import ZONES_FOLDER
+
+    minx, miny, maxx, maxy = county.bounds
+    xy = rng.uniform([minx, miny], [maxx, maxy], size=(n, 2))
+    squares = shapely.intersection(shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 0.012,
+                                               xy[:, 1] + 0.009), county)
+    keep = ~shapely.is_empty(squares) & np.isin(shapely.get_type_id(squares), (3, 6))
+    frame = gpd.GeoDataFrame({"DLBM": "0101", "KCXS": 0.05, "TBMJ": 1_000_000.0,
+                              "source_fid": np.arange(int(keep.sum())), "piece": 0},
+                             geometry=squares[keep], crs="EPSG:4490")
+    folder = root / ZONES_FOLDER / f"adcode={code}"
+    folder.mkdir(parents=True)
+    frame.to_parquet(folder / "zone-0.parquet", write_covering_bbox=True,
+                     schema_version="1.1.0")
 
 
 def _peak_mib() -> float:
@@ -109,7 +143,7 @@ def child_serial(root: Path) -> dict[str, float]:
     import county_gis.scale._run as run_module
     from county_gis.scale import run
 
-    spent = {"read": 0.0, "progress": 0.0, "measures": 0.0}
+    spent = {"read": 0.0, "progress": 0.0, "measures": 0.0, "compliance": 0.0}
 
     def timed(name: str, func: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -123,12 +157,25 @@ def child_serial(root: Path) -> dict[str, float]:
     run_module.gpd.read_parquet = timed("read", run_module.gpd.read_parquet)
     run_module.progress_details = timed("progress", run_module.progress_details)
     run_module._layer_rows = timed("measures", run_module._layer_rows)
+    run_module.county_compliance = timed("compliance", run_module.county_compliance)
     started = time.perf_counter()
     result = run(root)
     total = time.perf_counter() - started
     province = result.province.set_index(["what", "key"]).loc[("layer", "afforestation")]
+    if result.compliance is None:
+        spent.pop("compliance")
     return {"seconds": total, **spent, "peak_mib": _peak_mib(),
-            "pieces": int(province["n_pieces"]), "area_mu": float(province["total"])}
+            "pieces": int(province["n_pieces"]), "area_mu": float(province["total"]),
+            **_conflicts(result)}
+
+
+def _conflicts(result: Any) -> dict[str, float]:
+    """冲突 in the synthetic 永久基本农田: plots and 亩 (province, math.fsum of counties)."""
+    if result.compliance is None:
+        return {}
+    row = result.compliance.province.set_index(["zone_type", "result"]).loc[("永久基本农田",
+                                                                             "冲突")]
+    return {"conflicts": int(row["n_features"]), "conflict_mu": float(row["area_mu"])}
 
 
 def child_dask(root: Path) -> dict[str, float]:
@@ -143,7 +190,7 @@ def child_dask(root: Path) -> dict[str, float]:
         total = time.perf_counter() - started
     province = result.province.set_index(["what", "key"]).loc[("layer", "afforestation")]
     return {"seconds": total, "peak_mib": _peak_mib(), "pieces": int(province["n_pieces"]),
-            "area_mu": float(province["total"])}
+            "area_mu": float(province["total"]), **_conflicts(result)}
 
 
 def _load_whole(root: Path):  # type: ignore[no-untyped-def]
@@ -248,6 +295,10 @@ def main() -> None:
     parser.add_argument("--largest-county", action="store_true",
                         help="generate only the largest county's share of --parcels and run "
                              "the serial path on it (the one-county peak at that size)")
+    parser.add_argument("--compliance", action="store_true",
+                        help="add a synthetic 永久基本农田 layer per county: serial and dask "
+                             "also check compliance")
+    parser.add_argument("--zones-per-county", type=int, default=300)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -263,7 +314,8 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="county_gis_bench_scale_")) / "parts"
     sys.path.insert(0, str(ROOT / "src"))
     made = generate(base, args.parcels, args.vertices, args.seed,
-                    largest_only=args.largest_county)
+                    largest_only=args.largest_county,
+                    zones_per_county=args.zones_per_county if args.compliance else 0)
     where = "the largest county's share" if args.largest_county else "100 counties"
     print(f"generated {args.parcels:,} parcels of {args.vertices} vertices, {where}: "
           f"{made['seconds']:.1f} s, {made['bytes'] / 2**20:.0f} MiB of GeoParquet")
@@ -271,10 +323,12 @@ def main() -> None:
     try:
         for kind in [k for k in ("serial", "dask", "whole", "whole_run") if k in only]:
             out = _child([kind, str(base)])
-            extra = "".join(f", {k} {out[k]:.1f} s" for k in ("read", "progress", "measures")
-                            if k in out)
+            extra = "".join(f", {k} {out[k]:.1f} s" for k in ("read", "progress", "measures",
+                                                               "compliance") if k in out)
+            checked = (f"; 永久基本农田 冲突: {out['conflicts']:,} parcels, "
+                       f"{out['conflict_mu']:,.3f} 亩" if "conflicts" in out else "")
             print(f"{kind:>6}: {out['seconds']:.1f} s{extra}; peak RSS {out['peak_mib']:,.0f} "
-                  f"MiB; {out['pieces']:,} parcels, {out['area_mu']:,.3f} 亩")
+                  f"MiB; {out['pieces']:,} parcels, {out['area_mu']:,.3f} 亩{checked}")
         if "partition" not in only:
             return
         part = _child(["partition", str(args.partition_sample), str(args.seed)])

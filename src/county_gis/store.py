@@ -19,7 +19,10 @@ keep their shared layers:
 Areas are never taken from PostGIS planar ``ST_Area`` (square degrees in EPSG:4490): county_gis
 measures geodesically, and equals ``ST_Area(geom::geography)`` to 1e-9 (tests/test_store.py).
 Reading a stored table back is the PostGIS source of :func:`county_gis.read_layer`
-(``options={"table": "schema.layer"}``). Needs ``pip install 'county_gis[store]'``.
+(``options={"table": "schema.layer"}``). The project's history (snapshots and versions) goes
+into the same schema with :func:`push_history` and comes back as a history GeoPackage with
+:func:`pull_history` (:mod:`county_gis.history.postgis`). Needs
+``pip install 'county_gis[store]'``.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ import shapely
 from ._postgres import check_identifier, connect, engine, redacted
 from .crs import CGCS2000
 from .errors import ConfigError, CRSError, GeometryError, LayerWriteError
+from .history.postgis import HistoryPush, pull_history, push_history
 from .project import Project
 
-__all__ = ["GEOMETRY_COLUMN", "PushResult", "TablePush", "engine", "push"]
+__all__ = ["GEOMETRY_COLUMN", "HistoryPush", "PushResult", "TablePush", "engine",
+           "pull_history", "push", "push_history"]
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""``county-gis store``: the shared PostGIS store (``store push PROJECT URL --schema S``)."""
+"""``county-gis store``: the shared PostGIS store (``store push PROJECT URL --schema S``;
+``store push-history`` / ``store pull-history`` for the history of snapshots)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,52 @@ def push_command(project_path: str, url: str, schema: str, layers: tuple[str, ..
                       *(f"{n:,}" for n in (t.inserted, t.updated, t.unchanged, t.absent)))
     Console(width=120).print(table)
     click.echo(f"{result.changed:,} rows changed (one transaction, committed)")
+
+
+@store.command("push-history")
+@click.argument("project_path", metavar="PROJECT", type=click.Path(exists=True))
+@click.argument("url")
+@click.option("--schema", required=True, help="Schema of the history tables, e.g. fumeng_2023.")
+@click.option("--store", "store_path", type=click.Path(exists=True, dir_okay=False),
+              help="The history GeoPackage; default [history] store of PROJECT.")
+@handle_errors
+def push_history_command(project_path: str, url: str, schema: str,
+                         store_path: str | None) -> None:
+    """Copy the history of PROJECT (snapshots, versions) into PostGIS, in one transaction.
+
+    Tables history_snapshots, history_versions (valid_from / valid_to), history_geometries
+    (GiST) and history_layer_schemas, and the view history_features. Pushing the same
+    history again changes 0 rows; after a new snapshot, its rows are added and the versions
+    it replaced closed.
+    """
+    from ..project import load_project
+    from ..store import push_history
+
+    result = push_history(load_project(project_path), url, schema=schema, store=store_path)
+    table = Table(title=escape(f"{result.url} schema {safe_text(result.schema)} ← "
+                               f"{safe_text(result.store)}"))
+    for column in ("table", "inserted", "closed", "unchanged"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in result.tables:
+        table.add_row(escape(safe_text(t.table)),
+                      *(f"{n:,}" for n in (t.inserted, t.closed, t.unchanged)))
+    Console(width=120).print(table)
+    click.echo(f"{result.changed:,} rows changed (one transaction, committed)")
+
+
+@store.command("pull-history")
+@click.argument("url")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--schema", required=True, help="Schema holding the history tables.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@handle_errors
+def pull_history_command(url: str, out: str, schema: str, overwrite: bool) -> None:
+    """Write the history kept in PostGIS (--schema) into the history GeoPackage OUT.
+
+    Row for row the file push-history read: point [history] store at it and snapshots,
+    progress --as-of, changes and the lamps read it as they read the original.
+    """
+    from ..store import pull_history
+
+    path = pull_history(url, schema=schema, out=out, overwrite=overwrite)
+    click.echo(f"wrote {safe_text(str(path))}")

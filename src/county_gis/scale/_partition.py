@@ -7,9 +7,10 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,11 @@ from ..crs import CGCS2000
 from ..errors import CRSError
 from ..project import Project
 from ..vocabulary import GeometryFamily
+from ._compliance import ZONES_FOLDER, cut_zone, zone_layers, zone_meta
 from .counties import liaoning_counties
+
+if TYPE_CHECKING:
+    from ..analysis.compliance import ZoneLayer
 
 __all__ = ["COUNTIES_FILE", "PART_FILE", "Partitioned", "assign_pieces", "partition"]
 
@@ -55,6 +60,10 @@ class Partitioned:
         (missing or empty geometry), for the report.
     counties : int
         Counties holding at least one piece.
+    zones : int
+        Zone layers (三区三线) partitioned into ``_zones/adcode=<code>/zone-<n>.parquet``.
+    zone_pieces : int
+        Zone rows written (a zone polygon crossing county lines is one row per county).
     """
 
     root: Path
@@ -63,6 +72,8 @@ class Partitioned:
     cut: int
     outside: pd.DataFrame
     counties: int
+    zones: int = 0
+    zone_pieces: int = 0
 
 
 def assign_pieces(geoms: np.ndarray, counties: gpd.GeoDataFrame
@@ -113,6 +124,7 @@ def partition(
     out: str | os.PathLike[str],
     *,
     counties: gpd.GeoDataFrame | None = None,
+    zones: Sequence[ZoneLayer] | None = None,
     overwrite: bool = False,
 ) -> Partitioned:
     """Write a layer set partitioned by county (adcode) as hive-style GeoParquet.
@@ -134,6 +146,14 @@ def partition(
     counties : GeoDataFrame, optional
         ``adcode`` (int), ``name``, ``city``, ``city_adcode`` and polygons; default the 100
         counties of Liaoning (:func:`~county_gis.scale.liaoning_counties`).
+    zones : sequence of ZoneLayer, optional
+        三区三线 zone layers, cut at the county lines like the layers (each piece in one
+        county; a cut 图斑's ``TBMJ`` apportioned by area) and written to
+        ``<out>/_zones/adcode=<code>/zone-<n>.parquet``, their type, dataset, version and
+        effective date to ``_manifest.json``; :func:`~county_gis.scale.run` checks each
+        county against its pieces. Default: the ``[zones.*]`` of ``data`` when it is a
+        Project (read and checked by :func:`county_gis.analysis.compliance.project_zones`),
+        else none; ``[]`` leaves them out.
     overwrite : bool, default False
         Replace an existing folder (CLI: ``--overwrite``).
 
@@ -193,10 +213,29 @@ def partition(
         codes = counties["adcode"].to_numpy()[county]
         for code in np.unique(codes):
             per_county.setdefault(int(code), []).append(rows[codes == code])
+    layers_of_zones = zone_layers(data, zones)
+    per_zone: dict[int, list[tuple[int, gpd.GeoDataFrame]]] = {}
+    zone_info = []
+    zone_pieces = 0
+    for index, zone in enumerate(layers_of_zones):
+        rows, codes, cut = cut_zone(zone, counties, assign_pieces)
+        zone_pieces += len(rows)
+        for code in np.unique(codes):
+            per_zone.setdefault(int(code), []).append((index, rows[codes == code]))
+        zone_info.append({**zone_meta(zone, index), "features": len(zone.frame),
+                          "pieces": len(rows), "cut": cut,
+                          "counties": sorted(int(c) for c in np.unique(codes))})
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     try:
+        for code, zone_parts in sorted(per_zone.items()):
+            folder = tmp / ZONES_FOLDER / f"adcode={code}"
+            folder.mkdir(parents=True)
+            for index, frame in zone_parts:
+                frame.reset_index(drop=True).to_parquet(
+                    folder / zone_info[index]["file"], write_covering_bbox=True,
+                    schema_version="1.1.0", row_group_size=max(len(frame), 1))
         for code, parts in sorted(per_county.items()):
             folder = tmp / f"adcode={code}"
             folder.mkdir()
@@ -207,7 +246,8 @@ def partition(
                             schema_version="1.1.0")
         (tmp / _MANIFEST).write_text(json.dumps(
             {"layers": list(frames), "features": features, "pieces": pieces_total,
-             "cut": cut_total, "counties": sorted(per_county)}, ensure_ascii=False, indent=1),
+             "cut": cut_total, "counties": sorted(per_county), "zones": zone_info},
+            ensure_ascii=False, indent=1),
             encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -220,7 +260,8 @@ def partition(
     log.info("partitioned %d features into %d pieces in %d counties (%d cut, %d outside)",
              features, pieces_total, len(per_county), cut_total, len(lost_frame))
     return Partitioned(root=target, features=features, pieces=pieces_total, cut=cut_total,
-                       outside=lost_frame, counties=len(per_county))
+                       outside=lost_frame, counties=len(per_county),
+                       zones=len(layers_of_zones), zone_pieces=zone_pieces)
 
 
 def _partly_outside(geoms: np.ndarray, item: np.ndarray, pieces: np.ndarray) -> np.ndarray:

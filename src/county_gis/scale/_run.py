@@ -1,8 +1,9 @@
-"""Progress and measures streamed over county partitions, serial or on dask-geopandas."""
+"""Progress, measures and compliance streamed over county partitions, serial or on dask."""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import os
@@ -10,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,9 +27,19 @@ from ..project import Project
 from ..targets import Target, load_targets
 from ..units import AreaUnit, LengthUnit
 from ..vocabulary import STATUSES, GeometryFamily
-from ._partition import COUNTIES_FILE, PART_FILE
+from ._compliance import (
+    COMPLIANCE_AMOUNTS,
+    COMPLIANCE_COLUMNS,
+    county_compliance,
+    read_county_zones,
+)
+from ._partition import _MANIFEST, COUNTIES_FILE, PART_FILE
 
-__all__ = ["AMOUNTS", "COUNTY_COLUMNS", "Backend", "ScaleResult", "county_table", "run"]
+if TYPE_CHECKING:
+    from ..analysis.compliance import RuleBook
+
+__all__ = ["AMOUNTS", "COUNTY_COLUMNS", "Backend", "ScaleCompliance", "ScaleResult",
+           "county_table", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +50,11 @@ _COUNTS = ["n_features", "n_pieces"]
 COLUMNS = ["what", "key", "unit", *AMOUNTS, "pct_completed", *_COUNTS]
 #: Columns of :attr:`ScaleResult.county`.
 COUNTY_COLUMNS = ["adcode", "name", "city", "city_adcode", *COLUMNS]
+_PLACE = ["adcode", "name", "city", "city_adcode"]
+#: Columns of :attr:`ScaleCompliance.county`.
+COMPLIANCE_COUNTY_COLUMNS = [*_PLACE, *COMPLIANCE_COLUMNS]
+# what a partition computes: both tables in one frame (``table`` says which), one read each
+_UNION = ["table", *COUNTY_COLUMNS, "zone_type", "result", *COMPLIANCE_AMOUNTS]
 _UNITS = {GeometryFamily.POLYGON: AreaUnit.MU.label,
           GeometryFamily.LINE: LengthUnit.KILOMETRE.label, GeometryFamily.POINT: "个"}
 
@@ -144,8 +160,12 @@ def county_table(project: Project) -> pd.DataFrame:
 
 
 def _county_rows(part: gpd.GeoDataFrame, *, counties: dict[int, tuple[str, str, int, bytes]],
-                 targets: tuple[Target, ...]) -> pd.DataFrame:
-    """The rows of every county in one partition (a county is one file: one partition)."""
+                 targets: tuple[Target, ...], root: str, zones: tuple[dict[str, Any], ...],
+                 rules: RuleBook | None) -> pd.DataFrame:
+    """The rows of every county in one partition (a county is one file: one partition).
+
+    ``rules`` None: no compliance; else each county is checked against its zone pieces.
+    """
     frames = []
     codes = part["adcode"].astype("int64").to_numpy() if len(part) else np.array([], np.int64)
     for code in sorted(set(codes.tolist())):
@@ -157,27 +177,70 @@ def _county_rows(part: gpd.GeoDataFrame, *, counties: dict[int, tuple[str, str, 
                   for k, g in rows.groupby("layer", sort=False, observed=True)}
         boundary = gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.from_wkb(wkb)],
                                     crs=CGCS2000)
-        table = county_table(Project.from_layers(layers, targets=list(targets),
-                                                 boundary=boundary, name=name))
-        table.insert(0, "city_adcode", city_code)
-        table.insert(0, "city", city)
-        table.insert(0, "name", name)
-        table.insert(0, "adcode", code)
-        frames.append(table)
+        project = Project.from_layers(layers, targets=list(targets), boundary=boundary,
+                                      name=name)
+        place = {"adcode": code, "name": name, "city": city, "city_adcode": city_code}
+        frames.append(_conform(county_table(project).assign(table="progress", **place)))
+        if rules is not None:
+            checked = county_compliance(project, zones=read_county_zones(root, code, zones),
+                                        rules=rules)
+            frames.append(_conform(checked.assign(table="compliance", **place)))
     if not frames:
         return _empty_county()
     return pd.concat(frames, ignore_index=True)
 
 
 def _empty_county() -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=float) for c in COUNTY_COLUMNS})
-    for column in ("name", "city", "what", "key", "unit"):
-        out[column] = out[column].astype(object)
+    out = pd.DataFrame({c: pd.Series(dtype=float) for c in _UNION})
+    for column in ("table", "name", "city", "what", "key", "unit", "zone_type", "result"):
+        out[column] = out[column].astype("str")
     for column in ("adcode", "city_adcode"):
         out[column] = out[column].astype("int64")
     for column in _COUNTS:
         out[column] = out[column].astype("Int64")
     return out
+
+
+def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns and dtypes of :func:`_empty_county` (concat keeps them)."""
+    empty = _empty_county()
+    out = frame.reindex(columns=_UNION)
+    return out.astype(empty.dtypes.to_dict())
+
+
+def _split(union: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress rows, compliance rows) of the computed partitions, by adcode."""
+    union = union.sort_values("adcode", kind="stable").reset_index(drop=True)
+    is_progress = (union["table"] == "progress").to_numpy()
+    progress = union.loc[is_progress, COUNTY_COLUMNS].reset_index(drop=True)
+    checked = union.loc[~is_progress, COMPLIANCE_COUNTY_COLUMNS].reset_index(drop=True)
+    return progress, checked
+
+
+@dataclass(frozen=True)
+class ScaleCompliance:
+    """三区三线 figures of :func:`run`: per zone type and result, county rows and roll-ups.
+
+    Attributes
+    ----------
+    county : DataFrame
+        :data:`COMPLIANCE_COUNTY_COLUMNS`: per county, zone type and result (冲突 / 需论证 /
+        无冲突 / 未核查) the counts (``n_features``, ``n_pieces``), ``area_m2`` /
+        ``area_mu`` (polygons inside the zone type) and ``length_km`` (lines inside it);
+        the amounts are NaN for 未核查.
+    city : DataFrame
+        ``city_adcode, city, zone_type, result``, each amount the ``math.fsum`` of the
+        city's county rows, the counts their sums.
+    province : DataFrame
+        ``zone_type, result``: ``math.fsum`` of all county rows.
+    zones : int
+        Zone layers in the partitions (0: every feature is 未核查).
+    """
+
+    county: pd.DataFrame
+    city: pd.DataFrame
+    province: pd.DataFrame
+    zones: int
 
 
 @dataclass(frozen=True)
@@ -197,6 +260,8 @@ class ScaleResult:
     backend : Backend
     partitions : int
         County partitions read.
+    compliance : ScaleCompliance or None
+        三区三线 per county, city and province (None when not computed).
     """
 
     county: pd.DataFrame
@@ -204,6 +269,7 @@ class ScaleResult:
     province: pd.DataFrame
     backend: Backend
     partitions: int
+    compliance: ScaleCompliance | None = None
 
 
 def _rollup(county: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -222,6 +288,29 @@ def _rollup(county: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for column in _COUNTS:
         out[column] = pd.array(out[column], dtype="Int64")
     return out
+
+
+def _rollup_compliance(county: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    keys = [*by, "zone_type", "result"]
+    rows = []
+    for group, frame in county.groupby(keys, sort=False, dropna=False):
+        row = dict(zip(keys, group, strict=True))
+        for column in COMPLIANCE_AMOUNTS:
+            row[column] = _fsum(frame[column])
+        for column in _COUNTS:
+            row[column] = frame[column].sum()
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[*keys, *COMPLIANCE_AMOUNTS, *_COUNTS])
+    for column in _COUNTS:
+        out[column] = pd.array(out[column], dtype="Int64")
+    return out
+
+
+def _manifest_zones(root: Path) -> tuple[dict[str, Any], ...]:
+    path = root / _MANIFEST
+    if not path.is_file():
+        return ()
+    return tuple(json.loads(path.read_text(encoding="utf-8")).get("zones", []))
 
 
 def _county_lookup(root: Path) -> dict[int, tuple[str, str, int, bytes]]:
@@ -269,8 +358,10 @@ def run(
     backend: Backend | str = Backend.SERIAL,
     client: Any = None,
     targets: Sequence[Target] | None = None,
+    compliance: bool | None = None,
+    rules: RuleBook | str | os.PathLike[str] | None = None,
 ) -> ScaleResult:
-    """Progress and measures of every county partition, rolled up to city and province.
+    """Progress, measures and compliance of every county partition, rolled up.
 
     Each county partition written by :func:`~county_gis.scale.partition` is read on its own
     (by the worker that computes it, with the dask backend) and turned into its rows by
@@ -290,6 +381,13 @@ def run(
     targets : sequence of Target, optional
         The targets each county is measured against (default the bundled registry; ``[]``
         for measures only).
+    compliance : bool, optional
+        Check every county against its pieces of the zone layers (三区三线,
+        :func:`~county_gis.scale.county_compliance`) into :attr:`ScaleResult.compliance`.
+        Default: when the partitions hold zone layers (``partition(..., zones=...)``).
+        A county without a zone layer's pieces is 未核查 for that zone type.
+    rules : RuleBook or path, optional
+        The compliance rules (default the bundled rules file).
 
     Returns
     -------
@@ -326,12 +424,26 @@ def run(
     if not files:
         raise ConfigError(f"{folder}: no county partitions (adcode=<code>/{PART_FILE}); write "
                           "them with county_gis.scale.partition")
+    zones = _manifest_zones(folder)
+    check = bool(zones) if compliance is None else compliance
+    book = None
+    if check:
+        from ..analysis.compliance import RuleBook, load_rules
+
+        book = rules if isinstance(rules, RuleBook) else load_rules(rules)
     compute = functools.partial(
         _county_rows, counties=_county_lookup(folder),
-        targets=tuple(load_targets() if targets is None else targets))
-    county = (_serial(files, compute) if backend is Backend.SERIAL
-              else _dask(files, compute, client))
-    county = county.sort_values("adcode", kind="stable").reset_index(drop=True)
+        targets=tuple(load_targets() if targets is None else targets), root=str(folder),
+        zones=zones, rules=book)
+    union = (_serial(files, compute) if backend is Backend.SERIAL
+             else _dask(files, compute, client))
+    county, checked = _split(union)
     log.info("%s: %d county partitions computed (%s)", folder, len(files), backend.value)
+    result = None
+    if check:
+        result = ScaleCompliance(county=checked,
+                                 city=_rollup_compliance(checked, ["city_adcode", "city"]),
+                                 province=_rollup_compliance(checked, []), zones=len(zones))
     return ScaleResult(county=county, city=_rollup(county, ["city_adcode", "city"]),
-                       province=_rollup(county, []), backend=backend, partitions=len(files))
+                       province=_rollup(county, []), backend=backend, partitions=len(files),
+                       compliance=result)
