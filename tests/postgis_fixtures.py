@@ -18,11 +18,14 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,3 +121,59 @@ def postgis_url(request: pytest.FixtureRequest) -> Iterator[str]:
                                             "immediate", "-w", "stop"]),
                            capture_output=True, check=False, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rows(url: str, sql: str, *args: object) -> list[tuple]:
+    """The rows of one query (a fresh connection)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, args or None).fetchall()
+
+
+_HANG_AT_COMMIT = """
+import logging, sys, time
+from pathlib import Path
+
+class _Hang(logging.Handler):
+    def emit(self, record):
+        if "committing" in record.getMessage():
+            Path(sys.argv[2]).write_text("ready")
+            time.sleep(600)  # killed here, the transaction open
+
+logging.getLogger({logger!r}).addHandler(_Hang())
+logging.getLogger({logger!r}).setLevel(logging.INFO)
+"""
+
+
+def kill_9_at_commit(url: str, logger: str, body: str, flag: Path, *extra: str,
+                     while_open: Callable[[], None] | None = None) -> None:
+    """Run ``body`` in a child Python that hangs when ``logger`` logs "committing"; kill -9 it.
+
+    The child gets ``sys.argv[1:] = [url, flag, *extra]``. ``while_open`` runs while the child
+    holds its transaction open (rows written, not committed). Returns once the server has
+    ended the dead client's backend (and rolled its transaction back); no timing asserted.
+    """
+    root = Path(__file__).resolve().parents[1]
+    script = _HANG_AT_COMMIT.format(logger=logger) + textwrap.dedent(body)
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    child = subprocess.Popen([sys.executable, "-c", script, url, str(flag), *extra], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(1200):  # the child loads its data first
+            if flag.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert flag.exists(), child.communicate()[1].decode()[-2000:]
+        if while_open is not None:
+            while_open()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    for _ in range(600):
+        if rows(url, "SELECT count(*) FROM pg_stat_activity WHERE state = "
+                     "'idle in transaction'") == [(0,)]:
+            break
+        time.sleep(0.1)

@@ -6,12 +6,7 @@ installs PostgreSQL and PostGIS from Debian packages.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,14 +34,13 @@ from county_gis import (
 from county_gis.cli import main
 from county_gis.errors import LayerWriteError
 from county_gis.store import engine, push
+from postgis_fixtures import kill_9_at_commit, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 GPKG = ROOT / "layers" / "fumeng.gpkg"
 
 
-def _rows(url: str, sql: str, *args: object) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, args or None).fetchall()
+_rows = rows
 
 
 def _digest(url: str, table: str) -> tuple:
@@ -211,55 +205,29 @@ def test_crs_and_geometry_type_mismatches_are_refused_and_nothing_is_written(pos
                                  targets=[]), postgis_url, schema="mismatch")
 
 
-_KILLED_PUSH = textwrap.dedent("""
-    import logging, sys, time
-    from pathlib import Path
-    import county_gis.store as store
-    from county_gis import load_project
+_KILLED_PUSH = """
+import county_gis.store as store
+from county_gis import load_project
 
-    class Hang(logging.Handler):
-        def emit(self, record):
-            if "committing" in record.getMessage():
-                Path(sys.argv[2]).write_text("ready")
-                time.sleep(600)  # killed here, the transaction open
-
-    logging.getLogger("county_gis.store").addHandler(Hang())
-    logging.getLogger("county_gis.store").setLevel(logging.INFO)
-    project = load_project()
-    frame = project.layers["afforestation"]
-    frame["status"] = "planned"
-    frame["source_fid"] = frame["source_fid"] + 10_000  # new keys: inserts as well
-    project.layers["afforestation"] = frame
-    store.push(project, sys.argv[1], schema="killed")
-""")
+project = load_project()
+frame = project.layers["afforestation"]
+frame["status"] = "planned"
+frame["source_fid"] = frame["source_fid"] + 10_000  # new keys: inserts as well
+project.layers["afforestation"] = frame
+store.push(project, sys.argv[1], schema="killed")
+"""
 
 
 def test_kill_9_during_a_push_leaves_the_tables_as_they_were(postgis_url, tmp_path):
     push(load_project(), postgis_url, schema="killed")
     before = _digest(postgis_url, "killed.afforestation")
-    flag = tmp_path / "ready"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_PUSH, postgis_url, str(flag)],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for _ in range(1200):  # the child loads the project first (no timing asserted)
-            if flag.exists() or child.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert flag.exists(), child.communicate()[1].decode()[-2000:]
-        active = _rows(postgis_url, "SELECT count(*) FROM pg_stat_activity WHERE state = "
-                                    "'idle in transaction'")
-        assert active == [(1,)]  # the push is inside its transaction, rows written, not committed
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
-    for _ in range(600):  # the server ends the dead client's backend and rolls it back
-        if _rows(postgis_url, "SELECT count(*) FROM pg_stat_activity WHERE state = "
-                              "'idle in transaction'") == [(0,)]:
-            break
-        time.sleep(0.1)
+
+    def inside() -> None:  # the push is inside its transaction, rows written, not committed
+        assert _rows(postgis_url, "SELECT count(*) FROM pg_stat_activity WHERE state = "
+                                  "'idle in transaction'") == [(1,)]
+
+    kill_9_at_commit(postgis_url, "county_gis.store", _KILLED_PUSH, tmp_path / "ready",
+                     while_open=inside)
     assert _digest(postgis_url, "killed.afforestation") == before
     assert before[0] == 113
 

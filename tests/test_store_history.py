@@ -7,14 +7,8 @@ when it cannot start.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -30,6 +24,7 @@ from county_gis.analysis import trend
 from county_gis.cli import main
 from county_gis.history import as_of, changes, list_snapshots, snapshot
 from county_gis.store import pull_history, push_history
+from postgis_fixtures import kill_9_at_commit, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "layers" / "history.gpkg"
@@ -37,9 +32,7 @@ TABLES = {"snapshots": "id", "layer_schemas": "snapshot, layer", "geometries": "
           "versions": "id"}
 
 
-def _rows(url: str, query: str) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchall()
+_rows = rows
 
 
 def _gpkg(path: Path, table: str) -> list[tuple]:
@@ -222,21 +215,11 @@ def test_cli_push_history_and_pull_history(postgis_url, tmp_path):
     assert refused.exit_code == 1 and "--overwrite" in refused.output
 
 
-_KILLED_PUSH = textwrap.dedent("""
-    import logging, sys, time
-    from pathlib import Path
-    from county_gis.store import push_history
+_KILLED_PUSH = """
+from county_gis.store import push_history
 
-    class Hang(logging.Handler):
-        def emit(self, record):
-            if "committing" in record.getMessage():
-                Path(sys.argv[2]).write_text("ready")
-                time.sleep(600)  # killed here, the transaction open
-
-    logging.getLogger("county_gis.history.postgis").addHandler(Hang())
-    logging.getLogger("county_gis.history.postgis").setLevel(logging.INFO)
-    push_history(None, sys.argv[1], schema="killed_history", store=sys.argv[3])
-""")
+push_history(None, sys.argv[1], schema="killed_history", store=sys.argv[3])
+"""
 
 
 def test_kill_9_during_a_history_push_leaves_the_tables_as_they_were(postgis_url, tmp_path):
@@ -248,27 +231,8 @@ def test_kill_9_during_a_history_push_leaves_the_tables_as_they_were(postgis_url
     layers["school"] = layers["school"].iloc[2:]  # two versions to close, one snapshot to add
     snapshot(dataclasses.replace(project, layers=layers), "2024-01-31", store=store)
     before = _counts(postgis_url, "killed_history")
-    flag = tmp_path / "ready"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_PUSH, postgis_url, str(flag),
-                              str(store)], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-    try:
-        for _ in range(1200):  # no timing asserted: wait for the child to reach the commit
-            if flag.exists() or child.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert flag.exists(), child.communicate()[1].decode()[-2000:]
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
-    for _ in range(600):  # the server ends the dead client's backend and rolls it back
-        if _rows(postgis_url, "SELECT count(*) FROM pg_stat_activity WHERE state = "
-                              "'idle in transaction'") == [(0,)]:
-            break
-        time.sleep(0.1)
+    kill_9_at_commit(postgis_url, "county_gis.history.postgis", _KILLED_PUSH,
+                     tmp_path / "ready", str(store))
     assert _counts(postgis_url, "killed_history") == before
     assert _rows(postgis_url, "SELECT count(*) FROM killed_history.history_versions WHERE "
                               "valid_to = '2024-01-31'") == [(0,)]
