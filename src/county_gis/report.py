@@ -310,42 +310,61 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite:
 
 
 def _write_xlsx(all_views: list[View], tmp: Path) -> None:
+    """Every view as a sheet, streamed (openpyxl's write-only mode: one pass, no cell graph).
+
+    Text cells are always text (never a formula), numbers carry their column's format, the
+    widths follow the longest value (at most 60), and the header row is frozen.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     replaced: list[str] = []
+    bold, centred = Font(bold=True), Alignment(horizontal="center")
     for view in all_views:
         sheet = book.create_sheet(view.title[:31])
         columns = list(view.frame.columns)
-        sheet.append([HEADERS.get(c, safe_text(str(c))) for c in columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center")
+        formats = [_number_format(c) for c in columns]
+        rows = []
+        widths = [len(str(HEADERS.get(c, c))) * 2 for c in columns]
         for row, record in enumerate(view.frame.itertuples(index=False), start=2):
+            values = []
             for j, value in enumerate(record):
                 if isinstance(value, str) and _CONTROL.search(value):
                     replaced.append(f"{view.title}!{get_column_letter(j + 1)}{row}")
-            sheet.append([_cell(v) for v in record])
-        for j, column in enumerate(columns, start=1):
-            fmt = _number_format(column)
-            letter = get_column_letter(j)
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text
-                elif fmt is not None and cell.value is not None:
-                    cell.number_format = fmt
-            width = max([len(str(HEADERS.get(column, column))) * 2,
-                         *(min(len(str(c.value)) * 1.6, 60) for (c,) in sheet.iter_rows(
-                             min_row=2, min_col=j, max_col=j) if c.value is not None)], default=8)
-            sheet.column_dimensions[letter].width = max(8, width)
+                value = _cell(value)
+                if value is not None:
+                    widths[j] = max(widths[j], min(len(str(value)) * 1.6, 60))
+                values.append(value)
+            rows.append(values)
+        for j, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(j)].width = max(8, width)
         sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=HEADERS.get(column, safe_text(str(column))))
+            cell.font, cell.alignment = bold, centred
+            header.append(cell)
+        sheet.append(header)
+        for values in rows:
+            cells: list[Any] = []
+            for value, fmt in zip(values, formats, strict=True):
+                if value is None:
+                    cells.append(None)
+                    continue
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
+                elif fmt is not None:
+                    cell.number_format = fmt
+                cells.append(cell)
+            sheet.append(cells)
     book.save(tmp)
     if replaced:
         warnings.warn(f"{len(replaced)} cell(s) held control characters an xlsx cannot store "
-                      f"(first: {replaced[0]}); replaced by U+FFFD (�)", CountyGisWarning,
+                      f"(first: {replaced[0]}); replaced by U+FFFD (\ufffd)", CountyGisWarning,
                       stacklevel=3)
 
 

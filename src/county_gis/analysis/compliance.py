@@ -668,10 +668,10 @@ def compliance(
     table = pd.concat(records, ignore_index=True)
     if len(table):
         f = table["f"].to_numpy()
-        table["layer"] = feats["layer"].to_numpy()[f]
+        table["layer"] = feats["layer"].take(f).array
         table["place"] = np.asarray(places, dtype=object)[f]
         for column in ("project_id", "name", "kind", "township"):
-            table[column] = feats[column].to_numpy()[f] if column in feats else None
+            table[column] = feats[column].take(f).array if column in feats else None
     table["override_reason"] = None
     table["override_basis"] = None
     problems = _apply_overrides(table, found)
@@ -733,7 +733,7 @@ def _overlaps(frames: list[pd.DataFrame], table: pd.DataFrame, feats: gpd.GeoDat
     f = kept["f"].to_numpy(dtype=int)
     out = pd.DataFrame({"place": np.asarray(places, dtype=object)[f]})
     for column in ("project_id", "name", "kind"):
-        out[column] = feats[column].to_numpy()[f] if column in feats else None
+        out[column] = feats[column].take(f).array if column in feats else None
     for column in ("zone_type", "zone_dataset", "zone_fid", "area_m2", "net_area_m2",
                    "adjusted_area_m2", "length_m"):
         out[column] = kept[column].to_numpy()

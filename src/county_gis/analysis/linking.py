@@ -388,9 +388,9 @@ def linked_features(project: Project, links: pd.DataFrame, target: Target) -> gp
     for layer, group in rows.groupby("layer", sort=False):
         src = project.layers[layer].iloc[group["row"].to_numpy()]
         frame = pd.DataFrame({
-            "layer": layer, "place": group["place"].to_numpy(),
-            "project_id": group["project_id"].to_numpy(), "name": group["name"].to_numpy(),
-            "status": group["status"].to_numpy(),
+            "layer": layer, "place": group["place"].array,  # Arrow text, not a str per row
+            "project_id": group["project_id"].array, "name": group["name"].array,
+            "status": group["status"].array,
         })
         for column in ("stated_area_mu", "stated_length_km"):
             frame[column] = (pd.to_numeric(src[column], errors="coerce").to_numpy()

@@ -118,7 +118,7 @@ def overlapping_pairs(
     out = {}
     for side, idx in (("a", left[big]), ("b", right[big])):
         for c in labels:
-            out[f"{c}_{side}"] = features[c].to_numpy()[idx]
+            out[f"{c}_{side}"] = features[c].take(idx).array  # only these rows
     out["overlap"] = unit.from_base(area[big])
     out["unit"] = unit.label
     return pd.DataFrame(out, columns=columns)
@@ -166,7 +166,7 @@ def stated_differences(
         relative = (stated_v - measured_v) / measured_v
     flag = np.isfinite(stated_v) & np.isfinite(measured_v) & (np.abs(relative) > tolerance)
     flag |= np.isfinite(stated_v) & (measured_v == 0) & (stated_v != 0)
-    out: dict[str, Any] = {c: features[c].to_numpy()[flag] for c in labels}
+    out: dict[str, Any] = {c: features[c].array[flag] for c in labels}  # only these rows
     out.update(stated=stated_v[flag], measured=measured_v[flag],
                difference=(stated_v - measured_v)[flag], relative=relative[flag], unit=unit)
     columns = [*labels, "stated", "measured", "difference", "relative", "unit"]

@@ -274,7 +274,7 @@ def _outside_rows(feats: gpd.GeoDataFrame, target: Target, whole: np.ndarray,
     if not flag.any():
         return pd.DataFrame()
     labels = [c for c in ("layer", "place", "project_id", "name", "status") if c in feats]
-    out = pd.DataFrame(feats[labels].to_numpy()[flag], columns=labels)
+    out = feats[labels].iloc[np.flatnonzero(flag)].reset_index(drop=True)  # no copy of the rest
     out.insert(0, "target_id", target.id)
     out["measured"] = whole[flag]
     out["outside"] = outside[flag]
@@ -416,8 +416,8 @@ def _counted(project: Project, target: Target, feats: gpd.GeoDataFrame, status: 
         first = repeat[repeat >= 0]
         repeats = pd.DataFrame({
             "target_id": target.id,
-            **{f"{c}_a": feats[c].to_numpy()[first] for c in labels},
-            **{f"{c}_b": feats[c].to_numpy()[repeat >= 0] for c in labels},
+            **{f"{c}_a": feats[c].take(first).array for c in labels},
+            **{f"{c}_b": feats[c].take(np.flatnonzero(repeat >= 0)).array for c in labels},
         })
         notes.append(f"{len(repeats)} 个点要素重复 (同编号或同位置), 只计一次")
     acc = _Towns()
