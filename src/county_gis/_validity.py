@@ -63,11 +63,9 @@ def star_simple(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> np.ndarray
     if not x.size:
         return np.zeros(counts.size, dtype=bool)
     joins = offsets[1:-1] - 1
-    # offsets from the mean of the vertices (the closing one counted twice) ...
-    rx = np.repeat(np.add.reduceat(x, starts) / counts, counts)
-    np.subtract(x, rx, out=rx)
-    ry = np.repeat(np.add.reduceat(y, starts) / counts, counts)
-    np.subtract(y, ry, out=ry)
+    # offsets from each ring's first vertex (exact: nearby coordinates subtract exactly) ...
+    rx = np.subtract(x, np.repeat(x[starts], counts))
+    ry = np.subtract(y, np.repeat(y[starts], counts))
     # ... then from C, the ring's area centroid: it lies in the kernel of far more rings than
     # the vertex mean, which unevenly spaced vertices pull aside (the test holds for any C)
     _to_area_centroid(rx, ry, starts, counts, joins)
@@ -97,14 +95,15 @@ def _to_area_centroid(
 
     A ring of zero area (no centroid) keeps the offsets it has.
     """
+    # edge i joins vertex i to i + 1; the slot of a ring's last vertex (a join) counts 0, so
+    # each ring's sums run over its own edges (every ring has 4 vertices or more)
     cross = np.multiply(rx[:-1], ry[1:])
     cross -= np.multiply(ry[:-1], rx[1:])
     cross[joins] = 0.0
-    cross = np.append(cross, 0.0)
     twice_area = np.add.reduceat(cross, starts)
-    sx = np.append(rx[:-1] + rx[1:], 0.0)
+    sx = np.add(rx[:-1], rx[1:])
     sx *= cross
-    sy = np.append(ry[:-1] + ry[1:], 0.0)
+    sy = np.add(ry[:-1], ry[1:])
     sy *= cross
     flat = twice_area == 0.0
     twice_area[flat] = np.inf  # no shift for a ring without area
