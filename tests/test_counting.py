@@ -289,3 +289,31 @@ def test_an_in_memory_project_refuses_invalid_polygons_unless_asked_to_repair():
     row = progress(project).iloc[0]
     assert row["completed"] == pytest.approx(mu(plots.geometry[0]) + mu(shapely.make_valid(bow)),
                                              rel=1e-9)
+
+
+def test_sharing_pairs_is_the_de9im_interior_test_on_touching_nested_and_multi_polygons():
+    """Boxes on a unit grid touch along edges and at corners, nest, repeat and overlap; two
+    multipolygons join them. The fast polygon route (intersects and not touches) must find
+    exactly the pairs DE-9IM ``2********`` finds, and lines keep the ``1********`` test."""
+    import itertools
+
+    from county_gis.analysis.counting import sharing_pairs
+
+    rng = np.random.default_rng(20)
+    x0, y0 = rng.integers(0, 6, (2, 60))
+    w, h = rng.integers(1, 4, (2, 60))
+    polys = [box(a, b, a + c, b + d) for a, b, c, d in zip(x0, y0, w, h, strict=True)]
+    polys += [shapely.MultiPolygon([box(0, 0, 1, 1), box(4, 4, 5, 5)]),
+              shapely.MultiPolygon([box(1, 1, 2, 2), box(6, 6, 7, 7)])]
+    geoms = np.array(polys, dtype=object)
+    expected = {(i, j) for i, j in itertools.combinations(range(len(geoms)), 2)
+                if shapely.relate_pattern(geoms[i], geoms[j], "2********")}
+    left, right = sharing_pairs(geoms)
+    assert set(zip(left.tolist(), right.tolist(), strict=True)) == expected
+    assert 50 < len(expected) < len(geoms) * (len(geoms) - 1) // 2  # both kinds occur
+    touching = {(i, j) for i, j in itertools.combinations(range(len(geoms)), 2)
+                if shapely.touches(geoms[i], geoms[j])}
+    assert touching and not touching & expected
+    lines = np.array([LineString([(0, 0), (2, 0)]), LineString([(1, 0), (3, 0)]),
+                      LineString([(1, -1), (1, 1)]), LineString([(3, 0), (4, 0)])], dtype=object)
+    assert [p.tolist() for p in sharing_pairs(lines)] == [[0], [1]]  # overlap, not crossing

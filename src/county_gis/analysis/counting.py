@@ -184,9 +184,13 @@ def clusters(geoms: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = No
 def sharing_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pairs ``(i, j)``, ``i < j``, of geometries whose interiors share length or area.
 
-    An STRtree finds the candidates whose envelopes meet; one DE-9IM test per dimension
-    (``2********`` for polygons, ``1********`` for lines) keeps those whose interiors meet in
-    an area or a line — not polygons that only touch, nor roads that only cross.
+    An STRtree finds the candidates whose envelopes meet; then the interiors are tested in the
+    dimension of the features — not polygons that only touch, nor roads that only cross:
+
+    - two polygonal features: they intersect and do not only touch (the interiors of two
+      polygons are open sets of the plane: when they meet, they share an area — DE-9IM
+      ``2********``, by two predicates GEOS answers without building the full matrix);
+    - otherwise the DE-9IM pattern itself (``1********`` for lines).
 
     Examples
     --------
@@ -199,17 +203,25 @@ def sharing_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(present) < 2:
         return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
-    left, right = shapely.STRtree(geoms[present]).query(geoms[present], predicate="intersects")
+    left, right = shapely.STRtree(geoms[present]).query(geoms[present])  # envelopes meet
     keep = left < right
     left, right = present[left[keep]], present[right[keep]]
     if len(left):
-        dims = np.minimum(shapely.get_dimensions(geoms[left]),
-                          shapely.get_dimensions(geoms[right]))
+        a, b = geoms[left], geoms[right]
+        polygonal = (np.isin(shapely.get_type_id(a), GeometryFamily.POLYGON.type_ids)
+                     & np.isin(shapely.get_type_id(b), GeometryFamily.POLYGON.type_ids))
         shared = np.zeros(len(left), dtype=bool)
-        for dim in np.unique(dims):  # interiors meet in the dimension of the features
-            both = dims == dim
-            shared[both] = shapely.relate_pattern(geoms[left[both]], geoms[right[both]],
-                                                  f"{max(int(dim), 0)}********")
+        if polygonal.any():
+            meet = shapely.intersects(a[polygonal], b[polygonal])
+            meet[meet] = ~shapely.touches(a[polygonal][meet], b[polygonal][meet])
+            shared[polygonal] = meet
+        other = np.flatnonzero(~polygonal)
+        if other.size:
+            dims = np.minimum(shapely.get_dimensions(a[other]), shapely.get_dimensions(b[other]))
+            for dim in np.unique(dims):  # interiors meet in the dimension of the features
+                both = other[dims == dim]
+                shared[both] = shapely.relate_pattern(a[both], b[both],
+                                                      f"{max(int(dim), 0)}********")
         left, right = left[shared], right[shared]
     return left, right
 
