@@ -1,7 +1,7 @@
 """Benchmark: the job users run, at 10k, 100k (and 1M) features, against a careful geopandas script.
 
-Run: ``python bench/pipeline.py [--sizes 10000 100000] [--constant-density] [--ours-only]
-[--out results.md]``
+Run: ``python bench/pipeline.py [--sizes 10000 100000] [--repeat 5] [--constant-density]
+[--ours-only] [--out results.md]``
 (needs the bundled project built: ``python scripts/build_project.py``).
 
 For each size it writes, in a temporary folder, an afforestation-like layer of ``n`` plots
@@ -316,14 +316,18 @@ def step(name: str, project: Path) -> dict:
     return out
 
 
-def run_step(name: str, project: Path) -> dict:
-    """``step`` in a fresh process (its own peak memory)."""
+def run_step(name: str, project: Path, repeat: int = 1) -> dict:
+    """``step`` in a fresh process (its own peak memory); of ``repeat`` runs, the median one."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, __file__, "--step", name, "--project", str(project)],
-                          capture_output=True, text=True, env=env, check=False)
-    if done.returncode:
-        raise SystemExit(f"step {name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([sys.executable, __file__, "--step", name, "--project",
+                               str(project)], capture_output=True, text=True, env=env,
+                              check=False)
+        if done.returncode:
+            raise SystemExit(f"step {name} failed:\n{done.stderr[-3000:]}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
 PAIRS = [
@@ -344,6 +348,9 @@ def main() -> None:
     parser.add_argument("--constant-density", action="store_true",
                         help="shrink the plots as the layer grows (the same share of overlaps "
                              "at every size), to measure how the time grows with n")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each step this many times (each in a fresh process) "
+                             "and report the run of median time")
     parser.add_argument("--ours-only", action="store_true",
                         help="time county_gis's steps only (for the growth with n at sizes "
                              "where the script's union per cluster would take many minutes)")
@@ -373,9 +380,10 @@ def main() -> None:
             for ours, others in PAIRS:
                 if ours not in args.steps:
                     continue
-                mine = run_step(ours, project)
+                mine = run_step(ours, project, args.repeat)
                 seconds.setdefault(ours, {})[n] = mine["seconds"]
-                alts = {} if args.ours_only else {o: run_step(o, project) for o in others}
+                alts = {} if args.ours_only else {o: run_step(o, project, args.repeat)
+                                                  for o in others}
                 alt_text = "; ".join(f"{o} {r['seconds']:.2f} s" for o, r in alts.items()) or "—"
                 ratio = "; ".join(f"{r['seconds'] / mine['seconds']:.2f}×"
                                   for r in alts.values()) or "—"
