@@ -766,11 +766,11 @@ def test_deep_kml_and_a_renamed_xls_are_one_line(tmp_path):
 
 
 def test_the_map_takes_a_layers_kind_from_its_declaration(tmp_path):
-    from county_gis.render._build import _kind_of
+    from county_gis.render._layers import layer_kind
 
     project = _project_with(tmp_path, ("[layers.plots]", "[layers.road_rebuild]"))
     loaded = load_project(project)
-    assert _kind_of("road_rebuild", loaded.layers["road_rebuild"]).value == "afforestation"
+    assert layer_kind("road_rebuild", loaded.layers["road_rebuild"]).value == "afforestation"
 
 
 def test_an_empty_file_and_a_folder_named_like_a_layer_are_one_line(tmp_path):

@@ -17,7 +17,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "AssetError",
@@ -38,6 +40,7 @@ __all__ = [
     "Place",
     "ThresholdError",
     "UnitError",
+    "unknown_keys",
 ]
 
 
@@ -163,3 +166,22 @@ class AssetError(CountyGisError, FileNotFoundError):
 
 class ExternalURLError(CountyGisError, ValueError):
     """A page meant to be self-contained still refers to an external URL."""
+
+
+def unknown_keys(keys: Iterable[Any], allowed: Collection[str]) -> str | None:
+    """The message for keys of a TOML table that are not ``allowed``; None when all are.
+
+    ``allowed`` is listed in its own order when it is a list or tuple, sorted otherwise.
+
+    Examples
+    --------
+    >>> unknown_keys({"path": 1, "colour": 2, "size": 3}, {"path", "layer"})
+    'unknown key(s) colour, size; allowed: layer, path'
+    >>> unknown_keys(["path"], ("path", "layer")) is None
+    True
+    """
+    unknown = sorted(set(keys) - set(allowed))
+    if not unknown:
+        return None
+    listed = allowed if isinstance(allowed, (list, tuple)) else sorted(allowed)
+    return f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(listed)}"

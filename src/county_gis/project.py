@@ -58,7 +58,7 @@ import shapely
 from ._paths import bundled_layers_dir
 from ._portable import portable_path
 from .crs import CGCS2000
-from .errors import ConfigError, CRSError, GeometryError
+from .errors import ConfigError, CRSError, GeometryError, unknown_keys
 from .io import LAYER_MAPPING_KEYS, LayerMapping, LoadReport, MappedField, load_alias_file
 from .targets import Target, load_targets
 from .vocabulary import LAYER_COLUMNS, TOWNSHIP_COLUMNS, GeometryFamily, LayerKind
@@ -373,10 +373,9 @@ def _check_source(table: Any, where: str, allowed: set[str], root: Path,
         problems.append(f"[{where}] must be a table with path = \"...\"")
         return
     allowed = allowed | _URL_KEYS
-    unknown = sorted(set(table) - allowed)
+    unknown = unknown_keys(table, allowed)
     if unknown:
-        problems.append(f"[{where}] unknown key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(sorted(allowed))}")
+        problems.append(f"[{where}] {unknown}")
     if not isinstance(table.get("path"), str):
         problems.append(f"[{where}] needs path = \"<file relative to project.toml>\"")
     elif "://" not in table["path"] and not _path(root, table["path"]).exists():
@@ -445,10 +444,9 @@ def _validate(data: Mapping[str, Any], root: Path) -> list[str]:
                                 f"to be one of {', '.join(map(repr, REPAIRS))}")
     targets = data.get("targets", "bundled")
     if isinstance(targets, Mapping):
-        unknown = sorted(set(targets) - {"file", "include"})
-        if unknown:
-            problems.append(f"[targets] unknown key(s) {', '.join(unknown)}; allowed: file, "
-                            "include")
+        extra = unknown_keys(targets, ("file", "include"))
+        if extra:
+            problems.append(f"[targets] {extra}")
         include = targets.get("include")
         if include is not None and include != "present" and not (
                 isinstance(include, list) and all(isinstance(i, str) for i in include)):

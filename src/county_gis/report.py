@@ -328,7 +328,7 @@ def _write_xlsx(all_views: list[View], tmp: Path) -> None:
         columns = list(view.frame.columns)
         formats = [_number_format(c) for c in columns]
         rows = []
-        widths = [len(str(HEADERS.get(c, c))) * 2 for c in columns]
+        widths = [len(str(HEADERS.get(c, c))) * 2.0 for c in columns]
         for row, record in enumerate(view.frame.itertuples(index=False), start=2):
             values = []
             for j, value in enumerate(record):

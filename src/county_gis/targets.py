@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ._choice import Choice
-from .errors import ConfigError, UnitError
+from .errors import ConfigError, UnitError, unknown_keys
 from .units import AreaUnit, LengthUnit
 from .vocabulary import LayerKind, normalise_name
 
@@ -230,10 +230,9 @@ def _check_unit(measure: Measure, unit: str) -> str | None:
 def _entry(raw: Mapping[str, Any], where: str, problems: list[str]) -> Target | None:
     """One [[targets]] entry, or None (its problems appended)."""
     start = len(problems)
-    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
+    unknown = unknown_keys(raw, (*_REQUIRED, *_OPTIONAL))
     if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(_REQUIRED + _OPTIONAL)}")
+        problems.append(f"{where}: {unknown}")
     missing = [key for key in _REQUIRED if key not in raw]
     if missing:
         problems.append(f"{where}: missing {', '.join(missing)}")

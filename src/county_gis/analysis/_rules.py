@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .._choice import Choice
-from ..errors import ConfigError
+from ..errors import ConfigError, unknown_keys
 from ..vocabulary import LayerKind
 
 __all__ = ["CheckStatus", "Override", "Rule", "RuleBook", "Verdict", "ZoneType",
@@ -212,10 +212,9 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> RuleBook:
         if not isinstance(entry, Mapping):
             problems.append(f"{where} must be a table")
             continue
-        unknown = sorted(set(entry) - _RULE_KEYS)
+        unknown = unknown_keys(entry, _RULE_KEYS)
         if unknown:
-            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(_RULE_KEYS))}")
+            problems.append(f"{where}: {unknown}")
         try:
             zone = ZoneType.parse(entry.get("zone"))
             verdict = Verdict.parse(entry.get("verdict"))
@@ -296,10 +295,9 @@ def load_overrides(path: str | os.PathLike[str]) -> tuple[Override, ...]:
     out: list[Override] = []
     for number, entry in enumerate(data.get("override", []), start=1):
         where = f"{file.name} [[override]] #{number}"
-        unknown = sorted(set(entry) - _OVERRIDE_KEYS)
+        unknown = unknown_keys(entry, _OVERRIDE_KEYS)
         if unknown:
-            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(_OVERRIDE_KEYS))}")
+            problems.append(f"{where}: {unknown}")
         try:
             zone = ZoneType.parse(entry.get("zone"))
             status = CheckStatus.parse(entry.get("status", "无冲突"))

@@ -30,7 +30,7 @@ import geopandas as gpd
 import shapely
 
 from ..crs import CGCS2000
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, unknown_keys
 from ..project import Project
 from ._rules import ZoneType
 
@@ -167,10 +167,9 @@ def _check_table(key: str, table: Any, root: Path, problems: list[str]) -> None:
     if not isinstance(table, Mapping):
         problems.append(f"{where} must be a table with path, version and effective")
         return
-    unknown = sorted(set(table) - _ZONE_KEYS)
+    unknown = unknown_keys(table, _ZONE_KEYS)
     if unknown:
-        problems.append(f"{where} unknown key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(sorted(_ZONE_KEYS))}")
+        problems.append(f"{where} {unknown}")
     if not isinstance(table.get("path"), str):
         problems.append(f"{where} needs path = \"<file or .gdb folder relative to project.toml>\"")
     elif not (root / table["path"]).exists():

@@ -57,7 +57,7 @@ import pandas as pd
 import shapely
 
 from ..crs import CGCS2000
-from ..errors import ConfigError, CountyGisWarning, DataError
+from ..errors import ConfigError, CountyGisWarning, DataError, unknown_keys
 from ..measure import Invalid, geodesic_area, geodesic_length, geodesic_perimeter, measure_table
 from ..project import Project
 from ..units import AreaUnit, LengthUnit
@@ -465,10 +465,9 @@ def _settings(project: Project, rules: Any, overrides: Any,
     if not isinstance(section, dict):
         raise ConfigError("[compliance] must be a table (rules, overrides, sliver_area_m2, "
                           "sliver_width_m, sliver_length_m)")
-    unknown = sorted(set(section) - _COMPLIANCE_KEYS)
+    unknown = unknown_keys(section, _COMPLIANCE_KEYS)
     if unknown:
-        raise ConfigError(f"[compliance] unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(sorted(_COMPLIANCE_KEYS))}")
+        raise ConfigError(f"[compliance] {unknown}")
     root = project.root
     if isinstance(rules, RuleBook):
         book = rules

@@ -212,8 +212,9 @@ def sharing_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                      & np.isin(shapely.get_type_id(b), GeometryFamily.POLYGON.type_ids))
         shared = np.zeros(len(left), dtype=bool)
         if polygonal.any():
-            meet = shapely.intersects(a[polygonal], b[polygonal])
-            meet[meet] = ~shapely.touches(a[polygonal][meet], b[polygonal][meet])
+            pa, pb = a[polygonal], b[polygonal]
+            meet = shapely.intersects(pa, pb)
+            meet[meet] = ~shapely.touches(pa[meet], pb[meet])
             shared[polygonal] = meet
         other = np.flatnonzero(~polygonal)
         if other.size:

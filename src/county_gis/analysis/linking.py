@@ -278,6 +278,7 @@ def _layer_links(project: Project, layer: str, gdf: gpd.GeoDataFrame, targets: l
 
     candidates = np.empty(n, dtype=object)
     counted = np.empty(n, dtype=object)
+    target_id = np.full(n, None, dtype=object)  # the first target counted toward
     how = np.full(n, None, dtype=object)
     problem = np.full(n, None, dtype=object)
     reason = np.full(n, None, dtype=object)
@@ -287,6 +288,7 @@ def _layer_links(project: Project, layer: str, gdf: gpd.GeoDataFrame, targets: l
         kept, duplicate = _count_once(cands, by_key)
         _put(candidates, rows, cands)
         _put(counted, rows, kept)
+        target_id[rows] = kept[0] if kept else None
         how[rows] = how_ if cands else None
         problem[rows] = duplicate or why
 
@@ -336,7 +338,6 @@ def _layer_links(project: Project, layer: str, gdf: gpd.GeoDataFrame, targets: l
         place = (project.place(layer) + "#") + pd.Series(fids, copy=False).astype("str")
     else:
         place = pd.Series([f"{project.place(layer)}#{fid}" for fid in fids], dtype="str")
-    target_id = np.array([ids[0] if ids else None for ids in counted], dtype=object)
     columns_out = {c: (_texts(gdf[c]) if c in gdf else np.full(n, None, dtype=object))
                    for c in ("project_id", "name", "status")}
     return pd.DataFrame({

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._choice import Choice
-from ..errors import ConfigError
+from ..errors import ConfigError, unknown_keys
 
 __all__ = ["PRESETS", "Lamp", "LampInput", "LampRules", "Preset", "light", "next_lamp"]
 
@@ -119,10 +119,9 @@ to be one of points, catch_up
             raise ConfigError(f"[history.lamps] {exc}") from None
         rules = PRESETS[preset]
         allowed = {f.name for f in dataclasses.fields(cls)} - {"preset"}
-        unknown = sorted(set(table) - allowed)
+        unknown = unknown_keys(table, ["preset", *sorted(allowed)])  # preset popped above
         if unknown:
-            raise ConfigError(f"[history.lamps] unknown key(s) {', '.join(unknown)}; allowed: "
-                              f"preset, {', '.join(sorted(allowed))}")
+            raise ConfigError(f"[history.lamps] {unknown}")
         values: dict[str, Any] = {}
         for key, value in table.items():
             if key == "sticky_red":

@@ -52,7 +52,7 @@ import pandas as pd
 import shapely
 
 from ..crs import CGCS2000
-from ..errors import ConfigError
+from ..errors import ConfigError, unknown_keys
 from ..project import Project
 from ._store import Store, gpkg_blob, gpkg_geometries
 
@@ -135,10 +135,9 @@ def history_config(project: Project) -> HistoryConfig:
     problems = []
     if not isinstance(table, Mapping):
         raise ConfigError("[history] must be a table (store = \"history.gpkg\", key = ...)")
-    unknown = sorted(set(table) - _CONFIG_KEYS)
+    unknown = unknown_keys(table, _CONFIG_KEYS)
     if unknown:
-        problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(sorted(_CONFIG_KEYS))}")
+        problems.append(unknown)
     for name in ("store", "key", "description"):
         if name in table and (not isinstance(table[name], str) or not table[name].strip()):
             problems.append(f"{name} was {table[name]!r} but must be a non-empty string")

@@ -6,16 +6,9 @@ decides which source reads a file (:func:`~._sources.source_for`), and :func:`ch
 then checks the first bytes against that source and refuses a mismatch, naming both — before
 any reader sees the file. Text sources are read whole (CSV, KML, GeoJSON, DXF): they are
 refused above :data:`MAX_TEXT_BYTES`, with the limit in the message, before a byte is read.
-A GeoJSON ``"crs"`` of type ``link`` is refused (GDAL would fetch it).
-
-Examples
---------
->>> sniff(b'<OGRVRTDataSource><OGRVRTLayer name="a">')
-'a GDAL VRT (XML that makes GDAL read other files and URLs)'
->>> sniff(b"II*\\x00\\x08\\x00\\x00\\x00")
-'a TIFF image'
->>> sniff(b'{"type": "FeatureCollection"}')
-'JSON text'
+A GeoJSON ``"crs"`` of type ``link`` is refused (GDAL would fetch it). What the first bytes
+hold is told by :func:`county_gis._magic.sniff` (shared with the raster reader; its examples
+are there).
 """
 
 from __future__ import annotations

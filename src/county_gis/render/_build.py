@@ -47,7 +47,7 @@ from ._elements import (
     ScaleBar,
     SearchControl,
 )
-from ._layers import DEFAULT_FIELDS, KIND_COLOURS, prepare_layer, prepare_outline
+from ._layers import DEFAULT_FIELDS, KIND_COLOURS, layer_kind, prepare_layer, prepare_outline
 from ._raster_png import DEFAULT_MAX_PIXELS
 from ._rasters import RasterLayer, prepare_rasters
 from ._save import SavedMap, save_map
@@ -300,16 +300,6 @@ def _township_labels(townships: gpd.GeoDataFrame | None, *, gcj02: bool) -> list
             for i in order]
 
 
-def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
-    """The layer's declared kind (its ``kind`` column), else its table key."""
-    for candidate in (*(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ()), key):
-        try:
-            return LayerKind.parse(candidate)
-        except ValueError:
-            continue
-    return None
-
-
 def make_map(
     project: Project,
     *,
@@ -432,7 +422,7 @@ def make_map(
             found = {row: c[column] for row, c in checks.get(key, {}).items() if column in c}
             if found:
                 gdf = gdf.assign(**{column: [found.get(i) for i in range(len(gdf))]})
-        kind = _kind_of(key, gdf)
+        kind = layer_kind(key, gdf)
         if wanted is not None and kind not in wanted:
             continue
         label = kind.label if kind is not None and lang is Language.ZH else (

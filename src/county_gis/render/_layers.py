@@ -49,6 +49,7 @@ __all__ = [
     "decode_coords",
     "encode_coords",
     "encode_geometries",
+    "layer_kind",
     "prepare_layer",
     "prepare_outline",
 ]
@@ -419,3 +420,21 @@ def prepare_outline(
         "columns": columns,
         "groups": groups,
     }
+
+
+def layer_kind(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
+    """The layer's declared kind (its ``kind`` column), else its table key; None if neither.
+
+    Examples
+    --------
+    >>> layer_kind("roads", gpd.GeoDataFrame({"kind": ["afforestation"]}, geometry=[None]))
+    <LayerKind.AFFORESTATION: 'afforestation'>
+    >>> layer_kind("school", gpd.GeoDataFrame(geometry=[])) is LayerKind.SCHOOL
+    True
+    """
+    for candidate in (*(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ()), key):
+        try:
+            return LayerKind.parse(candidate)
+        except ValueError:
+            continue
+    return None

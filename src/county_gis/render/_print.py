@@ -51,8 +51,9 @@ from ..analysis import ProgressDetails
 from ..crs import CGCS2000, GRS80_A, GRS80_F, gk_zone_crs, gk_zone_of_longitude
 from ..errors import ConfigError, DataError
 from ..project import Project
-from ..vocabulary import GeometryFamily, LayerKind, Status
+from ..vocabulary import GeometryFamily, Status
 from . import _style
+from ._layers import layer_kind
 from ._print_zones import PrintedZones, draw_zones
 from ._surround import (
     PT,
@@ -319,15 +320,6 @@ def _axes(fig: Figure, layout: _Layout, name: str) -> Axes:
 
 # --- drawing ----------------------------------------------------------------------------
 
-def _kind_of(key: str, gdf: gpd.GeoDataFrame) -> LayerKind | None:
-    for candidate in (*(gdf["kind"].dropna().unique()[:1] if "kind" in gdf else ()), key):
-        try:
-            return LayerKind.parse(candidate)
-        except ValueError:
-            continue
-    return None
-
-
 @dataclass
 class _Projected:
     """The project's geometries in the page CRS, projected once for every page."""
@@ -359,7 +351,7 @@ def _draw_layers(ax: Axes, projected_layers: dict[str, gpd.GeoDataFrame],
     entries: list[dict[str, Any]] = []
     thin = min(1.0, 200_000 / scale)  # thinner lines at small scales
     for key, gdf in projected_layers.items():
-        kind = _kind_of(str(key), gdf)
+        kind = layer_kind(str(key), gdf)
         colour = _style.KIND_COLOURS.get(kind, _style.OTHER_COLOUR) if kind else \
             _style.OTHER_COLOUR
         projected = gdf.cx[view[0]:view[2], view[1]:view[3]]
